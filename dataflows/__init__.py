@@ -1,0 +1,1 @@
+"""The Bytewax dataflows: decoded events in, points for assets and teams out."""

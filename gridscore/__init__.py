@@ -1,0 +1,1 @@
+"""GridScore: the wiring (settings, CLI, embedded services) around ingest, dataflows, scoring and store."""

@@ -1,0 +1,106 @@
+"""Decode recorded-feed lines and MQTT messages into typed events, or a reasoned rejection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+
+from ingest.events import TOPIC_TYPES, OpenF1, event_time
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+DEFAULT_PREFIX = "v1/"
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    """One line of a recorded feed: an MQTT message with its arrival time."""
+
+    topic: str
+    at: datetime
+    payload: msgspec.Raw
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A decoded input: the event with where and when it arrived."""
+
+    topic: str
+    at: datetime
+    offset: int
+    event: OpenF1
+
+    @property
+    def event_time(self) -> datetime:
+        return event_time(self.event, self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input that could not be used, kept with its reason so nothing is silently lost."""
+
+    reason: str
+    topic: str
+    offset: int
+    raw: bytes
+    at: datetime
+
+    @property
+    def category(self) -> str:
+        return self.reason.split(":", 1)[0]
+
+
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_payload_decoders = {
+    topic: msgspec.json.Decoder(kind) for topic, kind in TOPIC_TYPES.items()
+}
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def decode_payload(
+    topic: str,
+    payload: bytes,
+    at: datetime,
+    offset: int,
+    prefix: str = DEFAULT_PREFIX,
+) -> Message | Rejected:
+    """Decode one MQTT message (topic and payload bytes)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Rejected(f"oversized: {len(payload)} bytes > {MAX_PAYLOAD_BYTES}", topic, offset, payload[:1024], at)
+    collection = topic[len(prefix):] if topic.startswith(prefix) else None
+    decoder = _payload_decoders.get(collection or "")
+    if decoder is None:
+        return Rejected(f"unknown_topic: {topic}", topic, offset, payload, at)
+    try:
+        event = decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        return Rejected(f"invalid: {exc}", topic, offset, payload, at)
+    except msgspec.DecodeError as exc:
+        return Rejected(f"malformed: {exc}", topic, offset, payload, at)
+    return Message(topic=topic, at=_as_utc(at), offset=offset, event=_normalise(event))
+
+
+def _normalise(event: OpenF1) -> OpenF1:
+    """Make every datetime timezone-aware UTC so that event times compare."""
+    changes = {}
+    for name in ("date", "date_start", "date_end"):
+        value = getattr(event, name, None)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            changes[name] = value.replace(tzinfo=UTC)
+    return msgspec.structs.replace(event, **changes) if changes else event
+
+
+def decode_line(line: bytes, offset: int, prefix: str = DEFAULT_PREFIX) -> Message | Rejected:
+    """Decode one recorded-feed line (`{"topic", "at", "payload"}`)."""
+    if len(line) > MAX_PAYLOAD_BYTES + 1024:
+        return Rejected("oversized: line too long", "", offset, line[:1024], datetime.now(UTC))
+    try:
+        envelope = _envelope_decoder.decode(line)
+    except msgspec.ValidationError as exc:
+        return Rejected(f"invalid: envelope {exc}", "", offset, line, datetime.now(UTC))
+    except msgspec.DecodeError as exc:
+        return Rejected(f"malformed: {exc}", "", offset, line, datetime.now(UTC))
+    return decode_payload(envelope.topic, bytes(envelope.payload), _as_utc(envelope.at), offset, prefix)

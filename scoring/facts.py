@@ -1,0 +1,139 @@
+"""What is known about one session so far: the facts scoring reads, updated idempotently.
+
+Every setter is an upsert keyed the way OpenF1 versions its documents, so a repeated or
+re-versioned message leaves the facts unchanged. Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class SessionKind(StrEnum):
+    QUALIFYING = "Qualifying"
+    SPRINT_QUALIFYING = "Sprint Qualifying"
+    SPRINT = "Sprint"
+    RACE = "Race"
+    OTHER = "Other"
+
+    @classmethod
+    def from_name(cls, session_name: str) -> SessionKind:
+        try:
+            return cls(session_name)
+        except ValueError:
+            return cls.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class Entrant:
+    driver_number: int
+    acronym: str
+    team_name: str
+    full_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """One car's line of the official classification (any field may be unknown)."""
+
+    position: int | None
+    dnf: bool = False
+    dns: bool = False
+    dsq: bool = False
+    number_of_laps: int | None = None
+
+
+@dataclass(slots=True)
+class SessionFacts:
+    session_key: int
+    meeting_key: int | None = None
+    kind: SessionKind = SessionKind.OTHER
+    name: str = ""
+    date_start: datetime | None = None
+    date_end: datetime | None = None
+    entrants: dict[int, Entrant] = field(default_factory=dict)
+    grid: dict[int, int] = field(default_factory=dict)
+    pit_lane_start: set[int] = field(default_factory=set)
+    running_position: dict[int, tuple[datetime, int]] = field(default_factory=dict)
+    overtakes: dict[object, int] = field(default_factory=dict)
+    laps: dict[tuple[int, int], tuple[float | None, datetime | None]] = field(default_factory=dict)
+    pit_stops: dict[object, tuple[int, float | None]] = field(default_factory=dict)
+    results: dict[int, tuple[tuple[datetime, int], Classification]] = field(default_factory=dict)
+    driver_of_the_day: int | None = None
+    chequered: bool = False
+
+    # -- upserts -------------------------------------------------------------
+    def describe(
+        self,
+        meeting_key: int,
+        session_name: str,
+        date_start: datetime | None,
+        date_end: datetime | None,
+    ) -> None:
+        self.meeting_key = meeting_key
+        self.name = session_name
+        self.kind = SessionKind.from_name(session_name)
+        self.date_start = date_start
+        self.date_end = date_end
+
+    def add_entrant(self, entrant: Entrant) -> None:
+        self.entrants[entrant.driver_number] = entrant
+
+    def set_grid(self, driver_number: int, position: int, pit_lane_start: bool) -> None:
+        self.grid[driver_number] = position
+        if pit_lane_start:
+            self.pit_lane_start.add(driver_number)
+        else:
+            self.pit_lane_start.discard(driver_number)
+
+    def set_position(self, driver_number: int, date: datetime, position: int) -> None:
+        """The newest position by event time wins, whatever the arrival order."""
+        current = self.running_position.get(driver_number)
+        if current is None or date >= current[0]:
+            self.running_position[driver_number] = (date, position)
+
+    def add_overtake(self, identity: object, overtaking_driver: int) -> None:
+        self.overtakes[identity] = overtaking_driver
+
+    def add_lap(
+        self,
+        driver_number: int,
+        lap_number: int,
+        lap_duration: float | None,
+        date_start: datetime | None,
+    ) -> None:
+        self.laps[(driver_number, lap_number)] = (lap_duration, date_start)
+
+    def add_pit_stop(self, identity: object, driver_number: int, stop_duration: float | None) -> None:
+        self.pit_stops[identity] = (driver_number, stop_duration)
+
+    def set_result(
+        self, driver_number: int, version: tuple[datetime, int], result: Classification
+    ) -> None:
+        """A later version (arrival time, then message id) corrects an earlier one."""
+        current = self.results.get(driver_number)
+        if current is None or version >= current[0]:
+            self.results[driver_number] = (version, result)
+
+    def set_driver_of_the_day(self, driver_number: int) -> None:
+        self.driver_of_the_day = driver_number
+
+    def mark_chequered(self) -> None:
+        self.chequered = True
+
+    # -- derived -------------------------------------------------------------
+    @property
+    def is_classified(self) -> bool:
+        """Final once a classification has landed for this session."""
+        return bool(self.results)
+
+    def classification(self) -> dict[int, Classification]:
+        return {number: result for number, (_, result) in self.results.items()}
+
+    def overtake_counts(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for driver in self.overtakes.values():
+            counts[driver] = counts.get(driver, 0) + 1
+        return counts
