@@ -104,3 +104,18 @@ def decode_line(line: bytes, offset: int, prefix: str = DEFAULT_PREFIX) -> Messa
     except msgspec.DecodeError as exc:
         return Rejected(f"malformed: {exc}", "", offset, line, datetime.now(UTC))
     return decode_payload(envelope.topic, bytes(envelope.payload), _as_utc(envelope.at), offset, prefix)
+
+
+def decode_input(item: object, prefix: str = DEFAULT_PREFIX) -> Message | Rejected:
+    """Decode whatever a source hands the flow: a recorded line or an MQTT message."""
+    from ingest.recorded import RawLine
+
+    if isinstance(item, RawLine):
+        return decode_line(item.data, item.offset, prefix)
+    topic = getattr(item, "topic", None)
+    payload = getattr(item, "payload", None)
+    at = getattr(item, "at", None)
+    offset = getattr(item, "offset", -1)
+    if isinstance(topic, str) and isinstance(payload, bytes) and isinstance(at, datetime):
+        return decode_payload(topic, payload, at, offset, prefix)
+    return Rejected(f"invalid: unsupported input {type(item).__name__}", "", -1, b"", datetime.now(UTC))

@@ -1,0 +1,132 @@
+"""The scoring dataflow, top to bottom.
+
+    input -> decode -> (rejected) ----------------------------------------------> rejected sink
+                    -> key by session -> event-time windows (coalesce bursts)
+                    -> session facts and points (stateful, per session)
+                    -> key by meeting -> weekend totals (stateful, per meeting)
+                    -> every team's total and rank in bulk (numpy) -> live sink
+                                                                    -> final sink (classified sessions)
+
+Assets are about thirty, teams are millions: the flow is keyed by session and meeting, never
+by team; teams are derived from asset points in one vectorised step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import bytewax.operators as op
+import bytewax.operators.windowing as win
+from bytewax.dataflow import Dataflow
+from bytewax.inputs import Source
+from bytewax.outputs import Sink
+
+from dataflows.scoring_steps import (
+    ScoredWindow,
+    SessionScorer,
+    SessionStep,
+    TeamBookProvider,
+    TeamScorer,
+    weekend_step,
+)
+from ingest.decode import Message, Rejected, decode_input
+from scoring.rules import RuleSet
+
+ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class ClockMode(StrEnum):
+    REPLAY = "replay"  # as fast as possible: windows close on newer events or at the end
+    PACED = "paced"  # a replay slowed to a pace, or live: windows also close as wall time passes
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    rules: RuleSet
+    window: timedelta = timedelta(milliseconds=500)
+    lateness: timedelta = timedelta(seconds=2)
+    mode: ClockMode = ClockMode.REPLAY
+    input_prefix: str = "v1/"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOutputs:
+    """Where results go; any may be None (for example `gridscore score` keeps only `live`)."""
+
+    live: Sink[ScoredWindow] | None = None
+    final: Sink[ScoredWindow] | None = None
+    rejected: Sink[Rejected] | None = None
+
+
+def _clock(config: FlowConfig) -> win.EventClock[Message]:
+    if config.mode is ClockMode.REPLAY:
+        return win.EventClock(
+            lambda m: m.event_time,
+            wait_for_system_duration=config.lateness,
+            to_system_utc=lambda _ts: None,
+        )
+    wake_after = config.window + config.lateness
+    return win.EventClock(
+        lambda m: m.event_time,
+        wait_for_system_duration=config.lateness,
+        to_system_utc=lambda _ts: datetime.now(UTC) + wake_after,
+    )
+
+
+def _window_batch(item: tuple[str, tuple[int, list[Message]]], config: FlowConfig) -> Any:
+    key, (window_id, messages) = item
+    return key, (ALIGN_TO + config.window * (window_id + 1), messages)
+
+
+def _late_batch(item: tuple[str, tuple[int, Message]]) -> Any:
+    key, (_window_id, message) = item
+    return key, (None, [message])
+
+
+def build_flow(
+    source: Source[Any],
+    outputs: FlowOutputs,
+    config: FlowConfig,
+    team_books: TeamBookProvider | None = None,
+) -> Dataflow:
+    flow = Dataflow("gridscore")
+    raw = op.input("input", flow, source)
+    decoded = op.map("decode", raw, lambda item: decode_input(item, config.input_prefix))
+    split = op.branch("split_decoded", decoded, lambda item: isinstance(item, Message))
+
+    by_session = op.key_on("key_by_session", split.trues, lambda m: str(m.event.session_key))
+    windows = win.collect_window(
+        "coalesce_bursts",
+        by_session,
+        _clock(config),
+        win.TumblingWindower(length=config.window, align_to=ALIGN_TO),
+    )
+    batches = op.merge(
+        "windows_and_late",
+        op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
+        op.map("late_batch", windows.late, _late_batch),
+    )
+    steps = op.stateful_map("session_points", batches, SessionScorer(config.rules))
+    session_updates = op.filter_map("session_updates", steps, lambda kv: _step(kv).update)
+
+    by_meeting = op.key_on("key_by_meeting", session_updates, lambda u: str(u.points.meeting_key))
+    weekend = op.stateful_map("weekend_totals", by_meeting, weekend_step)
+    scored = op.map("score_teams", op.key_rm("unkey_meeting", weekend), TeamScorer(team_books))
+
+    if outputs.live is not None:
+        op.output("live_out", scored, outputs.live)
+    if outputs.final is not None:
+        finals = op.filter("classified_sessions", scored, lambda s: s.weekend.session.newly_final)
+        op.output("final_out", finals, outputs.final)
+    if outputs.rejected is not None:
+        state_rejected = op.flat_map("state_rejected", steps, lambda kv: _step(kv).rejected)
+        all_rejected = op.merge("all_rejected", split.falses, state_rejected)
+        op.output("rejected_out", all_rejected, outputs.rejected)
+    return flow
+
+
+def _step(item: tuple[str, SessionStep]) -> SessionStep:
+    return item[1]

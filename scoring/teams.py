@@ -1,0 +1,117 @@
+"""Every fantasy team's total from its assets' points, in bulk (numpy), never one team at a time.
+
+A TeamBook holds the rosters in force as arrays: each team picks 7 assets (5 drivers,
+2 constructors) with a weight per pick (1, the boost's 2, Extra DRS's 3). Scoring a window is a
+gather and a row sum over these arrays, so a million teams cost milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+ROSTER_SIZE = 7
+
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+
+
+def driver_asset(acronym: str) -> str:
+    return f"driver:{acronym}"
+
+
+def constructor_asset(team_name: str) -> str:
+    return f"constructor:{team_name}"
+
+
+@dataclass(frozen=True)
+class TeamBook:
+    """Rosters of many teams for one weekend, as arrays indexed by team slot."""
+
+    team_ids: IntArray  # int64 [N], sorted ascending; slot i is team team_ids[i]
+    assets: tuple[str, ...]  # the asset names that picks index into
+    picks: npt.NDArray[np.int16]  # [N, 7] index into assets
+    weights: npt.NDArray[np.int8]  # [N, 7] multiplier of each pick
+    member_league: Int32Array  # [M] league id of each membership, sorted by (league, slot)
+    member_slot: Int32Array  # [M] team slot of each membership
+
+    @property
+    def size(self) -> int:
+        return int(self.team_ids.shape[0])
+
+    @classmethod
+    def from_rosters(
+        cls,
+        rosters: Sequence[tuple[int, Sequence[str], Sequence[int]]],
+        memberships: Sequence[tuple[int, int]] = (),
+    ) -> TeamBook:
+        """Build from (team_id, 7 asset names, 7 weights) rows and (league_id, team_id) pairs."""
+        rows = sorted(rosters, key=lambda row: row[0])
+        names = sorted({name for _, picks, _ in rows for name in picks})
+        index = {name: i for i, name in enumerate(names)}
+        team_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        picks = np.array([[index[n] for n in row[1]] for row in rows], dtype=np.int16).reshape(-1, ROSTER_SIZE)
+        weights = np.array([list(row[2]) for row in rows], dtype=np.int8).reshape(-1, ROSTER_SIZE)
+        slot_of = {int(team): slot for slot, team in enumerate(team_ids)}
+        pairs = sorted((league, slot_of[team]) for league, team in memberships if team in slot_of)
+        member_league = np.array([p[0] for p in pairs], dtype=np.int32)
+        member_slot = np.array([p[1] for p in pairs], dtype=np.int32)
+        return cls(team_ids, tuple(names), picks, weights, member_league, member_slot)
+
+    def asset_vector(self, points: Mapping[str, int]) -> Int32Array:
+        """Points of each asset of the book, in book order (an asset with no points scores 0)."""
+        return np.array([points.get(name, 0) for name in self.assets], dtype=np.int32)
+
+    def totals(self, points: Mapping[str, int]) -> Int32Array:
+        vector = self.asset_vector(points)
+        return (vector[self.picks] * self.weights).sum(axis=1, dtype=np.int32)
+
+    def league_segments(self) -> tuple[Int32Array, IntArray, IntArray]:
+        """(league ids, start, length) of each league's run in the membership arrays."""
+        if self.member_league.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int32), empty, empty
+        leagues, starts, counts = np.unique(self.member_league, return_index=True, return_counts=True)
+        return leagues.astype(np.int32), starts.astype(np.int64), counts.astype(np.int64)
+
+
+def competition_ranks(totals: Int32Array) -> Int32Array:
+    """Rank 1 + the number of teams with a strictly higher total (ties share a rank). O(N)."""
+    if totals.size == 0:
+        return np.zeros(0, dtype=np.int32)
+    low = int(totals.min())
+    counts = np.bincount(totals - low)
+    higher = np.cumsum(counts[::-1])[::-1] - counts  # teams above each total value
+    return (higher[totals - low] + 1).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class LeagueStandings:
+    """Every league's members ordered by rank, in one array, plus each membership's rank."""
+
+    order: Int32Array  # [M] team slots, league by league, best first (ties by team id)
+    ranks: Int32Array  # [M] rank of order[i] inside its league
+
+
+def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
+    if book.member_slot.size == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return LeagueStandings(empty, empty)
+    member_totals = totals[book.member_slot]
+    # Sort by league, then total descending; memberships are already ordered by slot (team id).
+    permutation = np.lexsort((-member_totals, book.member_league))
+    order = book.member_slot[permutation]
+    sorted_totals = member_totals[permutation]
+    sorted_leagues = book.member_league[permutation]
+    position = np.arange(order.size, dtype=np.int64)
+    new_group = np.ones(order.size, dtype=bool)
+    new_group[1:] = (sorted_leagues[1:] != sorted_leagues[:-1]) | (sorted_totals[1:] != sorted_totals[:-1])
+    group_start = np.maximum.accumulate(np.where(new_group, position, 0))
+    league_start = np.maximum.accumulate(
+        np.where(np.r_[True, sorted_leagues[1:] != sorted_leagues[:-1]], position, 0)
+    )
+    ranks = (group_start - league_start + 1).astype(np.int32)
+    return LeagueStandings(order.astype(np.int32), ranks)
