@@ -20,8 +20,9 @@ from typing import Any
 
 import bytewax.operators as op
 import bytewax.operators.windowing as win
-from bytewax.dataflow import Dataflow
+from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
+from bytewax.operators import KeyedStream
 from bytewax.outputs import Sink
 
 from dataflows.scoring_steps import (
@@ -95,10 +96,13 @@ def build_flow(
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
     decoded = op.map("decode", raw, lambda item: decode_input(item, config.input_prefix))
-    split = op.branch("split_decoded", decoded, lambda item: isinstance(item, Message))
+    messages: Stream[Message] = op.filter_map("accepted", decoded, _accepted)
+    undecodable: Stream[Rejected] = op.filter_map("undecodable", decoded, _undecodable)
 
-    by_session = op.key_on("key_by_session", split.trues, lambda m: str(m.event.session_key))
-    windows = win.collect_window(
+    by_session: KeyedStream[Message] = op.key_on(
+        "key_by_session", messages, lambda m: str(m.event.session_key)
+    )
+    windows: win.WindowOut[Message, list[Message]] = win.collect_window(
         "coalesce_bursts",
         by_session,
         _clock(config),
@@ -122,10 +126,18 @@ def build_flow(
         finals = op.filter("classified_sessions", scored, lambda s: s.weekend.session.newly_final)
         op.output("final_out", finals, outputs.final)
     if outputs.rejected is not None:
-        state_rejected = op.flat_map("state_rejected", steps, lambda kv: _step(kv).rejected)
-        all_rejected = op.merge("all_rejected", split.falses, state_rejected)
+        state_rejected: Stream[Rejected] = op.flat_map("state_rejected", steps, lambda kv: _step(kv).rejected)
+        all_rejected: Stream[Rejected] = op.merge("all_rejected", undecodable, state_rejected)
         op.output("rejected_out", all_rejected, outputs.rejected)
     return flow
+
+
+def _accepted(item: Message | Rejected) -> Message | None:
+    return item if isinstance(item, Message) else None
+
+
+def _undecodable(item: Message | Rejected) -> Rejected | None:
+    return item if isinstance(item, Rejected) else None
 
 
 def _step(item: tuple[str, SessionStep]) -> SessionStep:

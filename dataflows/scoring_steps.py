@@ -91,4 +91,6 @@ class TeamScorer:
         if book is None or book.size == 0:
             return ScoredWindow(update)
         totals = book.totals(update.asset_points())
-        return ScoredWindow(update, TeamScores(book, totals, competition_ranks(totals), league_standings(book, totals)))
+        return ScoredWindow(
+            update, TeamScores(book, totals, competition_ranks(totals), league_standings(book, totals))
+        )

@@ -85,8 +85,8 @@ class SessionState:
             )
             facts.add_overtake(identity, event.overtaking_driver_number)
         elif isinstance(event, PitStop):
-            identity = event.doc_key or (event.driver_number, event.lap_number, event.date)
-            facts.add_pit_stop(identity, event.driver_number, event.stop_duration)
+            stop_identity = event.doc_key or (event.driver_number, event.lap_number, event.date)
+            facts.add_pit_stop(stop_identity, event.driver_number, event.stop_duration)
         elif isinstance(event, RaceControl):
             if (event.flag or "").upper() == "CHEQUERED":
                 facts.mark_chequered()

@@ -51,9 +51,7 @@ class Rejected:
 
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
-_payload_decoders = {
-    topic: msgspec.json.Decoder(kind) for topic, kind in TOPIC_TYPES.items()
-}
+_payload_decoders = {topic: msgspec.json.Decoder(kind) for topic, kind in TOPIC_TYPES.items()}
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -69,8 +67,10 @@ def decode_payload(
 ) -> Message | Rejected:
     """Decode one MQTT message (topic and payload bytes)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return Rejected(f"oversized: {len(payload)} bytes > {MAX_PAYLOAD_BYTES}", topic, offset, payload[:1024], at)
-    collection = topic[len(prefix):] if topic.startswith(prefix) else None
+        return Rejected(
+            f"oversized: {len(payload)} bytes > {MAX_PAYLOAD_BYTES}", topic, offset, payload[:1024], at
+        )
+    collection = topic[len(prefix) :] if topic.startswith(prefix) else None
     decoder = _payload_decoders.get(collection or "")
     if decoder is None:
         return Rejected(f"unknown_topic: {topic}", topic, offset, payload, at)

@@ -41,7 +41,9 @@ def arrival_of(line: bytes) -> datetime | None:
 
 
 def open_feed(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
@@ -55,11 +57,13 @@ def iter_lines(path: Path) -> Iterator[bytes]:
 class _FeedPartition(StatefulSourcePartition[RawLine, int]):
     """Reads one file from a line offset; paced, it hands lines out when their `at` falls due."""
 
-    def __init__(self, path: Path, resume_offset: int, speed: float) -> None:
+    def __init__(self, path: Path, resume_offset: int, speed: float, max_gap: float) -> None:
         self._name = path.name
         self._lines = iter_lines(path)
         self._offset = 0
         self._speed = speed
+        self._max_gap = max_gap
+        self._last_at: datetime | None = None
         self._pending: bytes | None = None
         self._origin: tuple[float, datetime] | None = None  # (monotonic, feed time) at start
         self._due: datetime | None = None
@@ -95,6 +99,12 @@ class _FeedPartition(StatefulSourcePartition[RawLine, int]):
             return True  # a bad line is passed on to be rejected, never held back
         if self._origin is None:
             self._origin = (time.monotonic(), at)
+        if self._last_at is not None:
+            # Skip dead time (the night between Qualifying and the Race) beyond max_gap of wall time.
+            excess = (at - self._last_at).total_seconds() / self._speed - self._max_gap
+            if excess > 0:
+                self._origin = (self._origin[0], self._origin[1] + timedelta(seconds=excess * self._speed))
+        self._last_at = at
         start, feed_start = self._origin
         wait = (at - feed_start).total_seconds() / self._speed - (time.monotonic() - start)
         if wait <= 0:
@@ -113,15 +123,17 @@ class _FeedPartition(StatefulSourcePartition[RawLine, int]):
 class RecordedFeedSource(FixedPartitionedSource[RawLine, int]):
     """One partition per file; resumes from a line offset under Bytewax recovery.
 
-    `speed` 0 replays as fast as possible; 1 is real time; 20 is twenty times faster.
+    `speed` 0 replays as fast as possible; 1 is real time; 20 is twenty times faster. Paced,
+    a silence longer than `max_gap` seconds of wall time (overnight between sessions) is cut short.
     """
 
-    def __init__(self, paths: list[Path], speed: float = 0.0) -> None:
+    def __init__(self, paths: list[Path], speed: float = 0.0, max_gap: float = 5.0) -> None:
         self._paths = {f"{i}:{p.name}": p for i, p in enumerate(paths)}
         self._speed = speed
+        self._max_gap = max_gap
 
     def list_parts(self) -> list[str]:
         return list(self._paths)
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _FeedPartition:
-        return _FeedPartition(self._paths[for_part], resume_state or 0, self._speed)
+        return _FeedPartition(self._paths[for_part], resume_state or 0, self._speed, self._max_gap)

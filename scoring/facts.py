@@ -109,9 +109,7 @@ class SessionFacts:
     def add_pit_stop(self, identity: object, driver_number: int, stop_duration: float | None) -> None:
         self.pit_stops[identity] = (driver_number, stop_duration)
 
-    def set_result(
-        self, driver_number: int, version: tuple[datetime, int], result: Classification
-    ) -> None:
+    def set_result(self, driver_number: int, version: tuple[datetime, int], result: Classification) -> None:
         """A later version (arrival time, then message id) corrects an earlier one."""
         current = self.results.get(driver_number)
         if current is None or version >= current[0]:

@@ -189,9 +189,7 @@ def _score_constructors(
 
 def _progress_bonus(results: list[Classification], rules: ConstructorRules) -> int:
     def reached(cutoff: int) -> int:
-        return sum(
-            1 for r in results if not r.dsq and r.position is not None and r.position <= cutoff
-        )
+        return sum(1 for r in results if not r.dsq and r.position is not None and r.position <= cutoff)
 
     in_q3 = reached(rules.q3_cutoff)
     if in_q3:

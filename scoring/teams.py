@@ -53,7 +53,9 @@ class TeamBook:
         names = sorted({name for _, picks, _ in rows for name in picks})
         index = {name: i for i, name in enumerate(names)}
         team_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        picks = np.array([[index[n] for n in row[1]] for row in rows], dtype=np.int16).reshape(-1, ROSTER_SIZE)
+        picks = np.array([[index[n] for n in row[1]] for row in rows], dtype=np.int16).reshape(
+            -1, ROSTER_SIZE
+        )
         weights = np.array([list(row[2]) for row in rows], dtype=np.int8).reshape(-1, ROSTER_SIZE)
         slot_of = {int(team): slot for slot, team in enumerate(team_ids)}
         pairs = sorted((league, slot_of[team]) for league, team in memberships if team in slot_of)

@@ -1,0 +1,111 @@
+"""Bytewax sinks around the store's writers: each worker opens its own connections."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from dataflows.scoring_steps import ScoredWindow
+from ingest.decode import Rejected
+from store import live_keys
+from store.live import LiveWriter, retrying
+from store.results import FinalWriter
+
+REJECTED_KEEP = 10_000
+
+
+class _CallbackPartition(StatelessSinkPartition[Any]):
+    def __init__(self, write: Callable[[list[Any]], None], close: Callable[[], None] = lambda: None) -> None:
+        self._write = write
+        self._close = close
+
+    def write_batch(self, items: list[Any]) -> None:
+        self._write(items)
+
+    def close(self) -> None:
+        self._close()
+
+
+class LiveRedisSink(DynamicSink[ScoredWindow]):
+    """Running totals, team totals and ranks, and league standings into Redis."""
+
+    def __init__(self, redis_url: str, on_written: Callable[[ScoredWindow], None] | None = None) -> None:
+        self.redis_url = redis_url
+        self.on_written = on_written
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
+        writer = LiveWriter(redis.Redis.from_url(self.redis_url))
+
+        def write(items: list[ScoredWindow]) -> None:
+            for window in _latest_per_meeting(items):
+                writer.write(window)
+                if self.on_written is not None:
+                    self.on_written(window)
+
+        return _CallbackPartition(write, writer.client.close)
+
+
+def _latest_per_meeting(items: list[ScoredWindow]) -> list[ScoredWindow]:
+    """Within one batch only each meeting's last window matters for live state: skip the rest."""
+    latest: dict[int, ScoredWindow] = {}
+    for window in items:
+        latest.pop(window.weekend.meeting_key, None)
+        latest[window.weekend.meeting_key] = window
+    return list(latest.values())
+
+
+class FinalPostgresSink(DynamicSink[ScoredWindow]):
+    """Final results of classified sessions into Postgres."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
+        writer = FinalWriter(self.database_url)
+
+        def write(items: list[ScoredWindow]) -> None:
+            for window in items:
+                writer.write(window)
+
+        return _CallbackPartition(write, writer.close)
+
+
+class RejectedRedisSink(DynamicSink[Rejected]):
+    """Counts rejected inputs by reason and keeps the latest ones, with their reason, in Redis."""
+
+    def __init__(self, redis_url: str, also: Callable[[list[Rejected]], None] | None = None) -> None:
+        self.redis_url = redis_url
+        self.also = also
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
+        client = redis.Redis.from_url(self.redis_url)
+
+        def write(items: list[Rejected]) -> None:
+            counts = Counter(item.category for item in items)
+            pipe = client.pipeline(transaction=False)
+            for category, count in counts.items():
+                pipe.hincrby(live_keys.rejected_count(), category, count)
+            pipe.lpush(
+                f"{live_keys.rejected_count()}:latest", *[json.dumps(rejected_document(i)) for i in items]
+            )
+            pipe.ltrim(f"{live_keys.rejected_count()}:latest", 0, REJECTED_KEEP - 1)
+            retrying(pipe.execute)
+            if self.also is not None:
+                self.also(items)
+
+        return _CallbackPartition(write, client.close)
+
+
+def rejected_document(item: Rejected) -> dict[str, Any]:
+    return {
+        "reason": item.reason,
+        "topic": item.topic,
+        "offset": item.offset,
+        "at": item.at.isoformat(),
+        "raw": item.raw.decode("utf-8", errors="replace")[:2048],
+    }

@@ -1,0 +1,133 @@
+"""The `gridscore` command: score, replay, migrate, and the services (api, live, worker, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from gridscore.settings import Settings, get_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+def _feeds(values: Sequence[str]) -> list[Path]:
+    paths = [Path(v) for v in values]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"gridscore: no such feed file: {', '.join(missing)}")
+    return paths
+
+
+@command("score")
+def score(args: argparse.Namespace, settings: Settings) -> int:
+    """Score recorded feeds with no external service and print the weekend totals."""
+    from dataflows.runner import score_feeds
+
+    totals = score_feeds(_feeds(args.feeds), ruleset=args.ruleset or settings.ruleset)
+    if args.json:
+        print(json.dumps(totals.as_json(), sort_keys=True))
+    else:
+        from gridscore.display import print_totals
+
+        print_totals(totals)
+    if totals.rejected:
+        print(f"{totals.rejected} message(s) rejected: {dict(totals.rejected_by_reason)}", file=sys.stderr)
+    return 0
+
+
+@command("migrate")
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the Alembic migrations to DATABASE_URL (or the embedded server)."""
+    from gridscore.services import running_services
+    from store.migrate import upgrade
+
+    with running_services(settings) as urls:
+        upgrade(urls.database_url)
+    print("migrations applied")
+    return 0
+
+
+@command("replay")
+def replay(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: replay a feed into Redis and Postgres for N teams with a live leaderboard."""
+    from gridscore.replay import run_replay
+
+    return run_replay(
+        settings,
+        _feeds([args.feed]),
+        teams=args.teams,
+        speed=args.speed,
+        window=timedelta(milliseconds=args.window_ms or settings.window_ms),
+        quiet=args.quiet,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridscore", description=__doc__)
+    parser.add_argument("--log-level", default=None, help="override LOG_LEVEL")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("score", help=score.__doc__)
+    p.add_argument("feeds", nargs="+", metavar="FEED")
+    p.add_argument("--json", action="store_true", help="print one JSON object of weekend totals")
+    p.add_argument("--ruleset", default=None)
+
+    sub.add_parser("migrate", help=migrate.__doc__)
+
+    p = sub.add_parser("replay", help=replay.__doc__)
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--teams", type=int, default=10_000)
+    p.add_argument("--speed", type=float, default=0.0, help="0: as fast as possible; 1: real time")
+    p.add_argument("--window-ms", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="no live display (for scripts)")
+
+    for extend in _EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+# Other modules add their subcommands here (api, live, publish, record, worker, beat, sync, bench).
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for module in ("api.cli", "ingest.cli", "tasks.cli", "benchmarks.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        _EXTENSIONS.append(mod.add_commands)
+        _COMMANDS.update(mod.COMMANDS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_extensions()
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    from gridscore.logs import configure_logging
+
+    configure_logging(args.log_level or settings.log_level, settings.log_format)
+    logging.getLogger(__name__).debug("running %s", args.command)
+    return _COMMANDS[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

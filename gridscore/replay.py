@@ -1,0 +1,152 @@
+"""`gridscore replay`: a recorded weekend through the full flow into Redis and Postgres, for N teams."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import redis
+from bytewax.testing import run_main
+from rich.console import Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.scoring_steps import ScoredWindow
+from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
+from gridscore.display import console, leaderboard_table
+from gridscore.feeds import summarise
+from gridscore.services import running_services
+from gridscore.settings import Settings
+from ingest.recorded import RecordedFeedSource
+from scoring.rules import load_ruleset
+from scoring.teams import TeamBook
+from store.live_read import LiveReader
+from store.migrate import upgrade
+from store.teams import AssetMarket, ensure_global_league, generate_rosters, load_book, store_generated_teams
+from store.urls import libpq_url
+
+REFRESH_EVERY_S = 0.25
+
+
+def prepare_teams(
+    database_url: str,
+    meeting_key: int,
+    drivers: tuple[str, ...],
+    constructors: tuple[str, ...],
+    teams: int,
+    ruleset: str,
+) -> TeamBook | None:
+    """Use the rosters stored for the weekend, generating more until there are `teams` of them."""
+    rules = load_ruleset(ruleset)
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        row = conn.execute("SELECT count(*) FROM roster WHERE meeting_key = %s", (meeting_key,)).fetchone()
+        existing = int(row[0]) if row else 0
+        if existing < teams:
+            market = AssetMarket.synthetic(drivers, constructors)
+            rosters = generate_rosters(market, teams - existing, rules.team, seed=meeting_key + existing)
+            store_generated_teams(conn, meeting_key, rosters, seed=meeting_key + existing)
+        ensure_global_league(conn)
+        conn.commit()
+        return load_book(conn, meeting_key, rules.team.boost_multiplier, rules.team.extra_drs_multiplier)
+
+
+def run_replay(
+    settings: Settings, feeds: list[Path], teams: int, speed: float, window: timedelta, quiet: bool = False
+) -> int:
+    summary = summarise(feeds)
+    if not summary.meeting_keys:
+        console.print("[red]gridscore: the feed has no v1/sessions message; nothing to score[/red]")
+        return 2
+    meeting = summary.meeting_keys[0]
+    with running_services(settings) as urls:
+        upgrade(urls.database_url)
+        started = time.perf_counter()
+        book = prepare_teams(
+            urls.database_url, meeting, summary.drivers, summary.constructors, teams, settings.ruleset
+        )
+        console.print(
+            f"{book.size if book else 0:,} teams ready in {time.perf_counter() - started:.1f} s"
+            f" (embedded: {', '.join(urls.embedded) or 'none'})"
+        )
+        client = redis.Redis.from_url(urls.redis_url)
+        reader = LiveReader(client)
+        global_league = _global_league_id(urls.database_url)
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} windows"),
+            TimeElapsedColumn(),
+        )
+        task = progress.add_task(f"replaying meeting {meeting}", total=None)
+        live = Live(progress, console=console, refresh_per_second=8, transient=False) if not quiet else None
+        last_refresh = 0.0
+
+        def on_written(window: ScoredWindow) -> None:
+            nonlocal last_refresh
+            progress.advance(task)
+            now = time.monotonic()
+            if live is None or now - last_refresh < REFRESH_EVERY_S:
+                return
+            last_refresh = now
+            count, top = reader.league(meeting, global_league, 0, 10)
+            name = window.weekend.session.session_name
+            live.update(Group(progress, leaderboard_table(f"Live top 10 — {name}", top, count)))
+
+        flow = build_flow(
+            RecordedFeedSource(feeds, speed=speed),
+            FlowOutputs(
+                live=LiveRedisSink(urls.redis_url, on_written),
+                final=FinalPostgresSink(urls.database_url),
+                rejected=RejectedRedisSink(urls.redis_url),
+            ),
+            FlowConfig(
+                load_ruleset(settings.ruleset),
+                window=window,
+                lateness=timedelta(milliseconds=settings.lateness_ms),
+                mode=ClockMode.PACED if speed > 0 else ClockMode.REPLAY,
+            ),
+            team_books=lambda key: book if key == meeting else None,
+        )
+        started = time.perf_counter()
+        if live is not None:
+            with live:
+                run_main(flow)
+        else:
+            run_main(flow)
+        elapsed = time.perf_counter() - started
+        console.print(f"replayed {summary.messages:,} messages in {elapsed:.2f} s")
+        _print_final(urls.database_url, meeting)
+        client.close()
+    return 0
+
+
+def _global_league_id(database_url: str) -> int:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        return ensure_global_league(conn)
+
+
+def _print_final(database_url: str, meeting: int) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        last = conn.execute(
+            "SELECT session_key, name FROM race_session WHERE meeting_key = %s AND state = 'final'"
+            " ORDER BY date_start DESC NULLS LAST LIMIT 1",
+            (meeting,),
+        ).fetchone()
+        if last is None:
+            console.print("no session of this weekend is final yet")
+            return
+        rows = conn.execute(
+            "SELECT rank, team_id, weekend_points FROM team_result WHERE session_key = %s"
+            " ORDER BY rank, team_id LIMIT 10",
+            (last[0],),
+        ).fetchall()
+        count = conn.execute("SELECT count(*) FROM team_result WHERE session_key = %s", (last[0],)).fetchone()
+    from store.live_read import Standing
+
+    standings = [Standing(r[0], r[1], r[2]) for r in rows]
+    console.print(
+        leaderboard_table(f"Final standings after the {last[1]}", standings, int(count[0]) if count else 0)
+    )

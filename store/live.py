@@ -1,0 +1,124 @@
+"""Write live state to Redis: asset points, every team's total and rank, league standings.
+
+Every window is written in one MULTI/EXEC so a reader never sees totals of one window with
+ranks of another. Writes are overwrites, so a repeated window changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import redis
+
+from dataflows.scoring_steps import ScoredWindow
+from scoring.points import SessionPoints
+from scoring.teams import TeamBook
+from store import live_keys as keys
+
+SLOT_HASH_CHUNK = 10_000
+T = TypeVar("T")
+
+
+def retrying(action: Callable[[], T], attempts: int = 30, first_delay: float = 0.1) -> T:
+    """Retry a dependency call with capped exponential backoff (Redis or Postgres restarting)."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return action()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+def session_document(points: SessionPoints, name: str) -> dict[str, Any]:
+    return {
+        "session_key": points.session_key,
+        "meeting_key": points.meeting_key,
+        "session_name": name,
+        "final": points.final,
+        "drivers": {k: v.as_dict() for k, v in sorted(points.drivers.items())},
+        "constructors": {k: v.as_dict() for k, v in sorted(points.constructors.items())},
+    }
+
+
+class LiveWriter:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._published_books: dict[int, int] = {}  # meeting -> id(book) already indexed
+
+    def write(self, window: ScoredWindow) -> None:
+        retrying(lambda: self._write(window))
+
+    def _write(self, window: ScoredWindow) -> None:
+        weekend = window.weekend
+        meeting = weekend.meeting_key
+        session = weekend.session
+        if window.teams is not None:
+            self._ensure_index(meeting, window.teams.book)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(keys.meeting_points(meeting), json.dumps(weekend.points_document()))
+        pipe.set(
+            keys.session_assets(session.points.session_key),
+            json.dumps(session_document(session.points, session.session_name)),
+        )
+        pipe.hset(
+            keys.meeting_sessions(meeting),
+            str(session.points.session_key),
+            json.dumps(
+                {
+                    "session_key": session.points.session_key,
+                    "name": session.session_name,
+                    "state": "final" if session.points.final else "live",
+                    "date_start": session.date_start.isoformat() if session.date_start else None,
+                    "date_end": session.date_end.isoformat() if session.date_end else None,
+                }
+            ),
+        )
+        if window.teams is not None:
+            teams = window.teams
+            pipe.set(keys.team_totals(meeting), teams.totals.astype("<i4").tobytes())
+            pipe.set(keys.team_ranks(meeting), teams.ranks.astype("<i4").tobytes())
+            pipe.set(keys.league_order(meeting), teams.standings.order.astype("<i4").tobytes())
+            pipe.set(keys.league_ranks(meeting), teams.standings.ranks.astype("<i4").tobytes())
+            pipe.set(keys.league_points(meeting), teams.totals[teams.standings.order].astype("<i4").tobytes())
+        pipe.sadd(keys.live_meetings(), str(meeting))
+        pipe.incr(keys.meeting_version(meeting))
+        version = pipe.execute()[-1]
+        note = json.dumps(
+            {"meeting_key": meeting, "session_key": session.points.session_key, "version": version}
+        )
+        self.client.publish(keys.updates_channel(meeting), note)
+
+    def _ensure_index(self, meeting: int, book: TeamBook) -> None:
+        """Write the slot and league indexes of a book once per process (they change only with the book)."""
+        if self._published_books.get(meeting) == id(book):
+            return
+        publish_book_index(self.client, meeting, book)
+        self._published_books[meeting] = id(book)
+
+
+def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook) -> None:
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.team_ids(meeting), book.team_ids.astype("<i8").tobytes())
+    pipe.delete(keys.team_slots(meeting), keys.league_index(meeting))
+    ids = book.team_ids.tolist()
+    for start in range(0, len(ids), SLOT_HASH_CHUNK):
+        chunk = ids[start : start + SLOT_HASH_CHUNK]
+        pipe.hset(keys.team_slots(meeting), mapping={str(t): start + i for i, t in enumerate(chunk)})
+    leagues, starts, counts = book.league_segments()
+    if leagues.size:
+        index = {str(int(lg)): f"{int(s)},{int(c)}" for lg, s, c in zip(leagues, starts, counts, strict=True)}
+        pipe.hset(keys.league_index(meeting), mapping=index)  # type: ignore[arg-type]
+    pipe.execute()
+
+
+def read_int32(client: redis.Redis, key: str, index: int) -> int | None:
+    raw = client.getrange(key, index * 4, index * 4 + 3)
+    return None if len(raw) != 4 else int(np.frombuffer(raw, dtype="<i4")[0])

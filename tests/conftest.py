@@ -1,0 +1,84 @@
+"""Shared fixtures: real PostgreSQL and Redis, from DATABASE_URL / REDIS_URL or embedded.
+
+With the URLs unset (a fresh machine), the suite starts the same embedded servers as the CLI.
+Each run gets a database of its own, created and migrated here and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy.engine import make_url
+
+from gridscore.services import ServiceUrls, running_services
+from gridscore.settings import Settings
+from store.migrate import upgrade
+from store.urls import libpq_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = ROOT / "data" / "feeds"
+SHARED_FEEDS = sorted(FEEDS.glob("*.jsonl"))
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "9"))
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
+    settings = Settings.from_env()
+    data_dir = tmp_path_factory.mktemp("servers")
+    with running_services(
+        Settings(database_url=settings.database_url, redis_url=settings.redis_url, data_dir=data_dir)
+    ) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: ServiceUrls) -> Iterator[str]:
+    """A fresh, migrated database on the server, dropped after the run."""
+    name = f"gridscore_test_{uuid.uuid4().hex[:8]}"
+    admin = libpq_url(servers.database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(servers.database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[str]:
+    """The test database, emptied before each test that asks for it."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables"
+                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers: ServiceUrls) -> str:
+    parts = urlsplit(servers.redis_url)
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    with contextlib.suppress(redis.RedisError):
+        client.close()
