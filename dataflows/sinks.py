@@ -42,7 +42,7 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
         writer = LiveWriter(redis.Redis.from_url(self.redis_url))
 
         def write(items: list[ScoredWindow]) -> None:
-            for window in _latest_per_meeting(items):
+            for window in _latest_per_session(items):
                 writer.write(window)
                 if self.on_written is not None:
                     self.on_written(window)
@@ -50,12 +50,13 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
         return _CallbackPartition(write, writer.client.close)
 
 
-def _latest_per_meeting(items: list[ScoredWindow]) -> list[ScoredWindow]:
-    """Within one batch only each meeting's last window matters for live state: skip the rest."""
+def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
+    """Within one batch only each session's last window matters for live state: skip the rest."""
     latest: dict[int, ScoredWindow] = {}
     for window in items:
-        latest.pop(window.weekend.meeting_key, None)
-        latest[window.weekend.meeting_key] = window
+        key = window.weekend.session.points.session_key
+        latest.pop(key, None)
+        latest[key] = window
     return list(latest.values())
 
 

@@ -23,7 +23,8 @@ def print_totals(totals: WeekendTotals) -> None:
 
 
 def leaderboard_table(title: str, standings: list[Standing], total_teams: int) -> Table:
-    table = Table(title=f"{title} ({total_teams:,} teams)")
+    caption = f"{title} ({total_teams:,} teams)"
+    table = Table(title=caption, min_width=len(caption) + 2)
     table.add_column("rank", justify="right")
     table.add_column("team", justify="right")
     table.add_column("points", justify="right")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import redis
+from bytewax.dataflow import Dataflow
 from bytewax.testing import run_main
 from rich.console import Group
 from rich.live import Live
@@ -95,20 +97,16 @@ def run_replay(
             name = window.weekend.session.session_name
             live.update(Group(progress, leaderboard_table(f"Live top 10 — {name}", top, count)))
 
-        flow = build_flow(
-            RecordedFeedSource(feeds, speed=speed),
-            FlowOutputs(
-                live=LiveRedisSink(urls.redis_url, on_written),
-                final=FinalPostgresSink(urls.database_url),
-                rejected=RejectedRedisSink(urls.redis_url),
-            ),
-            FlowConfig(
-                load_ruleset(settings.ruleset),
-                window=window,
-                lateness=timedelta(milliseconds=settings.lateness_ms),
-                mode=ClockMode.PACED if speed > 0 else ClockMode.REPLAY,
-            ),
-            team_books=lambda key: book if key == meeting else None,
+        flow = store_flow(
+            urls.database_url,
+            urls.redis_url,
+            feeds,
+            settings,
+            book=book,
+            meeting_key=meeting,
+            speed=speed,
+            window=window,
+            on_written=on_written,
         )
         started = time.perf_counter()
         if live is not None:
@@ -121,6 +119,35 @@ def run_replay(
         _print_final(urls.database_url, meeting)
         client.close()
     return 0
+
+
+def store_flow(
+    database_url: str,
+    redis_url: str,
+    feeds: list[Path],
+    settings: Settings,
+    book: TeamBook | None,
+    meeting_key: int | None = None,
+    speed: float = 0.0,
+    window: timedelta | None = None,
+    on_written: Callable[[ScoredWindow], None] | None = None,
+) -> Dataflow:
+    """The replay flow: a feed into Redis (live) and Postgres (final), scoring `book` for `meeting_key`."""
+    return build_flow(
+        RecordedFeedSource(feeds, speed=speed),
+        FlowOutputs(
+            live=LiveRedisSink(redis_url, on_written),
+            final=FinalPostgresSink(database_url),
+            rejected=RejectedRedisSink(redis_url),
+        ),
+        FlowConfig(
+            load_ruleset(settings.ruleset),
+            window=window or timedelta(milliseconds=settings.window_ms),
+            lateness=timedelta(milliseconds=settings.lateness_ms),
+            mode=ClockMode.PACED if speed > 0 else ClockMode.REPLAY,
+        ),
+        team_books=lambda key: book if key == meeting_key else None,
+    )
 
 
 def _global_league_id(database_url: str) -> int:
