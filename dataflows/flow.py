@@ -13,6 +13,7 @@ by team; teams are derived from asset points in one vectorised step.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,10 +28,11 @@ from bytewax.outputs import Sink
 
 from dataflows.scoring_steps import (
     ScoredWindow,
-    SessionScorer,
     SessionStep,
     TeamBookProvider,
     TeamScorer,
+    WindowBatch,
+    session_logic,
     weekend_step,
 )
 from ingest.decode import Message, Rejected, decode_input
@@ -79,12 +81,12 @@ def _clock(config: FlowConfig) -> win.EventClock[Message]:
 
 def _window_batch(item: tuple[str, tuple[int, list[Message]]], config: FlowConfig) -> Any:
     key, (window_id, messages) = item
-    return key, (ALIGN_TO + config.window * (window_id + 1), messages)
+    return key, WindowBatch(ALIGN_TO + config.window * (window_id + 1), time.perf_counter(), messages)
 
 
 def _late_batch(item: tuple[str, tuple[int, Message]]) -> Any:
     key, (_window_id, message) = item
-    return key, (None, [message])
+    return key, WindowBatch(None, time.perf_counter(), [message])
 
 
 def build_flow(
@@ -95,7 +97,9 @@ def build_flow(
 ) -> Dataflow:
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
-    decoded = op.map("decode", raw, lambda item: decode_input(item, config.input_prefix))
+    decoded = op.flat_map_batch(
+        "decode", raw, lambda items: [decode_input(i, config.input_prefix) for i in items]
+    )
     messages: Stream[Message] = op.filter_map("accepted", decoded, _accepted)
     undecodable: Stream[Rejected] = op.filter_map("undecodable", decoded, _undecodable)
 
@@ -113,7 +117,7 @@ def build_flow(
         op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
         op.map("late_batch", windows.late, _late_batch),
     )
-    steps = op.stateful_map("session_points", batches, SessionScorer(config.rules))
+    steps = op.stateful_batch("session_points", batches, session_logic(config.rules))
     session_updates = op.filter_map("session_updates", steps, lambda kv: _step(kv).update)
 
     by_meeting = op.key_on("key_by_meeting", session_updates, lambda u: str(u.points.meeting_key))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from bytewax.operators import StatefulBatchLogic
 
 from dataflows.session_state import SessionState
 from dataflows.weekend_state import SessionUpdate, WeekendState, WeekendUpdate
@@ -29,29 +32,63 @@ class ScoredSession:
     last_final: SessionPoints | None = None
 
 
-class SessionScorer:
-    def __init__(self, rules: RuleSet) -> None:
-        self.rules = rules
+@dataclass(frozen=True, slots=True)
+class WindowBatch:
+    """The messages of one closed window of a session (or one late message, with no window end)."""
 
-    def __call__(
-        self, scored: ScoredSession | None, batch: tuple[datetime | None, list[Message]]
-    ) -> tuple[ScoredSession, SessionStep]:
-        window_end, messages = batch
-        if scored is None:
-            scored = ScoredSession(SessionState(messages[0].event.session_key))
-        rejected = scored.state.apply(messages)
+    window_end: datetime | None
+    closed_at: float  # time.perf_counter() when the window closed, to measure refresh latency
+    messages: list[Message]
+
+
+class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
+    """Applies every window that closed in a batch, then scores the session once.
+
+    Coalescing windows that close together keeps replay fast (one scoring per session per batch),
+    while live, where windows close one at a time, every window is scored.
+    """
+
+    def __init__(self, rules: RuleSet, resume: ScoredSession | None) -> None:
+        self.rules = rules
+        self.scored = resume
+
+    def on_batch(self, values: list[WindowBatch]) -> tuple[list[SessionStep], bool]:
+        if self.scored is None:
+            self.scored = ScoredSession(SessionState(values[0].messages[0].event.session_key))
+        scored = self.scored
+        rejected: list[Rejected] = []
+        for batch in values:
+            rejected.extend(scored.state.apply(batch.messages))
         facts = scored.state.facts
         if not scored.state.described:
-            return scored, SessionStep(None, rejected)
+            return [SessionStep(None, rejected)], StatefulBatchLogic.RETAIN
         points = score_session(facts, self.rules)
         if points == scored.last_points:
-            return scored, SessionStep(None, rejected)
+            return [SessionStep(None, rejected)], StatefulBatchLogic.RETAIN
         scored.last_points = points
         newly_final = points.final and points != scored.last_final
         if newly_final:
             scored.last_final = points
-        update = SessionUpdate(points, facts.name, facts.date_start, facts.date_end, window_end, newly_final)
-        return scored, SessionStep(update, rejected)
+        ends = [b.window_end for b in values if b.window_end is not None]
+        update = SessionUpdate(
+            points,
+            facts.name,
+            facts.date_start,
+            facts.date_end,
+            max(ends) if ends else None,
+            newly_final,
+            closed_at=min(b.closed_at for b in values),
+        )
+        return [SessionStep(update, rejected)], StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> ScoredSession:
+        # A detached copy (pickling round trip: several times faster than deepcopy on these dicts).
+        state = self.scored if self.scored is not None else ScoredSession(SessionState(0))
+        return pickle.loads(pickle.dumps(state))  # noqa: S301 (our own object, not outside data)
+
+
+def session_logic(rules: RuleSet) -> Callable[[ScoredSession | None], SessionLogic]:
+    return lambda resume: SessionLogic(rules, resume)
 
 
 def weekend_step(state: WeekendState | None, update: SessionUpdate) -> tuple[WeekendState, WeekendUpdate]:

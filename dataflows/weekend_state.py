@@ -22,6 +22,7 @@ class SessionUpdate:
     date_end: datetime | None
     window_end: datetime | None
     newly_final: bool
+    closed_at: float = 0.0  # perf_counter when the (first) window behind it closed
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ _EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]]
 def _load_extensions() -> None:
     import importlib
 
+    _EXTENSIONS.clear()
     for module in ("api.cli", "ingest.cli", "tasks.cli", "benchmarks.cli"):
         try:
             mod = importlib.import_module(module)

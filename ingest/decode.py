@@ -23,16 +23,13 @@ class Envelope(msgspec.Struct, frozen=True):
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A decoded input: the event with where and when it arrived."""
+    """A decoded input: the event with where and when it arrived, and when it happened."""
 
     topic: str
     at: datetime
     offset: int
     event: OpenF1
-
-    @property
-    def event_time(self) -> datetime:
-        return event_time(self.event, self.at)
+    event_time: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +77,23 @@ def decode_payload(
         return Rejected(f"invalid: {exc}", topic, offset, payload, at)
     except msgspec.DecodeError as exc:
         return Rejected(f"malformed: {exc}", topic, offset, payload, at)
-    return Message(topic=topic, at=_as_utc(at), offset=offset, event=_normalise(event))
+    event = _normalise(event)
+    arrived = _as_utc(at)
+    return Message(topic=topic, at=arrived, offset=offset, event=event, event_time=event_time(event, arrived))
+
+
+_DATE_FIELDS = {
+    kind: tuple(f for f in ("date", "date_start", "date_end") if f in kind.__struct_fields__)
+    for kind in TOPIC_TYPES.values()
+}
 
 
 def _normalise(event: OpenF1) -> OpenF1:
     """Make every datetime timezone-aware UTC so that event times compare."""
     changes = {}
-    for name in ("date", "date_start", "date_end"):
-        value = getattr(event, name, None)
-        if isinstance(value, datetime) and value.tzinfo is None:
+    for name in _DATE_FIELDS[type(event)]:
+        value = getattr(event, name)
+        if value is not None and value.tzinfo is None:
             changes[name] = value.replace(tzinfo=UTC)
     return msgspec.structs.replace(event, **changes) if changes else event
 

@@ -58,7 +58,9 @@ class SessionFacts:
     pit_lane_start: set[int] = field(default_factory=set)
     running_position: dict[int, tuple[datetime, int]] = field(default_factory=dict)
     overtakes: dict[object, int] = field(default_factory=dict)
+    overtake_count: dict[int, int] = field(default_factory=dict)
     laps: dict[tuple[int, int], tuple[float | None, datetime | None]] = field(default_factory=dict)
+    best_lap: dict[int, tuple[float, datetime | None]] = field(default_factory=dict)
     pit_stops: dict[object, tuple[int, float | None]] = field(default_factory=dict)
     results: dict[int, tuple[tuple[datetime, int], Classification]] = field(default_factory=dict)
     driver_of_the_day: int | None = None
@@ -95,7 +97,13 @@ class SessionFacts:
             self.running_position[driver_number] = (date, position)
 
     def add_overtake(self, identity: object, overtaking_driver: int) -> None:
+        previous = self.overtakes.get(identity)
+        if previous == overtaking_driver:
+            return
+        if previous is not None:
+            self.overtake_count[previous] -= 1
         self.overtakes[identity] = overtaking_driver
+        self.overtake_count[overtaking_driver] = self.overtake_count.get(overtaking_driver, 0) + 1
 
     def add_lap(
         self,
@@ -104,7 +112,25 @@ class SessionFacts:
         lap_duration: float | None,
         date_start: datetime | None,
     ) -> None:
-        self.laps[(driver_number, lap_number)] = (lap_duration, date_start)
+        key = (driver_number, lap_number)
+        replaced = self.laps.get(key)
+        self.laps[key] = (lap_duration, date_start)
+        if replaced is not None and replaced != (lap_duration, date_start):
+            self._recompute_best_lap(driver_number)  # a re-versioned lap: rare, so rescan this car
+        elif _is_timed(lap_duration):
+            assert lap_duration is not None
+            best = self.best_lap.get(driver_number)
+            if best is None or lap_before((lap_duration, date_start), best):
+                self.best_lap[driver_number] = (lap_duration, date_start)
+
+    def _recompute_best_lap(self, driver_number: int) -> None:
+        self.best_lap.pop(driver_number, None)
+        for (number, _), (duration, started) in self.laps.items():
+            if number == driver_number and _is_timed(duration):
+                assert duration is not None
+                best = self.best_lap.get(number)
+                if best is None or lap_before((duration, started), best):
+                    self.best_lap[number] = (duration, started)
 
     def add_pit_stop(self, identity: object, driver_number: int, stop_duration: float | None) -> None:
         self.pit_stops[identity] = (driver_number, stop_duration)
@@ -131,7 +157,17 @@ class SessionFacts:
         return {number: result for number, (_, result) in self.results.items()}
 
     def overtake_counts(self) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for driver in self.overtakes.values():
-            counts[driver] = counts.get(driver, 0) + 1
-        return counts
+        return self.overtake_count
+
+
+def _is_timed(duration: float | None) -> bool:
+    return duration is not None and duration > 0
+
+
+def lap_before(a: tuple[float, datetime | None], b: tuple[float, datetime | None]) -> bool:
+    """The faster lap; on equal times the earlier one (a lap with no start time counts as later)."""
+    if a[0] != b[0]:
+        return a[0] < b[0]
+    if a[1] is None or b[1] is None:
+        return a[1] is not None
+    return a[1] < b[1]

@@ -7,9 +7,8 @@ its classification has landed. Pure functions of (facts, rule set).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from scoring.facts import Classification, SessionFacts, SessionKind
+from scoring.facts import Classification, SessionFacts, SessionKind, lap_before
 from scoring.rules import ConstructorRules, RuleSet, RunningSessionRules
 
 
@@ -132,25 +131,14 @@ def _add_finishing_place(
 
 def fastest_lap_holder(facts: SessionFacts, results: dict[int, Classification]) -> int | None:
     """Lowest completed lap time; the earlier lap wins a tie; a disqualified car cannot hold it."""
-    best: tuple[float, datetime | None, int] | None = None
-    for (number, _lap), (duration, started) in facts.laps.items():
-        if duration is None or duration <= 0:
-            continue
+    holder: int | None = None
+    for number, lap in facts.best_lap.items():
         result = results.get(number)
         if result is not None and result.dsq:
             continue
-        key = (duration, started, number)
-        if best is None or _earlier(key, best):
-            best = key
-    return None if best is None else best[2]
-
-
-def _earlier(a: tuple[float, datetime | None, int], b: tuple[float, datetime | None, int]) -> bool:
-    if a[0] != b[0]:
-        return a[0] < b[0]
-    if a[1] is None or b[1] is None:
-        return a[1] is not None
-    return a[1] < b[1]
+        if holder is None or lap_before(lap, facts.best_lap[holder]):
+            holder = number
+    return holder
 
 
 # -- constructors -------------------------------------------------------------
