@@ -63,8 +63,9 @@ def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
 class FinalPostgresSink(DynamicSink[ScoredWindow]):
     """Final results of classified sessions into Postgres."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, on_written: Callable[[ScoredWindow], None] | None = None) -> None:
         self.database_url = database_url
+        self.on_written = on_written
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
         writer = FinalWriter(self.database_url)
@@ -72,6 +73,8 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
         def write(items: list[ScoredWindow]) -> None:
             for window in items:
                 writer.write(window)
+                if self.on_written is not None:
+                    self.on_written(window)
 
         return _CallbackPartition(write, writer.close)
 

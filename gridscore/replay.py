@@ -22,7 +22,7 @@ from gridscore.display import console, leaderboard_table
 from gridscore.feeds import summarise
 from gridscore.services import running_services
 from gridscore.settings import Settings
-from ingest.recorded import RecordedFeedSource
+from ingest.recorded import BATCH_SIZE, RecordedFeedSource
 from scoring.rules import load_ruleset
 from scoring.teams import TeamBook
 from store.live_read import LiveReader
@@ -131,13 +131,15 @@ def store_flow(
     speed: float = 0.0,
     window: timedelta | None = None,
     on_written: Callable[[ScoredWindow], None] | None = None,
+    on_final: Callable[[ScoredWindow], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Dataflow:
     """The replay flow: a feed into Redis (live) and Postgres (final), scoring `book` for `meeting_key`."""
     return build_flow(
-        RecordedFeedSource(feeds, speed=speed),
+        RecordedFeedSource(feeds, speed=speed, batch_size=batch_size),
         FlowOutputs(
             live=LiveRedisSink(redis_url, on_written),
-            final=FinalPostgresSink(database_url),
+            final=FinalPostgresSink(database_url, on_final),
             rejected=RejectedRedisSink(redis_url),
         ),
         FlowConfig(

@@ -57,12 +57,13 @@ def iter_lines(path: Path) -> Iterator[bytes]:
 class _FeedPartition(StatefulSourcePartition[RawLine, int]):
     """Reads one file from a line offset; paced, it hands lines out when their `at` falls due."""
 
-    def __init__(self, path: Path, resume_offset: int, speed: float, max_gap: float) -> None:
+    def __init__(self, path: Path, resume_offset: int, speed: float, max_gap: float, batch_size: int) -> None:
         self._name = path.name
         self._lines = iter_lines(path)
         self._offset = 0
         self._speed = speed
         self._max_gap = max_gap
+        self._batch_size = batch_size
         self._last_at: datetime | None = None
         self._pending: bytes | None = None
         self._origin: tuple[float, datetime] | None = None  # (monotonic, feed time) at start
@@ -80,7 +81,7 @@ class _FeedPartition(StatefulSourcePartition[RawLine, int]):
 
     def next_batch(self) -> list[RawLine]:
         batch: list[RawLine] = []
-        while len(batch) < BATCH_SIZE:
+        while len(batch) < self._batch_size:
             line = self._take()
             if line is None:
                 if not batch:
@@ -125,15 +126,21 @@ class RecordedFeedSource(FixedPartitionedSource[RawLine, int]):
 
     `speed` 0 replays as fast as possible; 1 is real time; 20 is twenty times faster. Paced,
     a silence longer than `max_gap` seconds of wall time (overnight between sessions) is cut short.
+    `batch_size` lines at most are handed to the flow at once (smaller: finer-grained live updates).
     """
 
-    def __init__(self, paths: list[Path], speed: float = 0.0, max_gap: float = 5.0) -> None:
+    def __init__(
+        self, paths: list[Path], speed: float = 0.0, max_gap: float = 5.0, batch_size: int = BATCH_SIZE
+    ) -> None:
         self._paths = {f"{i}:{p.name}": p for i, p in enumerate(paths)}
         self._speed = speed
         self._max_gap = max_gap
+        self._batch_size = batch_size
 
     def list_parts(self) -> list[str]:
         return list(self._paths)
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _FeedPartition:
-        return _FeedPartition(self._paths[for_part], resume_state or 0, self._speed, self._max_gap)
+        return _FeedPartition(
+            self._paths[for_part], resume_state or 0, self._speed, self._max_gap, self._batch_size
+        )

@@ -1,0 +1,203 @@
+"""`gridscore bench`: a million teams live on one machine, measured against a set-based SQL baseline.
+
+One run, one process (team generation happens in a child so that it does not count in the
+engine's peak memory):
+- load N generated teams into Postgres and the TeamBook;
+- replay a lap-by-lap race through the real flow into Redis and Postgres, timing each window from
+  its close to every team's total and rank being readable in Redis, and the classification from
+  its arrival to every team's final result committed;
+- the baseline: the same refresh as one set-based UPDATE of every team total in Postgres;
+- replay throughput with no teams and no pacing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import psycopg
+import redis
+from bytewax.testing import run_main
+from sqlalchemy.engine import make_url
+
+from benchmarks.feeds import repeated_feed
+from dataflows.scoring_steps import ScoredWindow
+from gridscore.feeds import summarise
+from gridscore.replay import store_flow
+from gridscore.settings import Settings
+from scoring.rules import load_ruleset
+from store import live_keys
+from store.migrate import upgrade
+from store.teams import AssetMarket, ensure_global_league, generate_rosters, load_book, store_generated_teams
+from store.urls import libpq_url
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "feeds"
+LAP_BY_LAP = DATA / "2023-01-bahrain.jsonl"
+BENCH_DB = "gridscore_bench"
+BENCH_REDIS_DB = 15
+LAP_BATCH = 40  # about one lap of the 20 cars (laps + positions) per source batch
+
+
+@dataclass
+class BenchResult:
+    teams: int
+    windows: int
+    refresh_ms_p50: float
+    refresh_ms_p99: float
+    baseline_sql_ms_p50: float
+    speedup: float
+    final_write_s: float
+    peak_rss_mb: float
+    replay_msgs_per_s: float
+    teams_load_s: float
+    book_load_s: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else float("nan")
+
+
+def bench_urls(database_url: str, redis_url: str) -> tuple[str, str]:
+    """A database and a Redis DB of the bench's own, so a run never mixes with the demo's state."""
+    admin = libpq_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    db = make_url(database_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+    parts = urlsplit(redis_url)
+    return db, urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
+
+
+def _generate(
+    database_url: str, meeting: int, drivers: tuple[str, ...], constructors: tuple[str, ...], teams: int
+) -> None:
+    rosters = generate_rosters(AssetMarket.synthetic(drivers, constructors), teams, load_ruleset().team)
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        ensure_global_league(conn)
+        store_generated_teams(conn, meeting, rosters)
+        conn.commit()
+
+
+def baseline_sql(database_url: str, meeting: int, points: dict[str, int], runs: int) -> list[float]:
+    """How a team without GridScore refreshes: one set-based UPDATE of every total from asset points."""
+    timings = []
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_asset_points (asset text PRIMARY KEY, points int)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_team_total (team_id bigint PRIMARY KEY, total int)")
+        conn.execute("TRUNCATE bench_asset_points, bench_team_total")
+        conn.execute(
+            "INSERT INTO bench_team_total SELECT team_id, 0 FROM roster WHERE meeting_key = %s", (meeting,)
+        )
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO bench_asset_points VALUES (%s, %s)", list(points.items()))
+        conn.commit()
+        for _ in range(runs):
+            started = time.perf_counter()
+            conn.execute(
+                "UPDATE bench_team_total t SET total = s.total FROM ("
+                " SELECT r.team_id,"
+                "  (SELECT sum(p.points * CASE WHEN d = r.boost_driver THEN 2 ELSE 1 END)"
+                "     FROM unnest(r.drivers) AS d JOIN bench_asset_points p ON p.asset = 'driver:' || d)"
+                "  + (SELECT sum(p.points) FROM unnest(r.constructors) AS c"
+                "     JOIN bench_asset_points p ON p.asset = 'constructor:' || c) AS total"
+                " FROM roster r WHERE r.meeting_key = %s) s WHERE t.team_id = s.team_id",
+                (meeting,),
+            )
+            conn.commit()
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+def replay_throughput(database_url: str, redis_url: str, copies: int = 25) -> float:
+    """Messages per second through the full flow (Redis and Postgres sinks), no teams, no pacing."""
+    with tempfile.TemporaryDirectory() as folder:
+        feed = repeated_feed(LAP_BY_LAP, copies, Path(folder) / "repeated.jsonl")
+        messages = summarise([feed]).messages
+        flow = store_flow(database_url, redis_url, [feed], Settings(), book=None)
+        started = time.perf_counter()
+        run_main(flow)
+        return messages / (time.perf_counter() - started)
+
+
+def run_bench(
+    settings: Settings, database_url: str, redis_url: str, teams: int, baseline_runs: int = 3
+) -> BenchResult:
+    db, rurl = bench_urls(database_url, redis_url)
+    upgrade(db)
+    redis.Redis.from_url(rurl).flushdb()
+    summary = summarise([LAP_BY_LAP])
+    meeting = summary.meeting_keys[0]
+
+    started = time.perf_counter()
+    child = multiprocessing.get_context("spawn").Process(
+        target=_generate, args=(db, meeting, summary.drivers, summary.constructors, teams)
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"team generation failed with exit code {child.exitcode}")
+    teams_load_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    rules = load_ruleset(settings.ruleset)
+    with psycopg.connect(libpq_url(db)) as conn:
+        book = load_book(conn, meeting, rules.team.boost_multiplier, rules.team.extra_drs_multiplier)
+    book_load_s = time.perf_counter() - started
+    assert book is not None
+    assert book.size == teams
+
+    refresh: list[float] = []
+    finals: dict[str, float] = {}
+    last_points: dict[str, int] = {}
+
+    def on_written(window: ScoredWindow) -> None:
+        if window.teams is not None:
+            refresh.append(time.perf_counter() - window.weekend.session.closed_at)
+            last_points.update(window.weekend.asset_points())
+
+    def on_final(window: ScoredWindow) -> None:
+        finals[window.weekend.session.session_name] = time.perf_counter() - window.weekend.session.closed_at
+
+    flow = store_flow(
+        db,
+        rurl,
+        [LAP_BY_LAP],
+        settings,
+        book=book,
+        meeting_key=meeting,
+        on_written=on_written,
+        on_final=on_final,
+        batch_size=LAP_BATCH,
+    )
+    run_main(flow)
+    client = redis.Redis.from_url(rurl)
+    stored = np.frombuffer(client.get(live_keys.team_totals(meeting)) or b"", "<i4")
+    assert stored.size == teams, "every team's total is in Redis"
+
+    baseline = baseline_sql(db, meeting, last_points, baseline_runs)
+    throughput = replay_throughput(db, rurl)
+    refresh_p50 = percentile(refresh, 50)
+    baseline_p50 = statistics.median(baseline) * 1000
+    return BenchResult(
+        teams=teams,
+        windows=len(refresh),
+        refresh_ms_p50=round(refresh_p50 * 1000, 2),
+        refresh_ms_p99=round(percentile(refresh, 99) * 1000, 2),
+        baseline_sql_ms_p50=round(baseline_p50, 1),
+        speedup=round(baseline_p50 / (refresh_p50 * 1000), 1) if refresh_p50 > 0 else float("inf"),
+        final_write_s=round(finals.get("Race", float("nan")), 3),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        replay_msgs_per_s=round(throughput),
+        teams_load_s=round(teams_load_s, 1),
+        book_load_s=round(book_load_s, 2),
+    )

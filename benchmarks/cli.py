@@ -1,0 +1,40 @@
+"""`gridscore bench --teams N [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from gridscore.settings import Settings
+
+
+def bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure live refresh, the SQL baseline, final writes, memory and replay throughput."""
+    from benchmarks.bench import run_bench
+    from gridscore.services import running_services
+
+    with running_services(settings) as urls:
+        result = run_bench(settings, urls.database_url, urls.redis_url, args.teams, args.baseline_runs)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"GridScore bench, {args.teams:,} teams")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        for key, value in result.as_dict().items():
+            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        Console().print(table)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bench", help=bench.__doc__)
+    p.add_argument("--teams", type=int, default=100_000)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--baseline-runs", type=int, default=3)
+
+
+COMMANDS = {"bench": bench}
