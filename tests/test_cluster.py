@@ -1,0 +1,81 @@
+"""Two Bytewax processes (a cluster via -i/-a) give results identical to one process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import psycopg
+import pytest
+import redis
+from bytewax.testing import run_main
+
+from dataflows.cluster import replay_flow
+from gridscore.feeds import summarise
+from gridscore.replay import prepare_teams
+from store import live_keys
+from store.urls import libpq_url
+from tests.conftest import SHARED_FEEDS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def snapshot(db: str, client: redis.Redis, meetings: list[int]) -> dict[str, object]:
+    with psycopg.connect(libpq_url(db)) as conn:
+        assets = conn.execute(
+            "SELECT session_key, asset_kind::text, asset_name, points, breakdown::text"
+            " FROM asset_result ORDER BY 1, 2, 3"
+        ).fetchall()
+        teams = conn.execute(
+            "SELECT session_key, team_id, session_points, weekend_points, rank FROM team_result ORDER BY 1, 2"
+        ).fetchall()
+    live = {m: client.get(live_keys.meeting_points(m)) for m in meetings}
+    totals = {m: client.get(live_keys.team_totals(m)) for m in meetings}
+    return {"assets": assets, "teams": teams, "live": live, "totals": totals}
+
+
+def clear_results(db: str, client: redis.Redis) -> None:
+    with psycopg.connect(libpq_url(db), autocommit=True) as conn:
+        conn.execute("TRUNCATE asset_result, team_result")
+    for key in client.scan_iter("gs:m:*"):
+        if not key.endswith((b":team_ids", b":team_slot", b":league_index")):
+            client.delete(key)
+
+
+def test_two_processes_give_the_results_of_one(
+    db: str, redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meetings = []
+    for feed in SHARED_FEEDS:
+        summary = summarise([feed])
+        meetings.append(summary.meeting_keys[0])
+        prepare_teams(db, meetings[-1], summary.drivers, summary.constructors, 120, "f1fantasy-2025")
+    monkeypatch.setenv("DATABASE_URL", db)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    run_main(replay_flow(*map(str, SHARED_FEEDS)))
+    one = snapshot(db, redis_client, meetings)
+    assert len(one["teams"]) == 120 * 10  # type: ignore[arg-type]
+
+    clear_results(db, redis_client)
+    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+    flow_ref = f"dataflows.cluster:replay_flow({', '.join(repr(str(f)) for f in SHARED_FEEDS)})"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bytewax.run", flow_ref, "-i", str(i), "-a", addresses],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=240)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    two = snapshot(db, redis_client, meetings)
+    assert two == one
