@@ -31,7 +31,7 @@ class WeekendUpdate:
 
     meeting_key: int
     session: SessionUpdate
-    sessions: dict[int, SessionPoints]
+    sessions: dict[int, SessionUpdate]  # the latest of every session of the weekend
     drivers: dict[str, int]
     constructors: dict[str, int]
     final: bool
@@ -56,18 +56,18 @@ class WeekendUpdate:
 @dataclass(slots=True)
 class WeekendState:
     meeting_key: int
-    sessions: dict[int, SessionPoints] = field(default_factory=dict)
+    sessions: dict[int, SessionUpdate] = field(default_factory=dict)
 
     def update(self, session: SessionUpdate) -> WeekendUpdate:
-        self.sessions[session.points.session_key] = session.points
+        self.sessions[session.points.session_key] = session
         drivers: dict[str, int] = {}
         constructors: dict[str, int] = {}
-        for points in self.sessions.values():
+        for points in (u.points for u in self.sessions.values()):
             for name, asset in points.drivers.items():
                 drivers[name] = drivers.get(name, 0) + asset.total
             for name, asset in points.constructors.items():
                 constructors[name] = constructors.get(name, 0) + asset.total
-        scored = [p for p in self.sessions.values() if p.kind in SCORED_KINDS]
+        scored = [u.points for u in self.sessions.values() if u.points.kind in SCORED_KINDS]
         return WeekendUpdate(
             meeting_key=self.meeting_key,
             session=session,

@@ -15,6 +15,7 @@ import numpy as np
 import redis
 
 from dataflows.scoring_steps import ScoredWindow
+from dataflows.weekend_state import SessionUpdate
 from scoring.points import SessionPoints
 from scoring.teams import TeamBook
 from store import live_keys as keys
@@ -48,6 +49,18 @@ def session_document(points: SessionPoints, name: str) -> dict[str, Any]:
     }
 
 
+def session_status(session: SessionUpdate) -> str:
+    return json.dumps(
+        {
+            "session_key": session.points.session_key,
+            "name": session.session_name,
+            "state": "final" if session.points.final else "live",
+            "date_start": session.date_start.isoformat() if session.date_start else None,
+            "date_end": session.date_end.isoformat() if session.date_end else None,
+        }
+    )
+
+
 class LiveWriter:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
@@ -57,30 +70,23 @@ class LiveWriter:
         retrying(lambda: self._write(window))
 
     def _write(self, window: ScoredWindow) -> None:
+        """Write the meeting's whole live state (every session, not only the one that moved), so
+        that Redis restarted empty is whole again after the next window."""
         weekend = window.weekend
         meeting = weekend.meeting_key
-        session = weekend.session
         if window.teams is not None:
             self._ensure_index(meeting, window.teams.book)
         pipe = self.client.pipeline(transaction=True)
+        pipe.exists(keys.team_ids(meeting))
         pipe.set(keys.meeting_points(meeting), json.dumps(weekend.points_document()))
-        pipe.set(
-            keys.session_assets(session.points.session_key),
-            json.dumps(session_document(session.points, session.session_name)),
-        )
-        pipe.hset(
-            keys.meeting_sessions(meeting),
-            str(session.points.session_key),
-            json.dumps(
-                {
-                    "session_key": session.points.session_key,
-                    "name": session.session_name,
-                    "state": "final" if session.points.final else "live",
-                    "date_start": session.date_start.isoformat() if session.date_start else None,
-                    "date_end": session.date_end.isoformat() if session.date_end else None,
-                }
-            ),
-        )
+        for session in weekend.sessions.values():
+            pipe.set(
+                keys.session_assets(session.points.session_key),
+                json.dumps(session_document(session.points, session.session_name)),
+            )
+            pipe.hset(
+                keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
+            )
         if window.teams is not None:
             teams = window.teams
             pipe.set(keys.team_totals(meeting), teams.totals.astype("<i4").tobytes())
@@ -90,9 +96,15 @@ class LiveWriter:
             pipe.set(keys.league_points(meeting), teams.totals[teams.standings.order].astype("<i4").tobytes())
         pipe.sadd(keys.live_meetings(), str(meeting))
         pipe.incr(keys.meeting_version(meeting))
-        version = pipe.execute()[-1]
+        replies = pipe.execute()
+        if window.teams is not None and not replies[0]:  # the index was lost (Redis restarted empty)
+            publish_book_index(self.client, meeting, window.teams.book)
         note = json.dumps(
-            {"meeting_key": meeting, "session_key": session.points.session_key, "version": version}
+            {
+                "meeting_key": meeting,
+                "session_key": weekend.session.points.session_key,
+                "version": replies[-1],
+            }
         )
         self.client.publish(keys.updates_channel(meeting), note)
 
