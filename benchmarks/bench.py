@@ -51,6 +51,8 @@ class BenchResult:
     windows: int
     refresh_ms_p50: float
     refresh_ms_p99: float
+    league_refresh_ms_p50: float
+    league_refresh_ms_p99: float
     baseline_sql_ms_p50: float
     speedup: float
     final_write_s: float
@@ -157,12 +159,15 @@ def run_bench(
     assert book.size == teams
 
     refresh: list[float] = []
+    leagues: list[float] = []
     finals: dict[str, float] = {}
     last_points: dict[str, int] = {}
 
     def on_written(window: ScoredWindow) -> None:
         if window.teams is not None:
-            refresh.append(time.perf_counter() - window.weekend.session.closed_at)
+            closed = window.weekend.session.closed_at
+            refresh.append(window.visible_at["totals"] - closed)
+            leagues.append(window.visible_at["leagues"] - closed)
             last_points.update(window.weekend.asset_points())
 
     def on_final(window: ScoredWindow) -> None:
@@ -193,6 +198,8 @@ def run_bench(
         windows=len(refresh),
         refresh_ms_p50=round(refresh_p50 * 1000, 2),
         refresh_ms_p99=round(percentile(refresh, 99) * 1000, 2),
+        league_refresh_ms_p50=round(percentile(leagues, 50) * 1000, 2),
+        league_refresh_ms_p99=round(percentile(leagues, 99) * 1000, 2),
         baseline_sql_ms_p50=round(baseline_p50, 1),
         speedup=round(baseline_p50 / (refresh_p50 * 1000), 1) if refresh_p50 > 0 else float("inf"),
         final_write_s=round(finals.get("Race", float("nan")), 3),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from bytewax.operators import StatefulBatchLogic
@@ -97,12 +98,21 @@ def weekend_step(state: WeekendState | None, update: SessionUpdate) -> tuple[Wee
     return state, state.update(update)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TeamScores:
+    """Every team's total and global rank; league standings are computed on first use, so the
+    totals can be written (and read) before the heavier sort of every league is done."""
+
     book: TeamBook
     totals: Int32Array
     ranks: Int32Array
-    standings: LeagueStandings
+    precomputed_standings: LeagueStandings | None = None
+
+    @cached_property
+    def standings(self) -> LeagueStandings:
+        if self.precomputed_standings is not None:
+            return self.precomputed_standings
+        return league_standings(self.book, self.totals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,9 @@ class ScoredWindow:
     weekend: WeekendUpdate
     teams: TeamScores | None = None
     scored_at: datetime | None = field(default=None, compare=False)
+    # perf_counter() when each part became readable in Redis: "totals" (every team's total and rank)
+    # and "leagues" (every league's standings). Filled in by the live writer, read by benchmarks.
+    visible_at: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 TeamBookProvider = Callable[[int], TeamBook | None]
@@ -128,6 +141,4 @@ class TeamScorer:
         if book is None or book.size == 0:
             return ScoredWindow(update)
         totals = book.totals(update.asset_points())
-        return ScoredWindow(
-            update, TeamScores(book, totals, competition_ranks(totals), league_standings(book, totals))
-        )
+        return ScoredWindow(update, TeamScores(book, totals, competition_ranks(totals)))

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import redis
 
-from dataflows.scoring_steps import ScoredWindow
+from dataflows.scoring_steps import ScoredWindow, TeamScores
 from dataflows.weekend_state import SessionUpdate
 from scoring.points import SessionPoints
 from scoring.teams import TeamBook
@@ -91,14 +91,15 @@ class LiveWriter:
             teams = window.teams
             pipe.set(keys.team_totals(meeting), teams.totals.astype("<i4").tobytes())
             pipe.set(keys.team_ranks(meeting), teams.ranks.astype("<i4").tobytes())
-            pipe.set(keys.league_order(meeting), teams.standings.order.astype("<i4").tobytes())
-            pipe.set(keys.league_ranks(meeting), teams.standings.ranks.astype("<i4").tobytes())
-            pipe.set(keys.league_points(meeting), teams.totals[teams.standings.order].astype("<i4").tobytes())
         pipe.sadd(keys.live_meetings(), str(meeting))
         pipe.incr(keys.meeting_version(meeting))
         replies = pipe.execute()
-        if window.teams is not None and not replies[0]:  # the index was lost (Redis restarted empty)
-            publish_book_index(self.client, meeting, window.teams.book)
+        window.visible_at["totals"] = time.perf_counter()
+        if window.teams is not None:
+            if not replies[0]:  # the index was lost (Redis restarted empty)
+                publish_book_index(self.client, meeting, window.teams.book)
+            self._write_standings(meeting, window.teams)
+            window.visible_at["leagues"] = time.perf_counter()
         note = json.dumps(
             {
                 "meeting_key": meeting,
@@ -107,6 +108,15 @@ class LiveWriter:
             }
         )
         self.client.publish(keys.updates_channel(meeting), note)
+
+    def _write_standings(self, meeting: int, teams: TeamScores) -> None:
+        """Second step of a window: every league's order, ranks and points, together."""
+        standings = teams.standings
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(keys.league_order(meeting), standings.order.astype("<i4").tobytes())
+        pipe.set(keys.league_ranks(meeting), standings.ranks.astype("<i4").tobytes())
+        pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
+        pipe.execute()
 
     def _ensure_index(self, meeting: int, book: TeamBook) -> None:
         """Write the slot and league indexes of a book once per process (they change only with the book)."""
