@@ -117,7 +117,7 @@ def build_flow(
         op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
         op.map("late_batch", windows.late, _late_batch),
     )
-    steps = op.stateful_batch("session_points", batches, session_logic(config.rules))
+    steps = op.stateful_batch("session_points", batches, session_logic(config.rules, config.lateness))
     session_updates = op.filter_map("session_updates", steps, lambda kv: _step(kv).update)
 
     by_meeting = op.key_on("key_by_meeting", session_updates, lambda u: str(u.points.meeting_key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from bytewax.operators import StatefulBatchLogic
@@ -49,13 +49,14 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
     while live, where windows close one at a time, every window is scored.
     """
 
-    def __init__(self, rules: RuleSet, resume: ScoredSession | None) -> None:
+    def __init__(self, rules: RuleSet, lateness: timedelta, resume: ScoredSession | None) -> None:
         self.rules = rules
+        self.lateness = lateness
         self.scored = resume
 
     def on_batch(self, values: list[WindowBatch]) -> tuple[list[SessionStep], bool]:
         if self.scored is None:
-            self.scored = ScoredSession(SessionState(values[0].messages[0].event.session_key))
+            self.scored = ScoredSession(SessionState(values[0].messages[0].event.session_key, self.lateness))
         scored = self.scored
         rejected: list[Rejected] = []
         for batch in values:
@@ -88,8 +89,8 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         return pickle.loads(pickle.dumps(state))  # noqa: S301 (our own object, not outside data)
 
 
-def session_logic(rules: RuleSet) -> Callable[[ScoredSession | None], SessionLogic]:
-    return lambda resume: SessionLogic(rules, resume)
+def session_logic(rules: RuleSet, lateness: timedelta) -> Callable[[ScoredSession | None], SessionLogic]:
+    return lambda resume: SessionLogic(rules, lateness, resume)
 
 
 def weekend_step(state: WeekendState | None, update: SessionUpdate) -> tuple[WeekendState, WeekendUpdate]:

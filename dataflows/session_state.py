@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from ingest.decode import Message, Rejected
 from ingest.events import (
@@ -19,15 +20,26 @@ from ingest.events import (
 )
 from scoring.facts import Classification, Entrant, SessionFacts
 
-# Events that arrive before their session is described wait for it, up to this many.
+# Events that wait for their session or car to be announced, at most this many per session.
 MAX_PENDING = 5_000
+DEFAULT_LATENESS = timedelta(seconds=2)
 
 
 @dataclass(slots=True)
 class SessionState:
+    """A session's facts, and the events that came before what they refer to.
+
+    Within the lateness bound, messages arrive in any order: a lap can come before the session's
+    v1/sessions or its car's v1/drivers message. Such an event waits; it is rejected only once the
+    session has seen events later than its own by more than the lateness bound and what it names
+    is still unknown.
+    """
+
     session_key: int
+    lateness: timedelta = DEFAULT_LATENESS
     facts: SessionFacts = field(init=False)
     pending: list[Message] = field(default_factory=list)
+    high_water: datetime | None = None
 
     def __post_init__(self) -> None:
         self.facts = SessionFacts(session_key=self.session_key)
@@ -39,37 +51,67 @@ class SessionState:
     def apply(self, messages: list[Message]) -> list[Rejected]:
         """Apply a window's messages in event-time order; return the ones that cannot be used."""
         rejected: list[Rejected] = []
-        ordered = sorted(messages, key=lambda m: (m.event_time, m.at, m.offset))
-        for message in ordered:
+        for message in sorted(messages, key=_event_order):
+            if self.high_water is None or message.event_time > self.high_water:
+                self.high_water = message.event_time
             outcome = self._apply_one(message)
             if outcome is not None:
                 rejected.append(outcome)
+        rejected.extend(self._retry_pending())
         return rejected
+
+    def _waiting_reason(self, message: Message) -> str | None:
+        """Why the event cannot be applied yet, or None when it can."""
+        if isinstance(message.event, SessionInfo):
+            return None
+        if not self.described:
+            return f"unknown_session: no v1/sessions for {self.session_key}"
+        if isinstance(message.event, DriverInfo):
+            return None
+        number = _driver_of(message.event)
+        if number is not None and number not in self.facts.entrants:
+            return f"unknown_driver: car {number} is not in session {self.session_key}"
+        return None
+
+    def _retry_pending(self) -> list[Rejected]:
+        if not self.pending:
+            return []
+        waiting, self.pending = sorted(self.pending, key=_event_order), []
+        rejected: list[Rejected] = []
+        for message in waiting:
+            reason = self._waiting_reason(message)
+            if reason is None:
+                outcome = self._apply_one(message)
+                if outcome is not None:
+                    rejected.append(outcome)
+            elif self._past_lateness(message):
+                rejected.append(_reject(message, reason))
+            else:
+                self.pending.append(message)
+        return rejected
+
+    def _past_lateness(self, message: Message) -> bool:
+        return self.high_water is not None and message.event_time + self.lateness < self.high_water
 
     def _apply_one(self, message: Message) -> Rejected | None:
         event = message.event
         facts = self.facts
+        reason = self._waiting_reason(message)
+        if reason is not None:
+            if self._past_lateness(message):
+                return _reject(message, reason)
+            if len(self.pending) >= MAX_PENDING:
+                return _reject(message, f"{reason} (and {MAX_PENDING} events already wait)")
+            self.pending.append(message)
+            return None
         if isinstance(event, SessionInfo):
             facts.describe(event.meeting_key, event.session_name, event.date_start, event.date_end)
-            waiting, self.pending = self.pending, []
-            for earlier in waiting:
-                outcome = self._apply_one(earlier)
-                if outcome is not None:
-                    return outcome
-            return None
-        if not self.described or (not facts.entrants and not isinstance(event, DriverInfo)):
-            if len(self.pending) >= MAX_PENDING:
-                return _reject(message, f"unknown_session: no v1/sessions for {self.session_key}")
-            self.pending.append(message)
             return None
         if isinstance(event, DriverInfo):
             facts.add_entrant(
                 Entrant(event.driver_number, event.name_acronym, event.team_name, event.full_name or "")
             )
             return None
-        number = _driver_of(event)
-        if number is not None and number not in facts.entrants:
-            return _reject(message, f"unknown_driver: car {number} is not in session {self.session_key}")
         if isinstance(event, GridSlot):
             facts.set_grid(event.driver_number, event.position, bool(event.pit_lane_start))
         elif isinstance(event, Position):
@@ -105,6 +147,10 @@ class SessionState:
         elif isinstance(event, DriverOfTheDay):
             facts.set_driver_of_the_day(event.driver_number)
         return None
+
+
+def _event_order(message: Message) -> tuple[datetime, datetime, int]:
+    return (message.event_time, message.at, message.offset)
 
 
 def _driver_of(event: object) -> int | None:
