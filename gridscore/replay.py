@@ -115,6 +115,7 @@ def run_replay(
         else:
             run_main(flow)
         elapsed = time.perf_counter() - started
+        console.print()
         console.print(f"replayed {summary.messages:,} messages in {elapsed:.2f} s")
         _print_final(urls.database_url, meeting)
         client.close()
