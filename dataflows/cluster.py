@@ -35,7 +35,7 @@ def replay_flow(*feeds: str) -> Dataflow:
         RecordedFeedSource([Path(f) for f in feeds]),
         FlowOutputs(
             live=LiveRedisSink(settings.redis_url),
-            final=FinalPostgresSink(settings.database_url),
+            final=FinalPostgresSink(settings.database_url, notify=True),
             rejected=RejectedRedisSink(settings.redis_url),
         ),
         FlowConfig(

@@ -61,11 +61,18 @@ def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
 
 
 class FinalPostgresSink(DynamicSink[ScoredWindow]):
-    """Final results of classified sessions into Postgres."""
+    """Final results of classified sessions into Postgres; once committed, the team owners' notifications
+    are queued (Celery) unless `notify` is off."""
 
-    def __init__(self, database_url: str, on_written: Callable[[ScoredWindow], None] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        on_written: Callable[[ScoredWindow], None] | None = None,
+        notify: bool = False,
+    ) -> None:
         self.database_url = database_url
         self.on_written = on_written
+        self.notify = notify
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
         writer = FinalWriter(self.database_url)
@@ -73,6 +80,10 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
         def write(items: list[ScoredWindow]) -> None:
             for window in items:
                 writer.write(window)
+                if self.notify and window.teams is not None:
+                    from tasks.notify import announce_final
+
+                    announce_final(window.weekend.session.points.session_key)
                 if self.on_written is not None:
                     self.on_written(window)
 

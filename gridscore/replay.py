@@ -140,7 +140,7 @@ def store_flow(
         RecordedFeedSource(feeds, speed=speed, batch_size=batch_size),
         FlowOutputs(
             live=LiveRedisSink(redis_url, on_written),
-            final=FinalPostgresSink(database_url, on_final),
+            final=FinalPostgresSink(database_url, on_final, notify=settings.notifications_enabled),
             rejected=RejectedRedisSink(redis_url),
         ),
         FlowConfig(

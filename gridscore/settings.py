@@ -17,6 +17,16 @@ def _int(name: str, default: int) -> int:
     return default if raw is None else int(raw)
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _path(name: str) -> Path | None:
+    raw = _env(name)
+    return None if raw is None else Path(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     # Servers. Unset DATABASE_URL / REDIS_URL: the CLI starts embedded servers under data_dir.
@@ -29,6 +39,16 @@ class Settings:
     mqtt_client_id: str = "gridscore-engine"
     mqtt_input_prefix: str = "v1/"
     mqtt_output_prefix: str = "f1/scoring/"
+    mqtt_rejected_topic: str = "f1/ingest/rejected"
+    mqtt_protocol: str = "3.1.1"  # or "5"
+    mqtt_session_expiry_s: int = 86_400  # MQTT 5 only: how long the broker keeps the engine's session
+    mqtt_journal: Path | None = None  # unset: data_dir/journal/<client id>.jsonl
+    mqtt_league_top_n: int = 10
+    mqtt_bulk_interval_ms: int = 5_000  # league tops and team totals: at most one publish round per interval
+    mqtt_team_topics: bool = False  # per-team totals on f1/scoring/<meeting>/teams/<team>: opt-in
+    mqtt_bulk_max_rate: int = 2_000  # league and team messages per second, at most (0: no cap)
+    recovery_dir: Path | None = None  # unset: data_dir/recovery/<client id>
+    snapshot_interval_ms: int = 1_000
     data_dir: Path = field(default_factory=lambda: Path(".gridscore"))
     # Engine.
     ruleset: str = "f1fantasy-2025"
@@ -41,6 +61,9 @@ class Settings:
     jwt_secret: str | None = None
     jwt_access_ttl_s: int = 900
     jwt_refresh_ttl_s: int = 14 * 24 * 3600
+    api_auth_rate_limit: int = 10  # login and registration requests per client address per unit
+    api_auth_rate_unit: str = "minute"  # second, minute, hour or day
+    api_health_timeout_ms: int = 1_500  # per dependency checked by /health
     # Celery, sync and notifications.
     celery_broker_url: str | None = None
     sync_source_url: str = "https://api.jolpi.ca"
@@ -49,10 +72,26 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "gridscore@localhost"
+    smtp_starttls: bool = False
+    celery_visibility_timeout_s: int = 3_600  # unacked tasks of a dead worker come back after this
+    beat_check_s: int = 60  # period of beat's checks: final results, lock reminders, price moves
+    sync_season: int | None = None  # unset: the current UTC year
+    sync_timeout_s: int = 30
+    sync_pace_ms: int = 250  # pause between source requests (Jolpica allows a few per second)
+    sync_retry_backoff_s: int = 30  # first retry delay of a failed sync, doubled on each retry
+    notify_chunk_size: int = 100  # notifications per delivery task
+    notify_lookback_h: int = 72  # beat notifies final sessions that ended within this many hours
+    notify_mqtt: bool = True
+    reminder_hours: int = 24  # remind team owners this long before a weekend locks
     # Operations.
     log_level: str = "INFO"
     log_format: str = "json"
     metrics_port: int = 9108
+
+    @property
+    def notifications_enabled(self) -> bool:
+        """Queue notifications only where a Celery broker is configured (never on embedded servers)."""
+        return bool(self.celery_broker_url or self.redis_url)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +105,16 @@ class Settings:
             mqtt_client_id=_env("MQTT_CLIENT_ID", "gridscore-engine") or "",
             mqtt_input_prefix=_env("MQTT_INPUT_PREFIX", "v1/") or "",
             mqtt_output_prefix=_env("MQTT_OUTPUT_PREFIX", "f1/scoring/") or "",
+            mqtt_rejected_topic=_env("MQTT_REJECTED_TOPIC", "f1/ingest/rejected") or "",
+            mqtt_protocol=_env("MQTT_PROTOCOL", "3.1.1") or "3.1.1",
+            mqtt_session_expiry_s=_int("MQTT_SESSION_EXPIRY_S", 86_400),
+            mqtt_journal=_path("MQTT_JOURNAL"),
+            mqtt_league_top_n=_int("MQTT_LEAGUE_TOP_N", 10),
+            mqtt_bulk_interval_ms=_int("MQTT_BULK_INTERVAL_MS", 5_000),
+            mqtt_team_topics=_bool("MQTT_TEAM_TOPICS", False),
+            mqtt_bulk_max_rate=_int("MQTT_BULK_MAX_RATE", 2_000),
+            recovery_dir=_path("GRIDSCORE_RECOVERY_DIR"),
+            snapshot_interval_ms=_int("GRIDSCORE_SNAPSHOT_INTERVAL_MS", 1_000),
             data_dir=Path(_env("GRIDSCORE_DATA_DIR", ".gridscore") or ".gridscore"),
             ruleset=_env("GRIDSCORE_RULESET", "f1fantasy-2025") or "",
             window_ms=_int("GRIDSCORE_WINDOW_MS", 500),
@@ -76,6 +125,9 @@ class Settings:
             jwt_secret=_env("JWT_SECRET"),
             jwt_access_ttl_s=_int("JWT_ACCESS_TTL_S", 900),
             jwt_refresh_ttl_s=_int("JWT_REFRESH_TTL_S", 14 * 24 * 3600),
+            api_auth_rate_limit=_int("API_AUTH_RATE_LIMIT", 10),
+            api_auth_rate_unit=_env("API_AUTH_RATE_UNIT", "minute") or "minute",
+            api_health_timeout_ms=_int("API_HEALTH_TIMEOUT_MS", 1_500),
             celery_broker_url=_env("CELERY_BROKER_URL"),
             sync_source_url=_env("SYNC_SOURCE_URL", "https://api.jolpi.ca") or "",
             smtp_host=_env("SMTP_HOST"),
@@ -83,6 +135,17 @@ class Settings:
             smtp_username=_env("SMTP_USERNAME"),
             smtp_password=_env("SMTP_PASSWORD"),
             smtp_from=_env("SMTP_FROM", "gridscore@localhost") or "",
+            smtp_starttls=_bool("SMTP_STARTTLS", False),
+            celery_visibility_timeout_s=_int("CELERY_VISIBILITY_TIMEOUT_S", 3_600),
+            beat_check_s=_int("BEAT_CHECK_S", 60),
+            sync_season=_int("SYNC_SEASON", 0) or None,
+            sync_timeout_s=_int("SYNC_TIMEOUT_S", 30),
+            sync_pace_ms=_int("SYNC_PACE_MS", 250),
+            sync_retry_backoff_s=_int("SYNC_RETRY_BACKOFF_S", 30),
+            notify_chunk_size=_int("NOTIFY_CHUNK_SIZE", 100),
+            notify_lookback_h=_int("NOTIFY_LOOKBACK_H", 72),
+            notify_mqtt=_bool("NOTIFY_MQTT", True),
+            reminder_hours=_int("REMINDER_HOURS", 24),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",
             metrics_port=_int("METRICS_PORT", 9108),

@@ -73,7 +73,7 @@ class TeamBook:
     @property
     def member_group(self) -> IntArray:
         """Dense index (0, 1, 2, ...) of each membership's league, for radix sorting."""
-        return self._member_group  # type: ignore[attr-defined,no-any-return]
+        return self._member_group  # type: ignore[attr-defined]
 
     def asset_vector(self, points: Mapping[str, int]) -> Int32Array:
         """Points of each asset of the book, in book order (an asset with no points scores 0)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from advanced_alchemy.base import DefaultBase, IdentityAuditBase
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
 )
@@ -106,19 +108,21 @@ class AssetResult(DefaultBase):
 
 
 class TeamResult(DefaultBase):
-    """A team's points in one session, its weekend total after it, and its global rank then."""
+    """A team's points in one session, its weekend total after it, and its global rank then.
+
+    Partitioned by session (migration 0004): the final writer loads a session's rows into a new
+    partition and swaps it in.
+    """
 
     __tablename__ = "team_result"
 
-    session_key: Mapped[int] = mapped_column(
-        ForeignKey("race_session.session_key", ondelete="CASCADE"), primary_key=True
-    )
+    session_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     session_points: Mapped[int] = mapped_column(Integer)
     weekend_points: Mapped[int] = mapped_column(Integer)
     rank: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_team_result_team", "team_id"),)
+    __table_args__ = {"postgresql_partition_by": "LIST (session_key)"}
 
 
 # -- the players -------------------------------------------------------------------
@@ -182,4 +186,129 @@ class Roster(DefaultBase):
     __table_args__ = (
         CheckConstraint("cardinality(drivers) = 5", name="ck_roster_five_drivers"),
         CheckConstraint("cardinality(constructors) = 2", name="ck_roster_two_constructors"),
+    )
+
+
+# -- the API's game state (migration 0002) ----------------------------------------------
+class AssetPrice(DefaultBase):
+    """An asset's price (millions) for one race week."""
+
+    __tablename__ = "asset_price"
+
+    meeting_key: Mapped[int] = mapped_column(
+        ForeignKey("meeting.meeting_key", ondelete="CASCADE"), primary_key=True
+    )
+    asset_kind: Mapped[AssetKind] = mapped_column(
+        Enum(
+            AssetKind,
+            name="asset_kind",
+            values_callable=lambda e: [m.value for m in e],
+            create_type=False,
+        ),
+        primary_key=True,
+    )
+    asset_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+
+    __table_args__ = (CheckConstraint("price > 0", name="price_positive"),)
+
+
+class TeamSelection(DefaultBase):
+    """A team's current picks, edited through the week; copied into Roster when the weekend locks."""
+
+    __tablename__ = "team_selection"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
+    drivers: Mapped[list[str]] = mapped_column(ARRAY(String(3)))
+    constructors: Mapped[list[str]] = mapped_column(ARRAY(String(100)))
+    boost_driver: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("cardinality(drivers) = 5", name="five_drivers"),
+        CheckConstraint("cardinality(constructors) = 2", name="two_constructors"),
+    )
+
+
+class MeetingLock(DefaultBase):
+    """The moment a weekend's rosters were locked (written once by lock_rosters)."""
+
+    __tablename__ = "meeting_lock"
+
+    meeting_key: Mapped[int] = mapped_column(
+        ForeignKey("meeting.meeting_key", ondelete="CASCADE"), primary_key=True
+    )
+    locked_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    rosters: Mapped[int] = mapped_column(Integer)
+
+
+class TeamWeek(DefaultBase):
+    """A team's transfers in one race week, settled at lock: how many, how many were free, the penalty."""
+
+    __tablename__ = "team_week"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
+    meeting_key: Mapped[int] = mapped_column(
+        ForeignKey("meeting.meeting_key", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    transfers: Mapped[int] = mapped_column(Integer)
+    free_transfers: Mapped[int] = mapped_column(Integer)
+    penalty: Mapped[int] = mapped_column(Integer)
+    chip: Mapped[str | None] = mapped_column(String(20))
+
+
+class ChipPlay(IdentityAuditBase):
+    """A chip played by a team: once a season each, at most one a week."""
+
+    __tablename__ = "chip_play"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    season: Mapped[int] = mapped_column(Integer)
+    meeting_key: Mapped[int] = mapped_column(ForeignKey("meeting.meeting_key", ondelete="CASCADE"))
+    chip: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "season", "chip", name="uq_chip_play_once_a_season"),
+        UniqueConstraint("team_id", "meeting_key", name="uq_chip_play_one_a_week"),
+    )
+
+
+class RefreshToken(DefaultBase):
+    """Issued refresh tokens by id (never the token itself): rotated on use, revoked on reuse."""
+
+    __tablename__ = "refresh_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+# -- notifications (tasks/, migration 0003) ----------------------------------------------------
+class Notification(IdentityAuditBase):
+    """One notice to one user about one event. The unique key makes the row the delivery ledger:
+    a fan-out inserts it if absent, and each channel is sent only while its `*_at` is still null."""
+
+    __tablename__ = "notification"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # results_final, lock_reminder
+    session_key: Mapped[int] = mapped_column(ForeignKey("race_session.session_key", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    mqtt_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    email_error: Mapped[str | None] = mapped_column(String(500))
+    read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("kind", "session_key", "user_id", name="uq_notification_kind_session_user"),
+        Index("ix_notification_user_id_id", "user_id", "id"),
+        Index(
+            "ix_notification_pending",
+            "created_at",
+            postgresql_where="(mqtt_due AND published_at IS NULL) OR (email_due AND emailed_at IS NULL)",
+        ),
     )

@@ -6,16 +6,15 @@ team's result replaced through COPY. Re-running it with the same input leaves th
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from datetime import UTC, datetime
 
 import numpy as np
-import polars as pl
 import psycopg
 
 from dataflows.scoring_steps import ScoredWindow
+from scoring.teams import constructor_asset, driver_asset
 from store.urls import libpq_url
 
 
@@ -96,28 +95,74 @@ class FinalWriter:
 
     @staticmethod
     def _write_teams(conn: psycopg.Connection, window: ScoredWindow) -> None:
+        """Load every team's row into a fresh partition, index it, and swap it in for the old one."""
         assert window.teams is not None
         teams = window.teams
         points = window.weekend.session.points
-        session_assets = {f"driver:{k}": v.total for k, v in points.drivers.items()}
-        session_assets.update({f"constructor:{k}": v.total for k, v in points.constructors.items()})
-        session_totals = teams.book.totals(session_assets)
-        conn.execute("DELETE FROM team_result WHERE session_key = %s", (points.session_key,))
-        table = pl.DataFrame(
-            {
-                "session_key": np.full(teams.book.size, points.session_key, dtype=np.int64),
-                "team_id": teams.book.team_ids,
-                "session_points": session_totals,
-                "weekend_points": teams.totals,
-                "rank": teams.ranks,
-            }
+        session_assets = {driver_asset(k): v.total for k, v in points.drivers.items()}
+        session_assets.update({constructor_asset(k): v.total for k, v in points.constructors.items()})
+        key = int(points.session_key)
+        partition, loading = f"team_result_{key}", f"team_result_{key}_loading"
+        conn.execute(f"DROP TABLE IF EXISTS {loading}")
+        conn.execute(
+            f"CREATE TABLE {loading} (LIKE team_result INCLUDING DEFAULTS,"
+            f" CONSTRAINT {loading}_session CHECK (session_key = {key}))"
         )
-        buffer = io.BytesIO()
-        table.write_csv(buffer, include_header=False, separator="\t")
-        with (
-            conn.cursor() as cur,
-            cur.copy(
-                "COPY team_result (session_key, team_id, session_points, weekend_points, rank) FROM STDIN"
-            ) as copy,
-        ):
-            copy.write(buffer.getvalue())
+        rows = binary_copy_rows(
+            key, teams.book.team_ids, teams.book.totals(session_assets), teams.totals, teams.ranks
+        )
+        with conn.cursor() as cur, cur.copy(f"COPY {loading} FROM STDIN (FORMAT binary)") as copy:
+            copy.write(rows)
+        conn.execute(f"ALTER TABLE {loading} ADD CONSTRAINT {loading}_pk PRIMARY KEY (session_key, team_id)")
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (partition,)).fetchone()
+        if exists and exists[0]:
+            conn.execute(f"ALTER TABLE team_result DETACH PARTITION {partition}")
+            conn.execute(f"DROP TABLE {partition}")
+        conn.execute(f"ALTER TABLE {loading} RENAME TO {partition}")
+        conn.execute(f"ALTER INDEX {loading}_pk RENAME TO {partition}_pk")
+        conn.execute(f"ALTER TABLE team_result ATTACH PARTITION {partition} FOR VALUES IN ({key})")
+
+
+_COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("session_len", ">i4"),
+        ("session_key", ">i4"),
+        ("team_len", ">i4"),
+        ("team_id", ">i8"),
+        ("session_points_len", ">i4"),
+        ("session_points", ">i4"),
+        ("weekend_points_len", ">i4"),
+        ("weekend_points", ">i4"),
+        ("rank_len", ">i4"),
+        ("rank", ">i4"),
+    ]
+)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+
+
+def binary_copy_rows(
+    session_key: int,
+    team_ids: np.ndarray,
+    session_points: np.ndarray,
+    weekend_points: np.ndarray,
+    ranks: np.ndarray,
+) -> bytes:
+    """team_result rows in PostgreSQL's binary COPY format, built by numpy in one pass (no text)."""
+    rows = np.empty(team_ids.size, dtype=_COPY_ROW)
+    rows["fields"] = 5
+    for name, size in (
+        ("session", 4),
+        ("team", 8),
+        ("session_points", 4),
+        ("weekend_points", 4),
+        ("rank", 4),
+    ):
+        rows[f"{name}_len"] = size
+    rows["session_key"] = session_key
+    rows["team_id"] = team_ids
+    rows["session_points"] = session_points
+    rows["weekend_points"] = weekend_points
+    rows["rank"] = ranks
+    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER

@@ -1,0 +1,122 @@
+"""The one place that wires the API: database, Redis, auth, rate limits, routes, OpenAPI, locker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as redis_async
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.stores.redis import RedisStore
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.config import ApiConfig
+from api.domain.accounts.controllers import RATE_LIMITED, AuthController
+from api.domain.accounts.guards import build_jwt_auth
+from api.domain.accounts.tokens import TokenIssuer
+from api.domain.calendar.controllers import CalendarController
+from api.domain.leagues.controllers import LeagueController
+from api.domain.standings.controllers import StandingsController
+from api.domain.system.controllers import SystemController
+from api.domain.teams.controllers import TeamController
+from api.domain.teams.locker import run_locker
+from api.lib.error_log import log_server_errors
+from api.lib.passwords import Passwords
+from scoring.rules import load_ruleset
+from store.live_read import AsyncLiveReader
+from store.urls import async_url
+
+ROUTES = [
+    AuthController,
+    CalendarController,
+    LeagueController,
+    TeamController,
+    StandingsController,
+    SystemController,
+]
+RATE_LIMIT_STORE = "auth_rate_limit"
+
+
+def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> Litestar:
+    client = redis_async.Redis.from_url(config.redis_url)
+    alchemy = SQLAlchemyAsyncConfig(
+        connection_string=async_url(config.database_url),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        engine_config=EngineConfig(pool_size=20, max_overflow=10, pool_pre_ping=True),
+        before_send_handler="autocommit",
+        create_all=False,
+    )
+    jwt_auth = build_jwt_auth(config)
+    rules = load_ruleset(config.ruleset)
+    issuer = TokenIssuer(config)
+    passwords = Passwords(config.password_time_cost, config.password_memory_kib)
+    live = AsyncLiveReader(client)
+
+    def throttled(request: Request[Any, Any, Any]) -> bool:
+        return bool(request.route_handler.opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
+
+    rate_limit = RateLimitConfig(
+        rate_limit=(config.auth_rate_unit, config.auth_rate_limit),
+        check_throttle_handler=throttled,
+        store=RATE_LIMIT_STORE,
+    )
+
+    @contextlib.asynccontextmanager
+    async def background(app: Litestar) -> AsyncIterator[None]:
+        task = None
+        if locker_interval_s is not None:
+            sessions = async_sessionmaker(alchemy.get_engine(), expire_on_commit=False)
+            task = asyncio.create_task(run_locker(sessions, locker_interval_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
+
+    return Litestar(
+        route_handlers=ROUTES,
+        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        on_app_init=[jwt_auth.on_app_init],
+        middleware=[rate_limit.middleware],
+        stores={RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace)},
+        dependencies={
+            "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
+            "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
+            "issuer": Provide(lambda: issuer, use_cache=True, sync_to_thread=False),
+            "passwords": Provide(lambda: passwords, use_cache=True, sync_to_thread=False),
+        },
+        state=State({"api_config": config, "redis": client}),
+        lifespan=[background],
+        openapi_config=OpenAPIConfig(
+            title="GridScore API",
+            version="1.0.0",
+            description="Fantasy F1 teams and leagues, with live (Redis) and final (Postgres) scores.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        # Log through gridscore's configuration (the root logger): 5xx only, never a request's content.
+        logging_config=LoggingConfig(
+            configure_root_logger=False,
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+            log_exceptions="never",
+        ),
+        after_exception=[log_server_errors],
+        debug=config.debug,
+    )

@@ -1,0 +1,96 @@
+"""`gridscore api` (serve), `gridscore api-seed FEED` (calendar and prices), `gridscore lock MEETING`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from gridscore.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API with uvicorn (embedded Postgres and Valkey when DATABASE_URL / REDIS_URL are unset)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.config import ApiConfig
+    from gridscore.services import running_services
+    from store.migrate import upgrade
+
+    with running_services(settings) as urls:
+        if urls.embedded:
+            upgrade(urls.database_url)
+        app = create_app(ApiConfig.from_settings(settings, urls))
+        uvicorn.run(
+            app,
+            host=args.host or settings.api_host,
+            port=args.port or settings.api_port,
+            log_config=None,  # keep gridscore's logging (no headers, bodies or tokens are logged)
+            proxy_headers=args.proxy_headers,
+            workers=1,
+        )
+    return 0
+
+
+def seed(args: argparse.Namespace, settings: Settings) -> int:
+    """Store a feed's weekend (meeting, sessions), its drivers and constructors, and their prices."""
+    from api.domain.calendar.seed import seed_from_feed
+    from gridscore.services import running_services
+    from store.migrate import upgrade
+
+    feed = Path(args.feed)
+    if not feed.is_file():
+        raise SystemExit(f"gridscore: no such feed file: {feed}")
+    start = datetime.fromisoformat(args.start_at) if args.start_at else None
+    if start is not None and start.tzinfo is None:
+        raise SystemExit("gridscore: --start-at needs a time zone, e.g. 2026-03-14T06:00:00+00:00")
+    with running_services(settings) as urls:
+        upgrade(urls.database_url)
+        seeded = seed_from_feed(urls.database_url, feed, start)
+    print(
+        json.dumps(
+            {
+                "meeting_key": seeded.meeting_key,
+                "sessions": {k: v.isoformat() if v else None for k, v in seeded.sessions.items()},
+                "drivers": len(seeded.drivers),
+                "constructors": len(seeded.constructors),
+                "prices": seeded.prices,
+            }
+        )
+    )
+    return 0
+
+
+def lock(args: argparse.Namespace, settings: Settings) -> int:
+    """Lock a weekend's rosters now (idempotent): each team's picks become what the flow scores."""
+    from api.domain.teams.lock import lock_rosters_now
+    from gridscore.services import running_services
+
+    with running_services(settings) as urls:
+        try:
+            result = lock_rosters_now(urls.database_url, args.meeting_key)
+        except LookupError as exc:
+            raise SystemExit(f"gridscore: {exc}") from exc
+    state = "was already locked" if result.already_locked else "locked"
+    print(f"meeting {result.meeting_key} {state} at {result.locked_at.isoformat()}: {result.rosters} rosters")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("api", help=serve.__doc__)
+    p.add_argument("--host", default=None, help="override API_HOST")
+    p.add_argument("--port", type=int, default=None, help="override API_PORT")
+    p.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-For (behind a proxy)")
+    p = sub.add_parser("api-seed", help=seed.__doc__)
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--start-at", default=None, help="move the weekend so that its first session starts then")
+    p = sub.add_parser("lock", help=lock.__doc__)
+    p.add_argument("meeting_key", type=int, metavar="MEETING")
+
+
+COMMANDS: dict[str, Handler] = {"api": serve, "api-seed": seed, "lock": lock}

@@ -1,0 +1,67 @@
+"""The API's configuration, derived once from Settings and the service URLs (never from the environment)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, cast
+
+from gridscore.services import ServiceUrls
+from gridscore.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DurationUnit = Literal["second", "minute", "hour", "day"]
+RATE_UNITS: tuple[DurationUnit, ...] = ("second", "minute", "hour", "day")
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    database_url: str
+    redis_url: str
+    jwt_secret: str
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_ca_file: str | None = None
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=14)
+    auth_rate_limit: int = 10
+    auth_rate_unit: DurationUnit = "minute"
+    rate_limit_namespace: str = "gs:api:ratelimit"
+    health_timeout_s: float = 1.5
+    ruleset: str = "f1fantasy-2025"
+    debug: bool = False
+    # argon2id cost; None: argon2-cffi's defaults (RFC 9106). Only tests lower it, to run quickly.
+    password_time_cost: int | None = None
+    password_memory_kib: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, urls: ServiceUrls) -> ApiConfig:
+        secret = settings.jwt_secret
+        if secret is None:
+            secret = secrets.token_urlsafe(48)
+            log.warning("JWT_SECRET is unset: signing with a random secret, tokens end with this process")
+        elif len(secret.encode()) < MIN_SECRET_BYTES:
+            log.warning("JWT_SECRET is shorter than %d bytes; use `openssl rand -hex 32`", MIN_SECRET_BYTES)
+        unit = settings.api_auth_rate_unit.lower()
+        if unit not in RATE_UNITS:
+            raise SystemExit(f"gridscore: API_AUTH_RATE_UNIT must be one of {', '.join(RATE_UNITS)}")
+        return cls(
+            database_url=urls.database_url,
+            redis_url=urls.redis_url,
+            jwt_secret=secret,
+            mqtt_url=settings.mqtt_url,
+            mqtt_username=settings.mqtt_username,
+            mqtt_password=settings.mqtt_password,
+            mqtt_ca_file=settings.mqtt_ca_file,
+            access_ttl=timedelta(seconds=settings.jwt_access_ttl_s),
+            refresh_ttl=timedelta(seconds=settings.jwt_refresh_ttl_s),
+            auth_rate_limit=settings.api_auth_rate_limit,
+            auth_rate_unit=cast(DurationUnit, unit),
+            health_timeout_s=settings.api_health_timeout_ms / 1000,
+            ruleset=settings.ruleset,
+        )

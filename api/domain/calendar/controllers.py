@@ -1,0 +1,78 @@
+"""Routes of the calendar domain: meetings with session states, assets with prices (public reads)."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+
+from api.domain.calendar.schemas import AssetsOut, MeetingOut
+from api.domain.calendar.services import CalendarService, PriceService
+from api.domain.calendar.weekend import NO_WEEKEND
+from api.errors import NotFound, responses
+from api.lib.params import MeetingKey
+from scoring.rules import RuleSet
+from store.live_read import AsyncLiveReader
+
+
+class CalendarController(Controller):
+    path = "/api"
+    tags = ["calendar"]
+    dependencies = {
+        "calendar": Provide(create_service_provider(CalendarService)),
+        "prices": Provide(create_service_provider(PriceService)),
+    }
+
+    @get("/meetings", exclude_from_auth=True, security=[{}])
+    async def meetings(
+        self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
+    ) -> list[MeetingOut]:
+        """Every weekend with its sessions and their state (upcoming, live, provisional, final)."""
+        return await calendar.meetings(live)
+
+    @get("/meetings/current", exclude_from_auth=True, security=[{}], responses=responses(404))
+    async def current(
+        self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
+    ) -> MeetingOut:
+        """The race week being played: rosters built now are for this weekend."""
+        weekend = await calendar.current_weekend()
+        if weekend is None:
+            raise NotFound(NO_WEEKEND)
+        return (await calendar.meetings(live, weekend.meeting_key))[0]
+
+    @get("/meetings/{meeting_key:int}", exclude_from_auth=True, security=[{}], responses=responses(404))
+    async def meeting(
+        self,
+        meeting_key: MeetingKey,
+        calendar: NamedDependency[CalendarService],
+        live: NamedDependency[AsyncLiveReader],
+    ) -> MeetingOut:
+        """One weekend with its sessions and their state."""
+        return (await calendar.meetings(live, meeting_key))[0]
+
+    @get(
+        "/meetings/{meeting_key:int}/assets", exclude_from_auth=True, security=[{}], responses=responses(404)
+    )
+    async def meeting_assets(
+        self,
+        meeting_key: MeetingKey,
+        calendar: NamedDependency[CalendarService],
+        prices: NamedDependency[PriceService],
+        rules: NamedDependency[RuleSet],
+    ) -> AssetsOut:
+        """Drivers and constructors with their prices for one race week."""
+        await calendar.weekend(meeting_key)
+        return await prices.assets(meeting_key, rules.team.budget)
+
+    @get("/assets", exclude_from_auth=True, security=[{}], responses=responses(404))
+    async def assets(
+        self,
+        calendar: NamedDependency[CalendarService],
+        prices: NamedDependency[PriceService],
+        rules: NamedDependency[RuleSet],
+    ) -> AssetsOut:
+        """Drivers and constructors with their prices for the race week being played."""
+        weekend = await calendar.current_weekend()
+        if weekend is None:
+            raise NotFound(NO_WEEKEND)
+        return await prices.assets(weekend.meeting_key, rules.team.budget)

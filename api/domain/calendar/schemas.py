@@ -1,0 +1,44 @@
+"""Request and response bodies of the calendar domain: meetings, sessions, assets and prices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class SessionOut(msgspec.Struct):
+    session_key: int
+    name: str
+    date_start: datetime | None
+    date_end: datetime | None
+    state: str  # upcoming, live, provisional or final
+
+
+class MeetingOut(msgspec.Struct):
+    meeting_key: int
+    name: str | None
+    year: int | None
+    circuit: str | None
+    country: str | None
+    date_start: datetime | None
+    state: str  # upcoming, live, provisional or final
+    lock_at: datetime | None  # rosters lock when the first scored session starts
+    locked: bool
+    sessions: list[SessionOut]
+
+
+class AssetOut(msgspec.Struct):
+    kind: str  # driver or constructor
+    name: str  # a driver's acronym or a constructor's name: what rosters list
+    price: float
+    full_name: str | None = None
+    number: int | None = None
+    constructor: str | None = None
+
+
+class AssetsOut(msgspec.Struct):
+    meeting_key: int
+    budget: float
+    drivers: list[AssetOut]
+    constructors: list[AssetOut]

@@ -1,0 +1,153 @@
+"""Seed a weekend's calendar, entrants and prices from a recorded feed (an administrator's tool).
+
+`first_session_at` shifts every session so that the weekend starts then: a recorded weekend
+becomes a coming one, whose rosters can be built before it locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+
+from ingest.recorded import iter_lines
+from store.teams import AssetMarket
+from store.urls import libpq_url
+
+
+class _Envelope(msgspec.Struct):
+    topic: str
+    payload: msgspec.Raw
+
+
+class _Session(msgspec.Struct):
+    meeting_key: int
+    session_key: int
+    session_name: str
+    date_start: datetime | None = None
+    date_end: datetime | None = None
+    year: int | None = None
+    circuit_short_name: str | None = None
+    location: str | None = None
+    country_name: str | None = None
+
+
+class _Driver(msgspec.Struct):
+    name_acronym: str
+    team_name: str
+    driver_number: int | None = None
+    full_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeededWeekend:
+    meeting_key: int
+    sessions: dict[str, datetime | None]  # name -> start
+    drivers: tuple[str, ...]
+    constructors: tuple[str, ...]
+    prices: int
+
+
+def read_feed(feed: Path) -> tuple[list[_Session], dict[str, _Driver]]:
+    sessions: dict[int, _Session] = {}
+    drivers: dict[str, _Driver] = {}
+    envelope = msgspec.json.Decoder(_Envelope)
+    for line in iter_lines(feed):
+        if b'"v1/sessions"' not in line[:60] and b'"v1/drivers"' not in line[:60]:
+            continue
+        item = envelope.decode(line)
+        if item.topic.endswith("sessions"):
+            session = msgspec.json.decode(item.payload, type=_Session)
+            sessions[session.session_key] = session
+        elif item.topic.endswith("drivers"):
+            driver = msgspec.json.decode(item.payload, type=_Driver)
+            drivers.setdefault(driver.name_acronym, driver)
+    return sorted(sessions.values(), key=lambda s: s.date_start or datetime.max.replace(tzinfo=UTC)), drivers
+
+
+def seed_from_feed(database_url: str, feed: Path, first_session_at: datetime | None = None) -> SeededWeekend:
+    sessions, drivers = read_feed(feed)
+    if not sessions:
+        raise ValueError(f"{feed} has no v1/sessions message: nothing to seed")
+    starts = [s.date_start for s in sessions if s.date_start is not None]
+    shift = first_session_at - min(starts) if first_session_at is not None and starts else timedelta(0)
+
+    def moved(at: datetime | None) -> datetime | None:
+        return None if at is None else at + shift
+
+    first = sessions[0]
+    meeting_key = first.meeting_key
+    constructors = tuple(dict.fromkeys(d.team_name for d in drivers.values()))
+    market = AssetMarket.synthetic(tuple(drivers), constructors)
+    now = datetime.now(UTC)
+    with psycopg.connect(libpq_url(database_url)) as conn, conn.transaction():
+        conn.execute(
+            "INSERT INTO meeting (meeting_key, year, name, circuit, country, date_start)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (meeting_key) DO UPDATE SET year = EXCLUDED.year,"
+            " name = EXCLUDED.name, circuit = EXCLUDED.circuit, country = EXCLUDED.country,"
+            " date_start = EXCLUDED.date_start",
+            (
+                meeting_key,
+                first.year or (moved(min(starts)) or now).year,
+                " ".join(x for x in (first.location or first.circuit_short_name, "Grand Prix") if x),
+                first.circuit_short_name,
+                first.country_name,
+                moved(min(starts)) if starts else None,
+            ),
+        )
+        for s in sessions:
+            conn.execute(
+                "INSERT INTO race_session (session_key, meeting_key, name, date_start, date_end, state)"
+                " VALUES (%s, %s, %s, %s, %s, 'upcoming') ON CONFLICT (session_key) DO UPDATE SET"
+                " name = EXCLUDED.name, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end",
+                (s.session_key, meeting_key, s.session_name, moved(s.date_start), moved(s.date_end)),
+            )
+        for name in constructors:
+            conn.execute(
+                "INSERT INTO constructor (name, created_at, updated_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, now, now),
+            )
+        for d in drivers.values():
+            conn.execute(
+                "INSERT INTO driver (acronym, full_name, number, constructor_id, created_at, updated_at)"
+                " VALUES (%s, %s, %s, (SELECT id FROM constructor WHERE name = %s), %s, %s)"
+                " ON CONFLICT (acronym) DO UPDATE SET full_name = EXCLUDED.full_name,"
+                " number = EXCLUDED.number, constructor_id = EXCLUDED.constructor_id,"
+                " updated_at = EXCLUDED.updated_at",
+                (
+                    d.name_acronym,
+                    _title(d.full_name or d.name_acronym),
+                    d.driver_number,
+                    d.team_name,
+                    now,
+                    now,
+                ),
+            )
+        rows: list[tuple[Any, ...]] = [
+            (meeting_key, kind, name, price)
+            for kind, table in (("driver", market.drivers), ("constructor", market.constructors))
+            for name, price in table.items()
+        ]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO asset_price (meeting_key, asset_kind, asset_name, price) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                rows,
+            )
+    return SeededWeekend(
+        meeting_key,
+        {s.session_name: moved(s.date_start) for s in sessions},
+        tuple(drivers),
+        constructors,
+        len(rows),
+    )
+
+
+def _title(full_name: str) -> str:
+    """OpenF1 spells surnames in capitals ("Max VERSTAPPEN")."""
+    return " ".join(part.capitalize() if part.isupper() else part for part in full_name.split())

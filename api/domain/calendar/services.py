@@ -1,0 +1,202 @@
+"""Calendar reads: weekends and their lock windows, session states, asset prices per race week."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import Select, and_, false, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SessionOut
+from api.domain.calendar.states import meeting_state, session_state
+from api.domain.calendar.weekend import LOCKING_SESSIONS, RACE, Weekend
+from api.errors import NotFound
+from store.live_read import AsyncLiveReader
+from store.models import (
+    AssetKind,
+    AssetPrice,
+    Constructor,
+    Driver,
+    Meeting,
+    MeetingLock,
+    RaceSession,
+    SessionState,
+)
+from store.teams import AssetMarket
+
+
+def weekends_query() -> Select[
+    tuple[int, int | None, datetime | None, datetime | None, bool | None, datetime | None]
+]:
+    s = RaceSession
+    lock_at = func.min(s.date_start).filter(s.name.in_(LOCKING_SESSIONS))
+    race_final = func.bool_or(and_(s.name == RACE, s.state == SessionState.FINAL))
+    season = func.coalesce(Meeting.year, func.extract("year", Meeting.date_start).cast(Meeting.year.type))
+    return (
+        select(
+            Meeting.meeting_key,
+            season,
+            lock_at,
+            func.min(s.date_start).filter(s.name == RACE),
+            race_final,
+            MeetingLock.locked_at,
+        )
+        .outerjoin(s, s.meeting_key == Meeting.meeting_key)
+        .outerjoin(MeetingLock, MeetingLock.meeting_key == Meeting.meeting_key)
+        .group_by(Meeting.meeting_key, MeetingLock.locked_at)
+    )
+
+
+class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
+    class Repo(SQLAlchemyAsyncRepository[Meeting]):
+        model_type = Meeting
+
+    repository_type = Repo
+
+    async def weekend(self, meeting_key: int) -> Weekend:
+        row = (
+            await self.repository.session.execute(weekends_query().where(Meeting.meeting_key == meeting_key))
+        ).first()
+        if row is None:
+            raise NotFound(f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them")
+        return to_weekend(row)
+
+    async def current_weekend(self) -> Weekend | None:
+        """The race week being played: the earliest weekend whose Race is not final yet."""
+        race_final = func.bool_or(and_(RaceSession.name == RACE, RaceSession.state == SessionState.FINAL))
+        query = weekends_query().having(~func.coalesce(race_final, false()))
+        first_start = func.coalesce(Meeting.date_start, func.min(RaceSession.date_start))
+        row = (
+            await self.repository.session.execute(
+                query.order_by(first_start.asc().nulls_last(), Meeting.meeting_key).limit(1)
+            )
+        ).first()
+        return None if row is None else to_weekend(row)
+
+    async def meetings(self, live: AsyncLiveReader, meeting_key: int | None = None) -> list[MeetingOut]:
+        query = select(Meeting).order_by(Meeting.date_start.asc().nulls_last(), Meeting.meeting_key)
+        if meeting_key is not None:
+            query = query.where(Meeting.meeting_key == meeting_key)
+        meetings = list(await self.repository.session.scalars(query))
+        if meeting_key is not None and not meetings:
+            raise NotFound(f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them")
+        keys = [m.meeting_key for m in meetings]
+        sessions = list(
+            await self.repository.session.scalars(
+                select(RaceSession)
+                .where(RaceSession.meeting_key.in_(keys))
+                .order_by(RaceSession.date_start.asc().nulls_last(), RaceSession.session_key)
+            )
+        )
+        weekends = {
+            w.meeting_key: w
+            for w in map(
+                to_weekend,
+                await self.repository.session.execute(weekends_query().where(Meeting.meeting_key.in_(keys))),
+            )
+        }
+        now = datetime.now(UTC)
+        out = []
+        for meeting in meetings:
+            live_states = {s["session_key"]: s.get("state") for s in await live.sessions(meeting.meeting_key)}
+            rows = [
+                SessionOut(
+                    s.session_key,
+                    s.name,
+                    s.date_start,
+                    s.date_end,
+                    session_state(s.state, live_states.get(s.session_key)).value,
+                )
+                for s in sessions
+                if s.meeting_key == meeting.meeting_key
+            ]
+            weekend = weekends[meeting.meeting_key]
+            out.append(
+                MeetingOut(
+                    meeting_key=meeting.meeting_key,
+                    name=meeting.name,
+                    year=meeting.year,
+                    circuit=meeting.circuit,
+                    country=meeting.country,
+                    date_start=meeting.date_start,
+                    state=meeting_state(SessionState(r.state) for r in rows).value,
+                    lock_at=weekend.lock_at,
+                    locked=weekend.locked(now),
+                    sessions=rows,
+                )
+            )
+        return out
+
+
+def to_weekend(row: Sequence[object]) -> Weekend:
+    meeting_key, season, lock_at, race_start, final, locked_at = row
+    return Weekend(
+        meeting_key=int(meeting_key),  # type: ignore[call-overload]
+        season=None if season is None else int(season),  # type: ignore[call-overload]
+        lock_at=lock_at,  # type: ignore[arg-type]
+        race_start=race_start,  # type: ignore[arg-type]
+        final=bool(final),
+        locked_at=locked_at,  # type: ignore[arg-type]
+    )
+
+
+class PriceService(SQLAlchemyAsyncRepositoryService[AssetPrice]):
+    class Repo(SQLAlchemyAsyncRepository[AssetPrice]):
+        model_type = AssetPrice
+
+    repository_type = Repo
+
+    async def prices(self, meeting_key: int) -> dict[tuple[str, str], Decimal]:
+        """{(kind, name): price} for a race week; synthetic prices are stored first when none are."""
+        query = select(AssetPrice).where(AssetPrice.meeting_key == meeting_key)
+        rows = list(await self.repository.session.scalars(query))
+        if not rows:
+            await self.seed_synthetic(meeting_key)
+            rows = list(await self.repository.session.scalars(query))
+        return {(AssetKind(r.asset_kind).value, r.asset_name): r.price for r in rows}
+
+    async def seed_synthetic(self, meeting_key: int) -> int:
+        """Plausible prices (store.teams.AssetMarket) for every known driver and constructor."""
+        session = self.repository.session
+        drivers = list(await session.scalars(select(Driver.acronym).order_by(Driver.id)))
+        constructors = list(await session.scalars(select(Constructor.name).order_by(Constructor.id)))
+        if not drivers or not constructors:
+            return 0
+        market = AssetMarket.synthetic(drivers, constructors)
+        values = [
+            {"meeting_key": meeting_key, "asset_kind": kind, "asset_name": name, "price": Decimal(str(price))}
+            for kind, table in (
+                (AssetKind.DRIVER, market.drivers),
+                (AssetKind.CONSTRUCTOR, market.constructors),
+            )
+            for name, price in table.items()
+        ]
+        await session.execute(insert(AssetPrice).values(values).on_conflict_do_nothing())
+        return len(values)
+
+    async def assets(self, meeting_key: int, budget: float) -> AssetsOut:
+        prices = await self.prices(meeting_key)
+        session = self.repository.session
+        driver_rows = (
+            await session.execute(
+                select(Driver.acronym, Driver.full_name, Driver.number, Constructor.name).outerjoin(
+                    Constructor, Constructor.id == Driver.constructor_id
+                )
+            )
+        ).all()
+        info = {acronym: (full, number, team) for acronym, full, number, team in driver_rows}
+        drivers = [
+            AssetOut("driver", name, float(price), *info.get(name, (None, None, None)))
+            for (kind, name), price in sorted(prices.items(), key=lambda kv: (-kv[1], kv[0][1]))
+            if kind == "driver"
+        ]
+        constructors = [
+            AssetOut("constructor", name, float(price))
+            for (kind, name), price in sorted(prices.items(), key=lambda kv: (-kv[1], kv[0][1]))
+            if kind == "constructor"
+        ]
+        return AssetsOut(meeting_key, budget, drivers, constructors)

@@ -1,0 +1,95 @@
+"""Routes of the leagues domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from api.domain.accounts.guards import CurrentUser
+from api.domain.leagues.schemas import JoinIn, LeagueIn, LeagueOut, MemberOut
+from api.domain.leagues.services import LeagueService
+from api.errors import responses
+from api.lib.params import LeagueId, Limit, Offset, TeamId
+
+Req = Request[CurrentUser, Any, Any]
+
+
+class LeagueController(Controller):
+    path = "/api/leagues"
+    tags = ["leagues"]
+    dependencies = {"leagues": Provide(create_service_provider(LeagueService))}
+
+    @post("/", responses=responses(400, 401))
+    async def create_league(
+        self, data: JSONBody[LeagueIn], request: Req, leagues: NamedDependency[LeagueService]
+    ) -> LeagueOut:
+        """Create a league you own; share its invite code so that others can join."""
+        league = await leagues.create_league(request.user.id, data)
+        return await leagues.describe(league, request.user.id)
+
+    @get("/", responses=responses(401))
+    async def my_leagues(self, request: Req, leagues: NamedDependency[LeagueService]) -> list[LeagueOut]:
+        """Leagues you own or have a team in."""
+        await leagues.global_league_id()
+        return [await leagues.describe(lg, request.user.id) for lg in await leagues.mine(request.user.id)]
+
+    @get("/public", responses=responses(401))
+    async def public_leagues(
+        self, request: Req, leagues: NamedDependency[LeagueService], offset: Offset = 0, limit: Limit = 50
+    ) -> list[LeagueOut]:
+        """Public leagues, which anyone can read and join with the code shown."""
+        await leagues.global_league_id()
+        return [await leagues.describe(lg, request.user.id) for lg in await leagues.public(offset, limit)]
+
+    @get("/global", responses=responses(401))
+    async def global_league(self, request: Req, leagues: NamedDependency[LeagueService]) -> LeagueOut:
+        """The league that holds every team."""
+        league = await leagues.readable(await leagues.global_league_id(), request.user.id)
+        return await leagues.describe(league, request.user.id)
+
+    @post("/join", status_code=HTTP_200_OK, responses=responses(401, 403, 404, 409))
+    async def join(
+        self, data: JSONBody[JoinIn], request: Req, leagues: NamedDependency[LeagueService]
+    ) -> LeagueOut:
+        """Enter one of your teams in a league by its invite code."""
+        league = await leagues.join(request.user.id, data.invite_code, data.team_id)
+        return await leagues.describe(league, request.user.id)
+
+    @get("/{league_id:int}", responses=responses(401, 403, 404))
+    async def league(
+        self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
+    ) -> LeagueOut:
+        """A league you can read (public, or you own it or have a team in it)."""
+        return await leagues.describe(await leagues.readable(league_id, request.user.id), request.user.id)
+
+    @get("/{league_id:int}/members", responses=responses(401, 403, 404))
+    async def members(
+        self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
+    ) -> list[MemberOut]:
+        """The teams in a league you can read, with their players."""
+        await leagues.readable(league_id, request.user.id)
+        return await leagues.members(league_id)
+
+    @post("/{league_id:int}/invite-code", status_code=HTTP_200_OK, responses=responses(401, 403, 404, 409))
+    async def rotate_code(
+        self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
+    ) -> LeagueOut:
+        """The owner replaces the invite code; the old one stops working."""
+        league = await leagues.rotate_code(league_id, request.user.id)
+        return await leagues.describe(league, request.user.id)
+
+    @delete(
+        "/{league_id:int}/members/{team_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(401, 403, 404, 409),
+    )
+    async def remove_member(
+        self, league_id: LeagueId, team_id: TeamId, request: Req, leagues: NamedDependency[LeagueService]
+    ) -> None:
+        """The owner removes a team (or a player takes their own team out)."""
+        await leagues.remove_member(league_id, team_id, request.user.id)

@@ -1,0 +1,48 @@
+"""Request and response bodies of the leagues domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from api.domain.accounts.schemas import NAME_PATTERN
+from api.lib.params import INT8_MAX
+
+LeagueName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+RulesetName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+InviteCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+TeamRef = Annotated[int, msgspec.Meta(ge=1, le=INT8_MAX)]
+
+
+class LeagueIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: LeagueName
+    max_teams: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = 50
+    ruleset: RulesetName = "f1fantasy-2025"
+    is_public: bool = False
+
+
+class JoinIn(msgspec.Struct, forbid_unknown_fields=True):
+    invite_code: InviteCode
+    team_id: TeamRef
+
+
+class LeagueOut(msgspec.Struct):
+    id: int
+    name: str
+    owner_id: int | None
+    is_public: bool
+    is_global: bool
+    max_teams: int | None
+    ruleset: str
+    teams: int
+    invite_code: str | None  # shown to the owner and members, and for public leagues
+    created_at: datetime
+
+
+class MemberOut(msgspec.Struct):
+    team_id: int
+    team_name: str
+    user_id: int
+    display_name: str

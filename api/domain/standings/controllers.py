@@ -1,0 +1,90 @@
+"""Routes of the standings domain: team scores, leaderboards (live and final), history, session points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+
+from api.domain.accounts.guards import CurrentUser
+from api.domain.leagues.access import readable_league
+from api.domain.standings.schemas import HistoryOut, LeaderboardOut, SessionPointsOut, TeamScoreOut
+from api.domain.standings.services import StandingsService
+from api.domain.teams.access import readable_team
+from api.errors import responses
+from api.lib.params import LeagueId, Limit, MeetingKey, Offset, SessionKey, TeamId
+from scoring.rules import RuleSet
+from store.live_read import AsyncLiveReader
+
+Req = Request[CurrentUser, Any, Any]
+
+
+class StandingsController(Controller):
+    path = "/api"
+    tags = ["standings"]
+    dependencies = {"standings": Provide(create_service_provider(StandingsService))}
+
+    @get("/teams/{team_id:int}/score", responses=responses(401, 403, 404))
+    async def team_score(
+        self,
+        team_id: TeamId,
+        meeting_key: MeetingKey,
+        request: Req,
+        standings: NamedDependency[StandingsService],
+        live: NamedDependency[AsyncLiveReader],
+        rules: NamedDependency[RuleSet],
+    ) -> TeamScoreOut:
+        """A team's live weekend score and rank, with each asset's points and multiplier (Redis)."""
+        await readable_team(standings.session, team_id, request.user.id)
+        return await standings.team_score(live, team_id, meeting_key, rules.team)
+
+    @get("/teams/{team_id:int}/history", responses=responses(401, 403, 404))
+    async def history(
+        self, team_id: TeamId, request: Req, standings: NamedDependency[StandingsService]
+    ) -> HistoryOut:
+        """A team's weekends: locked roster, final points and rank, transfer penalty, chip."""
+        await readable_team(standings.session, team_id, request.user.id)
+        return await standings.history(team_id)
+
+    @get("/leagues/{league_id:int}/leaderboard", responses=responses(401, 403, 404))
+    async def live_leaderboard(
+        self,
+        league_id: LeagueId,
+        meeting_key: MeetingKey,
+        request: Req,
+        standings: NamedDependency[StandingsService],
+        live: NamedDependency[AsyncLiveReader],
+        offset: Offset = 0,
+        limit: Limit = 50,
+    ) -> LeaderboardOut:
+        """A league's live standings for a weekend, best first, one page at a time (Redis)."""
+        await readable_league(standings.session, league_id, request.user.id)
+        return await standings.live_leaderboard(live, league_id, meeting_key, offset, limit)
+
+    @get("/leagues/{league_id:int}/results", responses=responses(401, 403, 404))
+    async def final_leaderboard(
+        self,
+        league_id: LeagueId,
+        meeting_key: MeetingKey,
+        request: Req,
+        standings: NamedDependency[StandingsService],
+        offset: Offset = 0,
+        limit: Limit = 50,
+    ) -> LeaderboardOut:
+        """A league's final standings for a weekend, ranked in SQL over its members (Postgres)."""
+        await readable_league(standings.session, league_id, request.user.id)
+        return await standings.final_leaderboard(league_id, meeting_key, offset, limit)
+
+    @get(
+        "/sessions/{session_key:int}/points", exclude_from_auth=True, security=[{}], responses=responses(404)
+    )
+    async def session_points(
+        self,
+        session_key: SessionKey,
+        standings: NamedDependency[StandingsService],
+        live: NamedDependency[AsyncLiveReader],
+    ) -> SessionPointsOut:
+        """Every driver's and constructor's points in one session, itemised (final or live)."""
+        return await standings.session_points(live, session_key)

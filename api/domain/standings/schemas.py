@@ -1,0 +1,79 @@
+"""Response bodies of the standings domain: live and final scores (reads only; nothing is scored here)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class AssetScoreOut(msgspec.Struct):
+    kind: str
+    name: str
+    points: int  # the asset's weekend points so far
+    multiplier: int  # 2 for the boosted driver, 3 for Extra DRS, else 1
+    team_points: int  # points * multiplier
+
+
+class TeamScoreOut(msgspec.Struct):
+    team_id: int
+    meeting_key: int
+    points: int  # the team's weekend total, as the scoring flow computed it
+    rank: int  # among every team
+    transfer_penalty: int
+    net_points: int  # points - transfer_penalty
+    assets: list[AssetScoreOut]
+    source: str = "live"
+
+
+class StandingOut(msgspec.Struct):
+    rank: int
+    team_id: int
+    team_name: str | None
+    points: int
+
+
+class LeaderboardOut(msgspec.Struct):
+    league_id: int
+    meeting_key: int
+    source: str  # live (Redis) or final (Postgres)
+    session_key: int | None  # final: the last final session the standings are after
+    count: int  # teams in the league's standings
+    offset: int
+    limit: int
+    standings: list[StandingOut]
+
+
+class WeekendOut(msgspec.Struct):
+    meeting_key: int
+    meeting_name: str | None
+    final: bool  # the Race's results are final
+    session_key: int | None  # the last final session of the weekend with results for the team
+    points: int | None
+    rank: int | None  # among every team
+    transfer_penalty: int
+    chip: str | None
+    drivers: list[str]
+    constructors: list[str]
+    boost_driver: str
+    extra_drs_driver: str | None
+
+
+class HistoryOut(msgspec.Struct):
+    team_id: int
+    weekends: list[WeekendOut]
+
+
+class AssetPointsOut(msgspec.Struct):
+    kind: str
+    name: str
+    points: int
+    breakdown: dict[str, int]
+
+
+class SessionPointsOut(msgspec.Struct):
+    session_key: int
+    meeting_key: int | None
+    name: str | None
+    source: str  # final (Postgres) or live (Redis)
+    final: bool
+    drivers: list[AssetPointsOut]
+    constructors: list[AssetPointsOut]

@@ -1,0 +1,217 @@
+"""Reads of scores: live from Redis (AsyncLiveReader), final from Postgres. Never calls scoring code."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.standings.schemas import (
+    AssetPointsOut,
+    AssetScoreOut,
+    HistoryOut,
+    LeaderboardOut,
+    SessionPointsOut,
+    StandingOut,
+    TeamScoreOut,
+    WeekendOut,
+)
+from api.errors import NotFound
+from scoring.rules import TeamRules
+from store.live_read import AsyncLiveReader
+from store.models import AssetResult, RaceSession, Roster, Team, TeamResult, TeamWeek
+
+LAST_FINAL_SESSION = text(
+    "SELECT s.session_key FROM race_session s WHERE s.meeting_key = :meeting AND s.state = 'final'"
+    " AND EXISTS (SELECT 1 FROM team_result r WHERE r.session_key = s.session_key)"
+    " ORDER BY s.date_start DESC NULLS LAST, s.session_key DESC LIMIT 1"
+)
+
+FINAL_STANDINGS = text(
+    "SELECT rank() OVER (ORDER BY r.weekend_points DESC) AS rank, r.team_id, t.name, r.weekend_points"
+    " FROM league_member m"
+    " JOIN team_result r ON r.team_id = m.team_id AND r.session_key = :session"
+    " LEFT JOIN team t ON t.id = m.team_id"
+    " WHERE m.league_id = :league"
+    " ORDER BY rank, r.team_id OFFSET :offset LIMIT :limit"
+)
+
+FINAL_COUNT = text(
+    "SELECT count(*) FROM league_member m JOIN team_result r ON r.team_id = m.team_id"
+    " AND r.session_key = :session WHERE m.league_id = :league"
+)
+
+HISTORY = text(
+    "SELECT r.meeting_key, mt.name,"
+    " coalesce((SELECT bool_or(s.state = 'final') FROM race_session s"
+    "   WHERE s.meeting_key = r.meeting_key AND s.name = 'Race'), false) AS final,"
+    " last.session_key, last.weekend_points, last.rank, coalesce(w.penalty, 0), w.chip,"
+    " r.drivers, r.constructors, r.boost_driver, r.extra_drs_driver"
+    " FROM roster r"
+    " LEFT JOIN meeting mt ON mt.meeting_key = r.meeting_key"
+    " LEFT JOIN team_week w ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key"
+    " LEFT JOIN LATERAL (SELECT tr.session_key, tr.weekend_points, tr.rank FROM team_result tr"
+    "   JOIN race_session s ON s.session_key = tr.session_key"
+    "   WHERE tr.team_id = r.team_id AND s.meeting_key = r.meeting_key AND s.state = 'final'"
+    "   ORDER BY s.date_start DESC NULLS LAST, s.session_key DESC LIMIT 1) last ON true"
+    " WHERE r.team_id = :team"
+    " ORDER BY mt.date_start NULLS LAST, r.meeting_key"
+)
+
+
+class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
+    class Repo(SQLAlchemyAsyncRepository[TeamResult]):
+        model_type = TeamResult
+
+    repository_type = Repo
+
+    @property
+    def session(self) -> AsyncSession:
+        return cast(AsyncSession, self.repository.session)
+
+    async def team_score(
+        self, live: AsyncLiveReader, team_id: int, meeting_key: int, rules: TeamRules
+    ) -> TeamScoreOut:
+        roster = await self.session.get(Roster, (team_id, meeting_key))
+        if roster is None:
+            raise NotFound(
+                f"team {team_id} has no roster for meeting {meeting_key}:"
+                " rosters are written when a weekend locks"
+            )
+        standing, document = await live.team_with_points(meeting_key, team_id)
+        if standing is None:
+            raise NotFound(
+                f"no live score for team {team_id} in meeting {meeting_key} yet:"
+                " it starts with the weekend's first scored session"
+            )
+        document = document or {}
+        drivers: dict[str, int] = document.get("drivers", {})
+        constructors: dict[str, int] = document.get("constructors", {})
+        assets = []
+        for name in roster.drivers:
+            weight = (
+                rules.boost_multiplier
+                if name == roster.boost_driver
+                else rules.extra_drs_multiplier
+                if name == roster.extra_drs_driver
+                else 1
+            )
+            points = int(drivers.get(name, 0))
+            assets.append(AssetScoreOut("driver", name, points, weight, points * weight))
+        for name in roster.constructors:
+            points = int(constructors.get(name, 0))
+            assets.append(AssetScoreOut("constructor", name, points, 1, points))
+        week = await self.session.get(TeamWeek, (team_id, meeting_key))
+        penalty = week.penalty if week else 0
+        return TeamScoreOut(
+            team_id=team_id,
+            meeting_key=meeting_key,
+            points=standing.points,
+            rank=standing.rank,
+            transfer_penalty=penalty,
+            net_points=standing.points - penalty,
+            assets=assets,
+        )
+
+    async def live_leaderboard(
+        self, live: AsyncLiveReader, league_id: int, meeting_key: int, offset: int, limit: int
+    ) -> LeaderboardOut:
+        count, standings = await live.league(meeting_key, league_id, offset, limit)
+        if count == 0 and await live.version(meeting_key) is None:
+            raise NotFound(
+                f"no live scores for meeting {meeting_key}:"
+                " they start with the weekend's first scored session"
+            )
+        names = await self._names([s.team_id for s in standings])
+        return LeaderboardOut(
+            league_id=league_id,
+            meeting_key=meeting_key,
+            source="live",
+            session_key=None,
+            count=count,
+            offset=offset,
+            limit=limit,
+            standings=[StandingOut(s.rank, s.team_id, names.get(s.team_id), s.points) for s in standings],
+        )
+
+    async def final_leaderboard(
+        self, league_id: int, meeting_key: int, offset: int, limit: int
+    ) -> LeaderboardOut:
+        session_key = await self.session.scalar(LAST_FINAL_SESSION, {"meeting": meeting_key})
+        if session_key is None:
+            raise NotFound(
+                f"meeting {meeting_key} has no final results yet; GET .../leaderboard has live ones"
+            )
+        params = {"session": session_key, "league": league_id, "offset": offset, "limit": limit}
+        rows = (await self.session.execute(FINAL_STANDINGS, params)).all()
+        count = await self.session.scalar(FINAL_COUNT, params)
+        return LeaderboardOut(
+            league_id=league_id,
+            meeting_key=meeting_key,
+            source="final",
+            session_key=int(session_key),
+            count=int(count or 0),
+            offset=offset,
+            limit=limit,
+            standings=[StandingOut(int(r[0]), int(r[1]), r[2], int(r[3])) for r in rows],
+        )
+
+    async def history(self, team_id: int) -> HistoryOut:
+        rows = (await self.session.execute(HISTORY, {"team": team_id})).all()
+        return HistoryOut(team_id, [WeekendOut(*row) for row in rows])
+
+    async def session_points(self, live: AsyncLiveReader, session_key: int) -> SessionPointsOut:
+        race_session = await self.session.get(RaceSession, session_key)
+        rows = list(
+            await self.session.scalars(
+                select(AssetResult)
+                .where(AssetResult.session_key == session_key)
+                .order_by(AssetResult.points.desc(), AssetResult.asset_name)
+            )
+        )
+        if rows:
+            return SessionPointsOut(
+                session_key=session_key,
+                meeting_key=race_session.meeting_key if race_session else None,
+                name=race_session.name if race_session else None,
+                source="final",
+                final=all(r.final for r in rows),
+                drivers=[_asset(r) for r in rows if r.asset_kind == "driver"],
+                constructors=[_asset(r) for r in rows if r.asset_kind == "constructor"],
+            )
+        document = await live.session_assets(session_key)
+        if document is None:
+            raise NotFound(f"no points for session {session_key} yet: they appear once it starts")
+        return SessionPointsOut(
+            session_key=session_key,
+            meeting_key=document.get("meeting_key"),
+            name=document.get("session_name"),
+            source="live",
+            final=bool(document.get("final")),
+            drivers=_live_assets("driver", document.get("drivers", {})),
+            constructors=_live_assets("constructor", document.get("constructors", {})),
+        )
+
+    async def _names(self, team_ids: list[int]) -> dict[int, str]:
+        if not team_ids:
+            return {}
+        rows = await self.session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))
+        return {int(i): n for i, n in rows.all()}
+
+
+def _asset(row: AssetResult) -> AssetPointsOut:
+    breakdown = {str(k): int(v) for k, v in (row.breakdown or {}).items()}
+    return AssetPointsOut(str(row.asset_kind), row.asset_name, row.points, breakdown)
+
+
+def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
+    items = [
+        AssetPointsOut(
+            kind, name, int(v.get("total", 0)), {str(k): int(p) for k, p in v.get("breakdown", {}).items()}
+        )
+        for name, v in table.items()
+    ]
+    return sorted(items, key=lambda a: (-a.points, a.name))

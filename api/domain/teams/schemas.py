@@ -1,0 +1,88 @@
+"""Request and response bodies of the teams domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+
+from api.domain.accounts.schemas import NAME_PATTERN
+
+TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+DriverCode = Annotated[str, msgspec.Meta(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
+ConstructorName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+
+
+class Chip(StrEnum):
+    WILDCARD = "wildcard"  # unlimited free transfers for a week, within budget
+    LIMITLESS = "limitless"  # unlimited free transfers and no budget for a week; the team reverts after
+    EXTRA_DRS = "extra_drs"  # a second driver scores x3 for the weekend
+    AUTOPILOT = "autopilot"  # the boost goes to the best-scoring driver
+    NO_NEGATIVE = "no_negative"  # negative points count as zero
+    FINAL_FIX = "final_fix"  # one driver change between Qualifying and the Race
+
+
+class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: TeamName
+
+
+class RosterIn(msgspec.Struct, forbid_unknown_fields=True):
+    drivers: Annotated[list[DriverCode], msgspec.Meta(max_length=10)]
+    constructors: Annotated[list[ConstructorName], msgspec.Meta(max_length=10)]
+    boost_driver: DriverCode
+
+
+class ChipIn(msgspec.Struct, forbid_unknown_fields=True):
+    chip: Chip
+    extra_drs_driver: DriverCode | None = None  # Extra DRS: the driver scoring x3
+    out_driver: DriverCode | None = None  # Final Fix: the driver replaced
+    in_driver: DriverCode | None = None  # Final Fix: the driver coming in
+
+
+class TeamOut(msgspec.Struct):
+    id: int
+    name: str
+    user_id: int
+    created_at: datetime
+
+
+class SelectionOut(msgspec.Struct):
+    drivers: list[str]
+    constructors: list[str]
+    boost_driver: str
+    extra_drs_driver: str | None
+    cost: float
+    budget: float | None  # None during a Limitless week
+    budget_left: float | None
+
+
+class WeekOut(msgspec.Struct):
+    meeting_key: int
+    locked: bool
+    lock_at: datetime | None
+    transfers: int  # assets changed since the last locked roster
+    free_transfers: int
+    penalty: int  # points deducted: 10 for each transfer beyond the free ones
+    chip: str | None
+
+
+class ChipOut(msgspec.Struct):
+    chip: str
+    season: int
+    meeting_key: int
+    detail: dict[str, Any]
+    played_at: datetime
+    applied_by_engine: bool  # False: recorded, but the scoring flow does not apply it yet
+
+
+class TeamDetail(msgspec.Struct):
+    id: int
+    name: str
+    user_id: int
+    created_at: datetime
+    selection: SelectionOut | None
+    week: WeekOut | None
+    chips: list[ChipOut]
+    leagues: list[int]

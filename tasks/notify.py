@@ -1,0 +1,135 @@
+"""Notification tasks: fan-outs that fill the ledger, and deliveries that send what it says is due.
+
+How the worker learns that a session became final, twice over: the engine calls
+`announce_final(session_key)` right after it commits the results, and beat's sweep
+(`sweep_final_results`, every BEAT_CHECK_S) finds final sessions with owners not yet notified.
+Either may run any number of times: the ledger makes the second one a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+from collections.abc import Sequence
+from datetime import timedelta
+
+import psycopg
+
+from store.notify_ledger import (
+    RESULTS_FINAL,
+    chunks,
+    create_lock_reminders,
+    create_results_final,
+    pending_ids,
+    sessions_locking_soon,
+    sessions_to_notify,
+    stale_pending_ids,
+)
+from tasks.app import app
+from tasks.delivery import email_due, publish_due
+from tasks.mailer import Mailer
+from tasks.mqtt_out import MqttError, MqttPublisher
+from tasks.runtime import connect, settings
+from tasks.schedule import PRICES_TASK, REMIND_TASK, SWEEP_RESULTS_TASK
+
+log = logging.getLogger(__name__)
+
+SESSION_FINAL_TASK = "tasks.session_final"
+DELIVER_TASK = "tasks.deliver"
+STALE_AFTER_CHECKS = 5  # a row still unsent after this many beat periods is dispatched again
+
+_RETRY = {"retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 10}
+
+
+@app.task(name=SESSION_FINAL_TASK, autoretry_for=(psycopg.OperationalError,), **_RETRY)
+def session_final(session_key: int) -> int:
+    """A session's results are final: one row per affected team owner, then deliveries in chunks."""
+    s = settings()
+    with connect() as conn:
+        with conn.transaction():
+            created = create_results_final(conn, session_key, s.notify_mqtt, bool(s.smtp_host))
+        ids = pending_ids(conn, RESULTS_FINAL, session_key)
+        race = conn.execute(
+            "SELECT meeting_key FROM race_session"
+            " WHERE session_key = %s AND name = 'Race' AND state = 'final'",
+            (session_key,),
+        ).fetchone()
+    fan_out(ids)
+    if race is not None:
+        app.send_task(PRICES_TASK, args=(race[0],))
+    log.info("session %s final: %d new notifications, %d to deliver", session_key, created, len(ids))
+    return len(ids)
+
+
+@app.task(
+    name=DELIVER_TASK,
+    autoretry_for=(psycopg.OperationalError, MqttError, smtplib.SMTPException, OSError),
+    **_RETRY,
+)
+def deliver_chunk(ids: list[int]) -> tuple[int, int]:
+    """Each channel on its own: a broker that is down does not hold the e-mails back, nor the
+    reverse. A failed channel fails the task afterwards, and the retry sends only what is still due."""
+    s = settings()
+    failures: list[Exception] = []
+    published = emailed = 0
+    with connect() as conn:
+        try:
+            with MqttPublisher(s) if s.notify_mqtt else contextlib.nullcontext() as publisher:
+                published = publish_due(conn, ids, publisher)
+        except (MqttError, OSError) as exc:
+            failures.append(exc)
+        try:
+            with Mailer(s) if s.smtp_host else contextlib.nullcontext() as mailer:
+                emailed = email_due(conn, ids, mailer, s.smtp_from)
+        except (smtplib.SMTPException, OSError) as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+    return published, emailed
+
+
+@app.task(name=SWEEP_RESULTS_TASK)
+def sweep_final_results() -> int:
+    """Beat's safety net: final sessions nobody announced, and rows whose delivery was lost."""
+    s = settings()
+    with connect() as conn:
+        sessions = sessions_to_notify(conn, timedelta(hours=s.notify_lookback_h))
+        stale = stale_pending_ids(
+            conn, timedelta(seconds=STALE_AFTER_CHECKS * s.beat_check_s), timedelta(hours=s.notify_lookback_h)
+        )
+    for session_key in sessions:
+        session_final.delay(session_key)
+    fan_out(stale)
+    return len(sessions) + len(stale)
+
+
+@app.task(name=REMIND_TASK)
+def remind_team_lock() -> int:
+    """Owners hear once per weekend, REMINDER_HOURS before their teams lock."""
+    s = settings()
+    created: list[int] = []
+    with connect() as conn:
+        for session_key in sessions_locking_soon(conn, timedelta(hours=s.reminder_hours)):
+            with conn.transaction():
+                created += create_lock_reminders(conn, session_key, s.notify_mqtt, bool(s.smtp_host))
+    fan_out(created)
+    return len(created)
+
+
+def fan_out(ids: Sequence[int]) -> None:
+    for chunk in chunks(ids, settings().notify_chunk_size):
+        deliver_chunk.delay(chunk)
+
+
+def announce_final(session_key: int) -> bool:
+    """For the engine, once a session's final results are committed. Never raises: with the broker
+    down, beat's sweep still finds the session within BEAT_CHECK_S."""
+    try:
+        session_final.apply_async(
+            (session_key,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
+        )
+    except Exception:  # the engine must not stop for the broker
+        log.warning("could not queue notifications for session %s", session_key, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,35 @@
+"""Beat's schedule, in UTC. Every entry expires, so that runs missed while workers were down
+are dropped instead of piling up and all running at once when they come back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from gridscore.settings import Settings
+
+SYNC_TASK = "tasks.sync_season"
+SWEEP_RESULTS_TASK = "tasks.sweep_final_results"
+REMIND_TASK = "tasks.remind_team_lock"
+PRICES_TASK = "tasks.move_prices"
+
+NIGHTLY_SYNC_EXPIRES_S = 6 * 3600
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    every = settings.beat_check_s
+    return {
+        "nightly-sync": {
+            "task": SYNC_TASK,
+            "schedule": crontab(hour=3, minute=0),
+            "options": {"expires": NIGHTLY_SYNC_EXPIRES_S},
+        },
+        "notify-final-results": {
+            "task": SWEEP_RESULTS_TASK,
+            "schedule": every,
+            "options": {"expires": every},
+        },
+        "remind-team-lock": {"task": REMIND_TASK, "schedule": every, "options": {"expires": every}},
+        "move-prices": {"task": PRICES_TASK, "schedule": every, "options": {"expires": every}},
+    }

@@ -1,0 +1,42 @@
+"""The API served over real HTTP (uvicorn) against the test Postgres and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from api.app import create_app
+from api.config import ApiConfig
+from tests.api.server import serving
+
+JWT_SECRET = "test-secret-for-the-api-tests-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def api_config(database_url: str, redis_url: str) -> ApiConfig:
+    return ApiConfig(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secret=JWT_SECRET,
+        auth_rate_limit=100_000,
+        rate_limit_namespace="gs:test:api",
+        health_timeout_s=1.0,
+        password_time_cost=1,  # still argon2id, at a test's cost
+        password_memory_kib=1024,
+    )
+
+
+@pytest.fixture(scope="session")
+def api_url(api_config: ApiConfig) -> Iterator[str]:
+    with serving(create_app(api_config, locker_interval_s=None)) as url:
+        yield url
+
+
+@pytest.fixture
+def api(api_url: str, db: str, redis_client: redis.Redis) -> Iterator[httpx.Client]:
+    """An HTTP client of the running API, with an empty database and Redis."""
+    with httpx.Client(base_url=api_url, timeout=30) as client:
+        yield client

@@ -1,0 +1,158 @@
+"""Accounts and tokens: register, log in, refresh (rotated), current user; JWTs checked; rate limits; no
+secret in the logs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+import pytest
+import redis
+
+from api.app import create_app
+from api.config import ApiConfig
+from api.domain.accounts.tokens import ACCESS_AUDIENCE, ISSUER
+from tests.api.conftest import JWT_SECRET
+from tests.api.helpers import PASSWORD, register
+from tests.api.server import serving
+
+
+def claims(user_id: int, **overrides: object) -> dict[str, object]:
+    now = datetime.now(UTC)
+    base: dict[str, object] = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()) - 5,
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "aud": ACCESS_AUDIENCE,
+        "iss": ISSUER,
+    }
+    return base | overrides
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_register_login_me_refresh_logout(api: httpx.Client) -> None:
+    player = register(api, "ada")
+    me = api.get("/api/auth/me", headers=player.headers)
+    assert me.status_code == 200
+    assert me.json()["email"] == "ada@example.com"
+    assert "password" not in me.text
+
+    again = api.post(
+        "/api/auth/register", json={"email": "ADA@example.com", "password": PASSWORD, "display_name": "x"}
+    )
+    assert again.status_code == 409
+    assert "already exists" in again.json()["detail"]
+    wrong = api.post("/api/auth/login", json={"email": "ada@example.com", "password": "not the password"})
+    assert wrong.status_code == 401
+    assert wrong.json()["detail"] == "e-mail or password is wrong"
+    unknown = api.post("/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+    assert unknown.status_code == 401
+    short = api.post(
+        "/api/auth/register", json={"email": "b@example.com", "password": "short", "display_name": "b"}
+    )
+    assert short.status_code == 400
+    assert "password" in short.text
+
+    refreshed = api.post("/api/auth/refresh", json={"refresh_token": player.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    pair = refreshed.json()
+    assert api.get("/api/auth/me", headers=bearer(pair["access_token"])).status_code == 200
+    # A refresh token is used once; using it again ends every session of the account.
+    reused = api.post("/api/auth/refresh", json={"refresh_token": player.refresh_token})
+    assert reused.status_code == 401
+    assert "already used" in reused.json()["detail"]
+    assert api.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    # A refresh token is no access token, and an access token no refresh token.
+    assert api.get("/api/auth/me", headers=bearer(pair["refresh_token"])).status_code == 401
+    assert api.post("/api/auth/refresh", json={"refresh_token": pair["access_token"]}).status_code == 401
+
+    fresh = api.post("/api/auth/login", json={"email": "ada@example.com", "password": PASSWORD}).json()
+    out = api.post(
+        "/api/auth/logout",
+        json={"refresh_token": fresh["refresh_token"]},
+        headers=bearer(fresh["access_token"]),
+    )
+    assert out.status_code == 204
+    assert api.post("/api/auth/refresh", json={"refresh_token": fresh["refresh_token"]}).status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["none", "expired", "forged", "alg-none", "wrong-audience", "wrong-issuer"])
+def test_bad_access_tokens_get_401(api: httpx.Client, kind: str) -> None:
+    player = register(api)
+    good = jwt.encode(claims(player.id), JWT_SECRET, algorithm="HS256")
+    assert api.get("/api/auth/me", headers=bearer(good)).status_code == 200  # the control
+    headers = {
+        "none": {},
+        "expired": bearer(
+            jwt.encode(claims(player.id, exp=int(datetime.now(UTC).timestamp()) - 1), JWT_SECRET)
+        ),
+        "forged": bearer(jwt.encode(claims(player.id), "another secret of at least 32 bytes....", "HS256")),
+        "alg-none": bearer(f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(player.id))}."),
+        "wrong-audience": bearer(jwt.encode(claims(player.id, aud="gridscore:refresh"), JWT_SECRET, "HS256")),
+        "wrong-issuer": bearer(jwt.encode(claims(player.id, iss="someone-else"), JWT_SECRET, "HS256")),
+    }[kind]
+    for path in ("/api/auth/me", "/api/teams", "/api/leagues"):
+        response = api.get(path, headers=headers)
+        assert response.status_code == 401, (kind, path, response.text)
+        assert response.json()["detail"]
+
+
+@pytest.fixture
+def limited_api(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[httpx.Client]:
+    """A second server whose login and registration allow 3 requests a minute per address."""
+    config = replace(
+        api_config, auth_rate_limit=3, auth_rate_unit="minute", rate_limit_namespace="gs:test:limited"
+    )
+    with serving(create_app(config, locker_interval_s=None)) as url, httpx.Client(base_url=url) as client:
+        yield client
+
+
+def test_login_and_registration_are_rate_limited(limited_api: httpx.Client) -> None:
+    attempts = [
+        limited_api.post(
+            "/api/auth/login", json={"email": "x@example.com", "password": f"guess {i}"}
+        ).status_code
+        for i in range(5)
+    ]
+    assert attempts[:3] == [401, 401, 401]
+    assert attempts[3:] == [429, 429]
+    flooded = limited_api.post("/api/auth/login", json={"email": "x@example.com", "password": "guess"})
+    assert flooded.status_code == 429
+    assert flooded.json()["detail"]
+    assert int(flooded.headers["RateLimit-Reset"]) > 0
+    slashed = limited_api.post("/api/auth/login/", json={"email": "x@example.com", "password": "guess"})
+    assert slashed.status_code == 429  # limited by route, not by the path's spelling
+    signup = limited_api.post(
+        "/api/auth/register", json={"email": "y@example.com", "password": PASSWORD, "display_name": "y"}
+    )
+    assert signup.status_code == 429
+    assert limited_api.get("/api/meetings").status_code == 200  # other routes are not limited
+
+
+def test_no_password_or_token_in_the_logs(api: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    player = register(api, "quiet")
+    refreshed = api.post("/api/auth/refresh", json={"refresh_token": player.refresh_token}).json()
+    api.get("/api/auth/me", headers=player.headers)
+    api.post("/api/auth/login", json={"email": player.email, "password": "a wrong password"})
+    api.get("/api/auth/me", headers=bearer("garbage.token.value"))
+    logged = "\n".join(r.getMessage() + repr(r.args) for r in caplog.records)
+    assert "POST /api/auth/login" in logged  # the access log is there...
+    secrets = [PASSWORD, "a wrong password", player.refresh_token, refreshed["access_token"]]
+    secrets += [refreshed["refresh_token"], player.headers["Authorization"].split()[1], "garbage.token.value"]
+    for secret in secrets:  # ...but no secret is in it
+        assert secret not in logged
