@@ -82,6 +82,7 @@ class Settings:
     notify_chunk_size: int = 100  # notifications per delivery task
     notify_lookback_h: int = 72  # beat notifies final sessions that ended within this many hours
     notify_mqtt: bool = True
+    mqtt_notification_prefix: str = "f1/notifications/"
     reminder_hours: int = 24  # remind team owners this long before a weekend locks
     # Operations.
     log_level: str = "INFO"
@@ -145,6 +146,7 @@ class Settings:
             notify_chunk_size=_int("NOTIFY_CHUNK_SIZE", 100),
             notify_lookback_h=_int("NOTIFY_LOOKBACK_H", 72),
             notify_mqtt=_bool("NOTIFY_MQTT", True),
+            mqtt_notification_prefix=_env("MQTT_NOTIFICATION_PREFIX", "f1/notifications/") or "",
             reminder_hours=_int("REMINDER_HOURS", 24),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",

@@ -19,13 +19,18 @@ import psycopg
 
 from store.notify_ledger import claim_email, claim_mqtt, drop_email, drop_mqtt
 from tasks.mailer import Mailer
-from tasks.messages import email_message, mqtt_document, topic
+from tasks.messages import TOPIC_PREFIX, email_message, mqtt_document, topic
 from tasks.mqtt_out import MqttPublisher
 
 log = logging.getLogger(__name__)
 
 
-def publish_due(conn: psycopg.Connection, ids: Sequence[int], publisher: MqttPublisher | None) -> int:
+def publish_due(
+    conn: psycopg.Connection,
+    ids: Sequence[int],
+    publisher: MqttPublisher | None,
+    prefix: str = TOPIC_PREFIX,
+) -> int:
     """Send the MQTT messages still due for these rows; returns how many were sent now."""
     sent = 0
     for notification_id in ids:
@@ -34,7 +39,7 @@ def publish_due(conn: psycopg.Connection, ids: Sequence[int], publisher: MqttPub
             if note is not None and publisher is None:
                 drop_mqtt(conn, notification_id)
             elif note is not None and publisher is not None:
-                publisher.publish(topic(note.user_id), mqtt_document(note))
+                publisher.publish(topic(note.user_id, prefix), mqtt_document(note))
                 sent += 1
     return sent
 

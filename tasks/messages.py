@@ -16,8 +16,8 @@ from store.notify_ledger import LOCK_REMINDER, RESULTS_FINAL, Claimed
 TOPIC_PREFIX = "f1/notifications/"
 
 
-def topic(user_id: int) -> str:
-    return f"{TOPIC_PREFIX}{user_id}"
+def topic(user_id: int, prefix: str = TOPIC_PREFIX) -> str:
+    return f"{prefix}{user_id}"
 
 
 def mqtt_document(note: Claimed) -> bytes:

@@ -76,7 +76,7 @@ def deliver_chunk(ids: list[int]) -> tuple[int, int]:
     with connect() as conn:
         try:
             with MqttPublisher(s) if s.notify_mqtt else contextlib.nullcontext() as publisher:
-                published = publish_due(conn, ids, publisher)
+                published = publish_due(conn, ids, publisher, s.mqtt_notification_prefix)
         except (MqttError, OSError) as exc:
             failures.append(exc)
         try:

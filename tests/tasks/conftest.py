@@ -98,6 +98,7 @@ def worker_env(
         MQTT_URL=MQTT_URL,
         MQTT_CLIENT_ID="gridscore-test-worker",
         NOTIFY_MQTT="true" if mqtt is not None else "false",
+        MQTT_NOTIFICATION_PREFIX=MqttInbox.PREFIX,
         NOTIFY_CHUNK_SIZE="20",
         SMTP_HOST=smtp.host,
         SMTP_PORT=str(smtp.port),

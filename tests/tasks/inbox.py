@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -100,7 +101,9 @@ class SmtpInbox:
 class MqttInbox:
     """Subscribed to f1/notifications/# at QoS 1 before any test publishes."""
 
-    TOPIC = "f1/notifications/#"
+    # A prefix of this run's own, so that other runs on the same broker never reach this inbox.
+    PREFIX = f"test-{uuid.uuid4().hex[:8]}/f1/notifications/"
+    TOPIC = f"{PREFIX}#"
 
     def __init__(self, client: paho.Client) -> None:
         self.client = client
