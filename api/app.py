@@ -1,4 +1,4 @@
-"""The one place that wires the API: database, Redis, auth, rate limits, routes, OpenAPI, locker."""
+"""The one place that wires the API: database, Redis, auth, rate limits, metrics, routes, OpenAPI, locker."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from api.domain.calendar.controllers import CalendarController
 from api.domain.leagues.controllers import LeagueController
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
+from api.domain.system.metrics import MetricsController, prometheus_config
 from api.domain.teams.controllers import TeamController
 from api.domain.teams.locker import run_locker
 from api.lib.error_log import log_server_errors
@@ -47,6 +48,7 @@ ROUTES = [
     TeamController,
     StandingsController,
     SystemController,
+    MetricsController,
 ]
 RATE_LIMIT_STORE = "auth_rate_limit"
 
@@ -94,7 +96,9 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
         route_handlers=ROUTES,
         plugins=[SQLAlchemyPlugin(config=alchemy)],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[rate_limit.middleware],
+        # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware
+        # and would be counted as a 200 by an outer one; inside, every status counted is the one sent.
+        middleware=[rate_limit.middleware, prometheus_config().middleware],
         stores={RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace)},
         dependencies={
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),

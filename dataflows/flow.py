@@ -26,6 +26,7 @@ from bytewax.inputs import Source
 from bytewax.operators import KeyedStream
 from bytewax.outputs import Sink
 
+from dataflows.metrics import decode_counter
 from dataflows.scoring_steps import (
     ScoredWindow,
     SessionStep,
@@ -97,8 +98,9 @@ def build_flow(
 ) -> Dataflow:
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
+    count_in = decode_counter(config.input_prefix)  # gridscore_messages_in_total, one tally per batch
     decoded = op.flat_map_batch(
-        "decode", raw, lambda items: [decode_input(i, config.input_prefix) for i in items]
+        "decode", raw, lambda items: count_in([decode_input(i, config.input_prefix) for i in items])
     )
     messages: Stream[Message] = op.filter_map("accepted", decoded, _accepted)
     undecodable: Stream[Rejected] = op.filter_map("undecodable", decoded, _undecodable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
+from dataflows import metrics
 from dataflows.scoring_steps import ScoredWindow
 from ingest.decode import Rejected
 from store import live_keys
@@ -32,7 +34,8 @@ class _CallbackPartition(StatelessSinkPartition[Any]):
 
 
 class LiveRedisSink(DynamicSink[ScoredWindow]):
-    """Running totals, team totals and ranks, and league standings into Redis."""
+    """Running totals, team totals and ranks, and league standings into Redis (and the engine's metrics:
+    teams scored, window lag, refresh time)."""
 
     def __init__(self, redis_url: str, on_written: Callable[[ScoredWindow], None] | None = None) -> None:
         self.redis_url = redis_url
@@ -42,8 +45,10 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
         writer = LiveWriter(redis.Redis.from_url(self.redis_url))
 
         def write(items: list[ScoredWindow]) -> None:
+            metrics.count_scored(items)
             for window in _latest_per_session(items):
                 writer.write(window)
+                metrics.observe_live_write(window, time.perf_counter())
                 if self.on_written is not None:
                     self.on_written(window)
 
@@ -110,6 +115,7 @@ class RejectedRedisSink(DynamicSink[Rejected]):
             )
             pipe.ltrim(f"{live_keys.rejected_count()}:latest", 0, REJECTED_KEEP - 1)
             retrying(pipe.execute)
+            metrics.count_rejected(counts)
             if self.also is not None:
                 self.also(items)
 

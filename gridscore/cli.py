@@ -73,6 +73,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
         speed=args.speed,
         window=timedelta(milliseconds=args.window_ms or settings.window_ms),
         quiet=args.quiet,
+        metrics_port=args.metrics_port,
     )
 
 
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=0.0, help="0: as fast as possible; 1: real time")
     p.add_argument("--window-ms", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no live display (for scripts)")
+    p.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port (default: off)"
+    )
 
     for extend in _EXTENSIONS:
         extend(sub)

@@ -16,6 +16,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.metrics import serve_engine_metrics
 from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from gridscore.display import console, leaderboard_table
@@ -56,13 +57,21 @@ def prepare_teams(
 
 
 def run_replay(
-    settings: Settings, feeds: list[Path], teams: int, speed: float, window: timedelta, quiet: bool = False
+    settings: Settings,
+    feeds: list[Path],
+    teams: int,
+    speed: float,
+    window: timedelta,
+    quiet: bool = False,
+    metrics_port: int | None = None,
 ) -> int:
     summary = summarise(feeds)
     if not summary.meeting_keys:
         console.print("[red]gridscore: the feed has no v1/sessions message; nothing to score[/red]")
         return 2
     meeting = summary.meeting_keys[0]
+    if metrics_port is not None:
+        serve_engine_metrics(metrics_port)
     with running_services(settings) as urls:
         upgrade(urls.database_url)
         started = time.perf_counter()

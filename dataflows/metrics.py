@@ -1,0 +1,113 @@
+"""The engine's Prometheus metrics, updated by the flow's decode step and its sinks, served over HTTP.
+
+    gridscore_messages_in_total{topic}        inputs decoded (or not), by topic; "other" for topics
+                                              the flow does not know (bounded label set)
+    gridscore_messages_rejected_total{reason} rejected inputs by reason category (invalid, malformed, ...)
+    gridscore_window_lag_seconds              a window closing -> its live write finished
+    gridscore_refresh_seconds                 a window closing -> every team's totals readable in Redis
+    gridscore_teams_scored_total              teams scored, summed over windows
+    gridscore_teams_loaded                    teams in the books being scored (all meetings)
+
+Metrics live in the process's default registry, so one scrape also shows process_* and python_*.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter as Tally
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from ingest.events import TOPIC_TYPES
+
+if TYPE_CHECKING:
+    from dataflows.scoring_steps import ScoredWindow
+    from ingest.decode import Message, Rejected
+
+log = logging.getLogger(__name__)
+
+OTHER_TOPIC = "other"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+MESSAGES_IN = Counter("gridscore_messages_in", "Inputs that reached the decode step, by topic", ["topic"])
+MESSAGES_REJECTED = Counter(
+    "gridscore_messages_rejected", "Inputs rejected (decode or session state), by reason", ["reason"]
+)
+WINDOW_LAG = Histogram(
+    "gridscore_window_lag_seconds",
+    "Wall time from a window closing to its live write (Redis) finishing",
+    buckets=LATENCY_BUCKETS,
+)
+REFRESH = Histogram(
+    "gridscore_refresh_seconds",
+    "Wall time from a window closing to every team's total being readable in Redis",
+    buckets=LATENCY_BUCKETS,
+)
+TEAMS_SCORED = Counter("gridscore_teams_scored", "Teams scored, summed over every window")
+TEAMS_LOADED = Gauge("gridscore_teams_loaded", "Teams in the books being scored, over every meeting")
+
+_books_lock = threading.Lock()
+_book_sizes: dict[int, int] = {}  # meeting -> teams in its book
+
+
+def decode_counter(
+    prefix: str,
+) -> Callable[[Sequence[Message | Rejected]], Sequence[Message | Rejected]]:
+    """A pass-through for the decode step that counts a batch's inputs by topic (one `inc` per topic)."""
+    known = frozenset(prefix + collection for collection in TOPIC_TYPES)
+
+    def count(decoded: Sequence[Message | Rejected]) -> Sequence[Message | Rejected]:
+        for topic, n in Tally(item.topic for item in decoded).items():
+            MESSAGES_IN.labels(topic if topic in known else OTHER_TOPIC).inc(n)
+        return decoded
+
+    return count
+
+
+def count_rejected(by_category: Tally[str]) -> None:
+    for category, n in by_category.items():
+        MESSAGES_REJECTED.labels(category).inc(n)
+
+
+def count_scored(windows: Sequence[ScoredWindow]) -> None:
+    """Every window of a batch was scored (even those the live sink skips as superseded)."""
+    scored = 0
+    sizes: dict[int, int] = {}
+    for window in windows:
+        if window.teams is not None:
+            scored += window.teams.book.size
+            sizes[window.weekend.meeting_key] = window.teams.book.size
+    if scored:
+        TEAMS_SCORED.inc(scored)
+    if sizes:
+        with _books_lock:
+            _book_sizes.update(sizes)
+            TEAMS_LOADED.set(sum(_book_sizes.values()))
+
+
+def observe_live_write(window: ScoredWindow, finished_at: float) -> None:
+    """Lag and refresh of one window written live (`finished_at`: perf_counter after the write)."""
+    closed_at = window.weekend.session.closed_at
+    if closed_at <= 0:  # not stamped (a window built outside the flow)
+        return
+    WINDOW_LAG.observe(max(finished_at - closed_at, 0.0))
+    totals_at = window.visible_at.get("totals")
+    if totals_at is not None:
+        REFRESH.observe(max(totals_at - closed_at, 0.0))
+
+
+def serve_engine_metrics(port: int) -> None:
+    """Serve the metrics at http://0.0.0.0:PORT/metrics from a daemon thread; port 0 or less: off.
+
+    A port already taken is logged, not raised: the engine scores on without its metrics."""
+    if port <= 0:
+        return
+    try:
+        start_http_server(port)
+    except OSError as exc:
+        log.error("metrics: cannot listen on port %d (%s); serving no metrics", port, exc)
+        return
+    log.info("metrics on http://0.0.0.0:%d/metrics", port)
