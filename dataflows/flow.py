@@ -14,10 +14,11 @@ by team; teams are derived from asset points in one vectorised step.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import bytewax.operators as op
 import bytewax.operators.windowing as win
@@ -99,15 +100,14 @@ def build_flow(
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
     count_in = decode_counter(config.input_prefix)  # gridscore_messages_in_total, one tally per batch
+    # Decoded messages come out keyed by session ("" for the undecodable), in one step per batch.
     decoded = op.flat_map_batch(
-        "decode", raw, lambda items: count_in([decode_input(i, config.input_prefix) for i in items])
+        "decode", raw, lambda items: _keyed(count_in([decode_input(i, config.input_prefix) for i in items]))
     )
-    messages: Stream[Message] = op.filter_map("accepted", decoded, _accepted)
-    undecodable: Stream[Rejected] = op.filter_map("undecodable", decoded, _undecodable)
+    split = op.branch("split_rejected", decoded, _is_message)
+    by_session = cast(KeyedStream[Message], split.trues)
+    undecodable: Stream[Rejected] = op.map("undecodable", split.falses, lambda kv: cast(Rejected, kv[1]))
 
-    by_session: KeyedStream[Message] = op.key_on(
-        "key_by_session", messages, lambda m: str(m.event.session_key)
-    )
     windows: win.WindowOut[Message, list[Message]] = win.collect_window(
         "coalesce_bursts",
         by_session,
@@ -138,12 +138,12 @@ def build_flow(
     return flow
 
 
-def _accepted(item: Message | Rejected) -> Message | None:
-    return item if isinstance(item, Message) else None
+def _keyed(items: Sequence[Message | Rejected]) -> list[tuple[str, Message | Rejected]]:
+    return [(str(i.event.session_key), i) if isinstance(i, Message) else ("", i) for i in items]
 
 
-def _undecodable(item: Message | Rejected) -> Rejected | None:
-    return item if isinstance(item, Rejected) else None
+def _is_message(item: tuple[str, Message | Rejected]) -> bool:
+    return isinstance(item[1], Message)
 
 
 def _step(item: tuple[str, SessionStep]) -> SessionStep:

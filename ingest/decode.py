@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from ingest.events import TOPIC_TYPES, OpenF1, event_time
+from ingest.recorded import RawLine
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 DEFAULT_PREFIX = "v1/"
@@ -113,8 +114,6 @@ def decode_line(line: bytes, offset: int, prefix: str = DEFAULT_PREFIX) -> Messa
 
 def decode_input(item: object, prefix: str = DEFAULT_PREFIX) -> Message | Rejected:
     """Decode whatever a source hands the flow: a recorded line or an MQTT message."""
-    from ingest.recorded import RawLine
-
     if isinstance(item, RawLine):
         return decode_line(item.data, item.offset, prefix)
     topic = getattr(item, "topic", None)
