@@ -14,7 +14,7 @@ by team; teams are derived from asset points in one vectorised step.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,7 +45,8 @@ ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
 
 class ClockMode(StrEnum):
     REPLAY = "replay"  # as fast as possible: windows close on newer events or at the end
-    PACED = "paced"  # a replay slowed to a pace, or live: windows also close as wall time passes
+    PACED = "paced"  # a replay slowed to a pace: windows also close as wall time passes
+    LIVE = "live"  # event time is wall time: a window closes once its end plus the lateness has passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +69,15 @@ class FlowOutputs:
 
 def _clock(config: FlowConfig) -> win.EventClock[Message]:
     if config.mode is ClockMode.REPLAY:
-        return win.EventClock(
-            lambda m: m.event_time,
-            wait_for_system_duration=config.lateness,
-            to_system_utc=lambda _ts: None,
-        )
-    wake_after = config.window + config.lateness
+        wake: Callable[[datetime], datetime | None] = lambda _ts: None  # noqa: E731
+    elif config.mode is ClockMode.LIVE:
+        lateness = config.lateness
+        wake = lambda ts: ts + lateness  # noqa: E731
+    else:
+        after = config.window + config.lateness
+        wake = lambda _ts: datetime.now(UTC) + after  # noqa: E731
     return win.EventClock(
-        lambda m: m.event_time,
-        wait_for_system_duration=config.lateness,
-        to_system_utc=lambda _ts: datetime.now(UTC) + wake_after,
+        lambda m: m.event_time, wait_for_system_duration=config.lateness, to_system_utc=wake
     )
 
 

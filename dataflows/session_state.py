@@ -23,6 +23,7 @@ from scoring.facts import Classification, Entrant, SessionFacts
 # Events that wait for their session or car to be announced, at most this many per session.
 MAX_PENDING = 5_000
 DEFAULT_LATENESS = timedelta(seconds=2)
+WAIT_FACTOR = 3  # and this many lateness bounds of arrival time (a window's worth of margin, and more)
 
 
 @dataclass(slots=True)
@@ -31,15 +32,20 @@ class SessionState:
 
     Within the lateness bound, messages arrive in any order: a lap can come before the session's
     v1/sessions or its car's v1/drivers message. Such an event waits; it is rejected only once the
-    session has seen events later than its own by more than the lateness bound and what it names
-    is still unknown.
+    session has seen events later than its own by more than the lateness bound, messages have
+    kept arriving for WAIT_FACTOR lateness bounds after it, and what it names is still unknown.
+    Both clocks: event time (payload dates, or arrival for drivers, grids and results) is the
+    order of a replay; arrival time (`at`) is the only one that compares every topic when a feed
+    with old dates is published live, where a car's v1/drivers message waits in its window for a
+    window and a lateness bound of wall time while messages late by their dates go ahead.
     """
 
     session_key: int
     lateness: timedelta = DEFAULT_LATENESS
     facts: SessionFacts = field(init=False)
     pending: list[Message] = field(default_factory=list)
-    high_water: datetime | None = None
+    high_water: datetime | None = None  # latest event time seen
+    arrived: datetime | None = None  # latest arrival (`at`) seen
 
     def __post_init__(self) -> None:
         self.facts = SessionFacts(session_key=self.session_key)
@@ -54,6 +60,8 @@ class SessionState:
         for message in sorted(messages, key=_event_order):
             if self.high_water is None or message.event_time > self.high_water:
                 self.high_water = message.event_time
+            if self.arrived is None or message.at > self.arrived:
+                self.arrived = message.at
             outcome = self._apply_one(message)
             if outcome is not None:
                 rejected.append(outcome)
@@ -91,7 +99,12 @@ class SessionState:
         return rejected
 
     def _past_lateness(self, message: Message) -> bool:
-        return self.high_water is not None and message.event_time + self.lateness < self.high_water
+        if self.high_water is None or self.arrived is None:
+            return False
+        return (
+            message.event_time + self.lateness < self.high_water
+            and message.at + self.lateness * WAIT_FACTOR < self.arrived
+        )
 
     def _apply_one(self, message: Message) -> Rejected | None:
         event = message.event

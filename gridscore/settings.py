@@ -52,8 +52,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path(".gridscore"))
     # Engine.
     ruleset: str = "f1fantasy-2025"
-    window_ms: int = 500
-    lateness_ms: int = 2_000
+    window_ms: int = 250
+    lateness_ms: int = 500
     leaderboard_top_n: int = 100
     # API.
     api_host: str = "127.0.0.1"
@@ -64,6 +64,10 @@ class Settings:
     api_auth_rate_limit: int = 10  # login and registration requests per client address per unit
     api_auth_rate_unit: str = "minute"  # second, minute, hour or day
     api_health_timeout_ms: int = 1_500  # per dependency checked by /health
+    live_ticket_ttl_s: int = 60  # a live-stream ticket (POST /api/live/tickets) is valid this long, once
+    live_keepalive_s: int = 15  # a live stream sends a comment after this long without sending anything
+    live_push_interval_ms: int = 1_000  # a live stream pushes at most once per interval (bursts coalesce)
+    live_stream_max_s: int = 900  # a live stream ends after this long; the client reconnects (re-authorised)
     # Celery, sync and notifications.
     celery_broker_url: str | None = None
     sync_source_url: str = "https://api.jolpi.ca"
@@ -118,8 +122,8 @@ class Settings:
             snapshot_interval_ms=_int("GRIDSCORE_SNAPSHOT_INTERVAL_MS", 1_000),
             data_dir=Path(_env("GRIDSCORE_DATA_DIR", ".gridscore") or ".gridscore"),
             ruleset=_env("GRIDSCORE_RULESET", "f1fantasy-2025") or "",
-            window_ms=_int("GRIDSCORE_WINDOW_MS", 500),
-            lateness_ms=_int("GRIDSCORE_LATENESS_MS", 2_000),
+            window_ms=_int("GRIDSCORE_WINDOW_MS", 250),
+            lateness_ms=_int("GRIDSCORE_LATENESS_MS", 500),
             leaderboard_top_n=_int("GRIDSCORE_LEADERBOARD_TOP_N", 100),
             api_host=_env("API_HOST", "127.0.0.1") or "",
             api_port=_int("API_PORT", 8000),
@@ -129,6 +133,10 @@ class Settings:
             api_auth_rate_limit=_int("API_AUTH_RATE_LIMIT", 10),
             api_auth_rate_unit=_env("API_AUTH_RATE_UNIT", "minute") or "minute",
             api_health_timeout_ms=_int("API_HEALTH_TIMEOUT_MS", 1_500),
+            live_ticket_ttl_s=_int("LIVE_TICKET_TTL_S", 60),
+            live_keepalive_s=_int("LIVE_KEEPALIVE_S", 15),
+            live_push_interval_ms=_int("LIVE_PUSH_INTERVAL_MS", 1_000),
+            live_stream_max_s=_int("LIVE_STREAM_MAX_S", 900),
             celery_broker_url=_env("CELERY_BROKER_URL"),
             sync_source_url=_env("SYNC_SOURCE_URL", "https://api.jolpi.ca") or "",
             smtp_host=_env("SMTP_HOST"),

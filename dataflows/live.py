@@ -1,0 +1,85 @@
+"""The live flow: the replay dataflow fed by MQTT, on the live clock, into Redis, Postgres and MQTT.
+
+MQTT (v1/#, QoS 1) -> journal -> build_flow(PACED clock)
+    -> live: Redis (totals, ranks, standings), then f1/scoring/... (points, sessions, leagues, teams)
+    -> final: Postgres (classified sessions)
+    -> rejected: Redis counts, then f1/ingest/rejected
+Teams: each meeting's rosters from Postgres, loaded when the meeting first appears.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from bytewax.dataflow import Dataflow
+
+from dataflows.fanout_sink import FanOutSink
+from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.mqtt_sink import MqttOutputOptions, RejectedMqttPublisher, ScoringMqttSink
+from dataflows.scoring_steps import ScoredWindow
+from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
+from dataflows.store_books import StoreTeamBooks
+from gridscore.settings import Settings
+from ingest.broker import BrokerConfig
+from ingest.mqtt import JournalStart, MqttSource
+from scoring.rules import load_ruleset
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFlow:
+    flow: Dataflow
+    source: MqttSource
+    rejected: RejectedMqttPublisher
+
+
+def live_flow(
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    journal: Path,
+    start: JournalStart,
+    stop: threading.Event,
+) -> LiveFlow:
+    broker = BrokerConfig.from_settings(settings)
+    rules = load_ruleset(settings.ruleset)
+    source = MqttSource(
+        broker,
+        f"{settings.mqtt_input_prefix}#",
+        journal,
+        start=start,
+        stop=stop,
+        log_format=settings.log_format,
+    )
+    rejected = RejectedMqttPublisher(
+        broker.with_client_id(f"{broker.client_id}-rejected"), settings.mqtt_rejected_topic
+    )
+    scores = ScoringMqttSink(
+        broker,
+        MqttOutputOptions(
+            prefix=settings.mqtt_output_prefix,
+            league_top_n=settings.mqtt_league_top_n,
+            bulk_interval_s=settings.mqtt_bulk_interval_ms / 1000,
+            team_topics=settings.mqtt_team_topics,
+            bulk_max_rate=settings.mqtt_bulk_max_rate,
+        ),
+    )
+    flow = build_flow(
+        source,
+        FlowOutputs(
+            live=FanOutSink[ScoredWindow](LiveRedisSink(redis_url), scores),
+            final=FinalPostgresSink(database_url, notify=settings.notifications_enabled),
+            rejected=RejectedRedisSink(redis_url, also=rejected),
+        ),
+        FlowConfig(
+            rules,
+            window=timedelta(milliseconds=settings.window_ms),
+            lateness=timedelta(milliseconds=settings.lateness_ms),
+            mode=ClockMode.LIVE,
+            input_prefix=settings.mqtt_input_prefix,
+        ),
+        team_books=StoreTeamBooks(database_url, rules.team),
+    )
+    return LiveFlow(flow, source, rejected)

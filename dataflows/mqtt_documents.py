@@ -1,0 +1,124 @@
+"""What the engine publishes under f1/scoring/: topic names and JSON documents (pure, no I/O).
+
+League tops and team totals are computed for every league and team at once with numpy, and
+compared with what was last published, so that only the ones that changed are sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dataflows.scoring_steps import TeamScores
+from dataflows.weekend_state import WeekendUpdate
+from store.live import session_document
+
+
+def points_topic(prefix: str, meeting_key: int) -> str:
+    return f"{prefix}{meeting_key}/points"
+
+
+def session_topic(prefix: str, meeting_key: int, session_key: int) -> str:
+    return f"{prefix}{meeting_key}/sessions/{session_key}"
+
+
+def league_topic(prefix: str, meeting_key: int, league_id: int) -> str:
+    return f"{prefix}{meeting_key}/leagues/{league_id}"
+
+
+def team_topic(prefix: str, meeting_key: int, team_id: int) -> str:
+    return f"{prefix}{meeting_key}/teams/{team_id}"
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def points_payload(weekend: WeekendUpdate) -> bytes:
+    """`gridscore score --json` for the weekend so far, plus meeting_key, session_key and final."""
+    return encode(weekend.points_document())
+
+
+def session_payload(weekend: WeekendUpdate) -> bytes:
+    """The session that moved: every driver's and constructor's points with their breakdown."""
+    session = weekend.session
+    return encode(session_document(session.points, session.session_name))
+
+
+@dataclass(frozen=True)
+class LeagueTops:
+    """The first n of every league, as [leagues, n] arrays (team id -1 pads leagues smaller than n)."""
+
+    leagues: npt.NDArray[np.int32]
+    sizes: npt.NDArray[np.int64]
+    team_ids: npt.NDArray[np.int64]
+    points: npt.NDArray[np.int32]
+    ranks: npt.NDArray[np.int32]
+
+    def changed_since(self, before: LeagueTops | None) -> npt.NDArray[np.bool_]:
+        """Which leagues' tops differ from `before` (all of them when the leagues differ)."""
+        if (
+            before is None
+            or not np.array_equal(before.leagues, self.leagues)
+            or before.team_ids.shape != (self.team_ids.shape)
+        ):
+            return np.ones(self.leagues.size, dtype=bool)
+        return (
+            (before.team_ids != self.team_ids).any(axis=1)
+            | (before.points != self.points).any(axis=1)
+            | (before.ranks != self.ranks).any(axis=1)
+            | (before.sizes != self.sizes)
+        )
+
+    def document(self, row: int, meeting_key: int, session_key: int) -> dict[str, Any]:
+        valid = self.team_ids[row] >= 0
+        return {
+            "meeting_key": meeting_key,
+            "session_key": session_key,
+            "league_id": int(self.leagues[row]),
+            "teams": int(self.sizes[row]),
+            "top": [
+                {"rank": int(r), "team_id": int(t), "points": int(p)}
+                for r, t, p in zip(
+                    self.ranks[row][valid], self.team_ids[row][valid], self.points[row][valid], strict=True
+                )
+            ],
+        }
+
+
+def league_tops(teams: TeamScores, n: int) -> LeagueTops:
+    leagues, starts, sizes = teams.book.league_segments()
+    columns = np.arange(n, dtype=np.int64)
+    valid = columns[None, :] < sizes[:, None]
+    index = np.where(valid, starts[:, None] + columns[None, :], 0)  # [leagues, n] into the standings
+    slots = teams.standings.order[index]
+    return LeagueTops(
+        leagues=leagues,
+        sizes=sizes,
+        team_ids=np.where(valid, teams.book.team_ids[slots], -1).astype(np.int64),
+        points=np.where(valid, teams.totals[slots], 0).astype(np.int32),
+        ranks=np.where(valid, teams.standings.ranks[index], 0).astype(np.int32),
+    )
+
+
+def changed_team_slots(
+    before: npt.NDArray[np.int32] | None, totals: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """Slots of the teams whose total differs from `before` (every team the first time)."""
+    if before is None or before.shape != totals.shape:
+        return np.arange(totals.size, dtype=np.int64)
+    return np.flatnonzero(before != totals).astype(np.int64)
+
+
+def team_document(teams: TeamScores, slot: int, meeting_key: int, session_key: int) -> dict[str, Any]:
+    return {
+        "meeting_key": meeting_key,
+        "session_key": session_key,
+        "team_id": int(teams.book.team_ids[slot]),
+        "points": int(teams.totals[slot]),
+        "rank": int(teams.ranks[slot]),
+    }

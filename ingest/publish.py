@@ -1,0 +1,128 @@
+"""`gridscore publish`: a recorded feed to the broker, topic and payload as recorded, QoS 1, paced by `at`.
+
+Speed 0 publishes as fast as the broker acknowledges; 1 is real time; 20 is twenty times faster,
+with silences longer than `max_gap` seconds of wall time (the night between sessions) cut short.
+Recorded topics start with `v1/`; `prefix` replaces that (for example `test-1234/v1/`).
+
+`max_rate` caps messages per second whatever the speed. A broker drops QoS 1 messages for a
+subscriber that falls too far behind (Mosquitto: `max_queued_messages`, 1000 by default), and at
+speed 0 one publisher outruns one subscriber that journals what it receives.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+from ingest.broker import BrokerConfig, Publisher
+from ingest.decode import DEFAULT_PREFIX, Envelope
+from ingest.recorded import iter_lines
+
+log = logging.getLogger(__name__)
+
+_envelope = msgspec.json.Decoder(Envelope)
+
+
+def to_prefix(topic: str, prefix: str) -> str:
+    """A recorded `v1/...` topic under another prefix; any other topic as it is."""
+    return prefix + topic[len(DEFAULT_PREFIX) :] if topic.startswith(DEFAULT_PREFIX) else topic
+
+
+class Pacer:
+    """Sleeps until each message's `at` falls due at the given speed (no sleep at speed 0)."""
+
+    def __init__(self, speed: float, max_gap: float = 5.0) -> None:
+        self.speed = speed
+        self.max_gap = max_gap
+        self._origin: tuple[float, datetime] | None = None
+        self._last: datetime | None = None
+        self._skipped = 0.0  # feed seconds cut out of long silences
+
+    def offset(self, at: datetime) -> float:
+        """Wall seconds from the first message to this one (call in feed order)."""
+        if self._origin is None:
+            self._origin = (time.monotonic(), at)
+        if self._last is not None:
+            excess = (at - self._last).total_seconds() / self.speed - self.max_gap
+            if excess > 0:
+                self._skipped += excess * self.speed
+        self._last = at
+        return ((at - self._origin[1]).total_seconds() - self._skipped) / self.speed
+
+    def due_in(self, at: datetime) -> float:
+        """Seconds from now until `at` is due (<= 0: now), advancing past long silences."""
+        if self.speed <= 0:
+            return 0.0
+        offset = self.offset(at)
+        assert self._origin is not None
+        return offset - (time.monotonic() - self._origin[0])
+
+    def wait(self, at: datetime) -> None:
+        delay = self.due_in(at)
+        if delay > 0:
+            time.sleep(delay)
+
+
+class RateLimit:
+    """At most `per_second` messages a second (0: no limit), sleeping in steps of a few ms."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        self._next = max(self._next, now - 0.01) + self.interval  # a burst of at most 10 ms
+        ahead = self._next - now
+        if ahead > 0.002:
+            time.sleep(ahead)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    messages: int
+    skipped_lines: int
+    acknowledged: bool
+    seconds: float
+
+
+def publish_feeds(
+    paths: list[Path],
+    broker: BrokerConfig,
+    speed: float = 0.0,
+    prefix: str = DEFAULT_PREFIX,
+    max_gap: float = 5.0,
+    max_rate: float = 0.0,
+) -> Published:
+    publisher = Publisher(broker)
+    if not publisher.connected:
+        publisher.close(timeout=0)
+        raise ConnectionError(f"no MQTT broker answers at {broker.address}")
+    started = time.perf_counter()
+    pacer = Pacer(speed, max_gap)
+    limit = RateLimit(max_rate)
+    count = skipped = 0
+    try:
+        for path in paths:
+            for line in iter_lines(path):
+                try:
+                    envelope = _envelope.decode(line)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    skipped += 1  # not a recorded-feed line: nothing to publish
+                    continue
+                at = envelope.at if envelope.at.tzinfo else envelope.at.replace(tzinfo=UTC)
+                pacer.wait(at)
+                limit.wait()
+                publisher.publish(to_prefix(envelope.topic, prefix), bytes(envelope.payload))
+                count += 1
+        acknowledged = publisher.flush(timeout=120)
+    finally:
+        publisher.close()
+    return Published(count, skipped, acknowledged, time.perf_counter() - started)

@@ -1,0 +1,182 @@
+"""The MQTT subscriber: aiomqtt on an asyncio loop of its own, writing every message to a journal.
+
+Messages are acknowledged by hand (paho's manual ack; aiomqtt has no option for it) only once
+they are written and flushed, so the broker re-delivers whatever the process had not written
+down when it died. With a persistent session the broker also keeps what arrives while we are away.
+
+The engine runs this in a process of its own (`run_receiver`), so that a busy flow never starves
+it of the GIL: a subscriber that falls behind loses messages to the broker's queue limit
+(Mosquitto's `max_queued_messages`, 1000 by default). `gridscore record` runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiomqtt
+
+from ingest.broker import QOS, BrokerConfig
+from ingest.journal import JournalWriter, MqttMessage, journal_lock
+
+log = logging.getLogger(__name__)
+
+HANDOVER_MAX = 500  # messages journaled and acknowledged together, at most
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+
+class MqttReceiver:
+    """Subscribes to one topic filter; journals, acknowledges, then (optionally) queues each batch.
+
+    Runs in a daemon thread with its own asyncio loop (aiomqtt clients must be created inside the
+    loop that drives them); reconnects with exponential backoff whatever the failure.
+    """
+
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        topic_filter: str,
+        journal: JournalWriter,
+        persistent: bool = True,
+        rename: Callable[[str], str] = str,
+        handover: bool = True,
+    ) -> None:
+        self.broker = broker
+        self.topic_filter = topic_filter
+        self.journal = journal
+        self.persistent = persistent
+        self.rename = rename
+        self.batches: queue.Queue[list[MqttMessage]] | None = queue.Queue() if handover else None
+        self.subscribed = threading.Event()
+        self.received = 0
+        self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="mqtt-receiver", daemon=True)
+
+    def start(self) -> MqttReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task.cancel)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._task = loop.create_task(self._connect_forever())
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(self._task)
+        finally:
+            loop.close()
+
+    async def _connect_forever(self) -> None:
+        delay = BACKOFF_FIRST_S
+        while not self._stopping.is_set():
+            client = self.broker.aiomqtt_client(persistent=self.persistent)
+            client._client.manual_ack_set(True)
+            try:
+                async with client:
+                    await client.subscribe(self.topic_filter, qos=QOS)
+                    log.info(
+                        "subscribed to %s on %s at QoS %d as %s",
+                        self.topic_filter,
+                        self.broker.address,
+                        QOS,
+                        self.broker.client_id,
+                    )
+                    self.subscribed.set()
+                    delay = BACKOFF_FIRST_S
+                    await self._receive(client)
+            except aiomqtt.MqttError as exc:
+                self.subscribed.clear()
+                if self._stopping.is_set():
+                    return
+                log.warning("MQTT %s: %s; reconnecting in %.1f s", self.broker.address, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        messages = client.messages
+        async for first in messages:
+            batch = [first]
+            while len(batch) < HANDOVER_MAX and len(messages) > 0:
+                batch.append(await anext(messages))
+            at = datetime.now(UTC)
+            numbered = self.journal.append(
+                [(self.rename(m.topic.value), _payload_bytes(m.payload), at) for m in batch]
+            )
+            for message in batch:
+                if message.qos > 0:
+                    client._client.ack(message.mid, message.qos)
+            self.received += len(numbered)
+            if self.batches is not None:
+                self.batches.put(numbered)
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, (bytes, bytearray)):
+        return bytes(payload)
+    return b"" if payload is None else str(payload).encode()
+
+
+def take_batch(batches: queue.Queue[list[MqttMessage]], limit: int, wait: float) -> list[MqttMessage]:
+    """Up to about `limit` messages: waits `wait` seconds for the first batch, then takes what is there."""
+    try:
+        out = list(batches.get(timeout=wait))
+    except queue.Empty:
+        return []
+    while len(out) < limit:
+        try:
+            out.extend(batches.get_nowait())
+        except queue.Empty:
+            break
+    return out
+
+
+def run_receiver(
+    broker: BrokerConfig, topic_filter: str, journal: str, parent_pid: int, log_level: str, log_format: str
+) -> None:
+    """Process entry point: receive into the journal until SIGTERM or until the parent is gone."""
+    from gridscore.logs import configure_logging
+
+    configure_logging(log_level, log_format)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the engine decides
+    _terminate_with_parent()
+    path = Path(journal)
+    with journal_lock(path):
+        writer = JournalWriter(path)
+        receiver = MqttReceiver(broker, topic_filter, writer, handover=False).start()
+        try:
+            while not stop.wait(0.5):
+                if os.getppid() != parent_pid:
+                    log.warning("the engine (pid %d) is gone: receiver exits", parent_pid)
+                    break
+        finally:
+            receiver.stop()
+            writer.close()
+
+
+def _terminate_with_parent() -> None:
+    """Linux: SIGTERM when the engine dies, even by SIGKILL (else the getppid check finds out)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
