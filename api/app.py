@@ -1,4 +1,5 @@
-"""The one place that wires the API: database, Redis, auth, rate limits, metrics, routes, OpenAPI, locker."""
+"""The one place that wires the API: database, Redis, auth, rate limits, metrics, routes, OpenAPI, locker,
+live push (Redis pub/sub through Litestar channels)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar, Request
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.redis import RedisStore
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import ApiConfig
 from api.domain.accounts.controllers import RATE_LIMITED, AuthController
@@ -30,11 +34,16 @@ from api.domain.accounts.guards import build_jwt_auth
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.calendar.controllers import CalendarController
 from api.domain.leagues.controllers import LeagueController
+from api.domain.live.controllers import TICKET_SCHEME, LiveController, LivePush
+from api.domain.live.events import Pace
+from api.domain.live.services import LiveReads
+from api.domain.live.tickets import TicketBook
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
 from api.domain.teams.controllers import TeamController
 from api.domain.teams.locker import run_locker
+from api.lib import log_redaction
 from api.lib.error_log import log_server_errors
 from api.lib.passwords import Passwords
 from scoring.rules import load_ruleset
@@ -47,6 +56,7 @@ ROUTES = [
     LeagueController,
     TeamController,
     StandingsController,
+    LiveController,
     SystemController,
     MetricsController,
 ]
@@ -67,6 +77,30 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
     issuer = TokenIssuer(config)
     passwords = Passwords(config.password_time_cost, config.password_memory_kib)
     live = AsyncLiveReader(client)
+    # Live push: one pub/sub connection per process; the engine PUBLISHes `meeting:<key>` notes straight
+    # to Redis, which this backend hears on the plain channel name. A subscriber keeps only the latest note.
+    channels = ChannelsPlugin(
+        backend=RedisChannelsPubSubBackend(redis=client),
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=1,
+        subscriber_backlog_strategy="dropleft",
+    )
+
+    def stream_session() -> AsyncSession:  # one per read: a stream never holds a pooled connection
+        return AsyncSession(alchemy.get_engine(), expire_on_commit=False)
+
+    push = LivePush(
+        channels=channels,
+        tickets=TicketBook(client, config.live_ticket_namespace, config.live_ticket_ttl),
+        issuer=issuer,
+        reads=LiveReads(stream_session, live, rules.team),
+        pace=Pace(
+            keepalive_s=config.live_keepalive_s,
+            push_interval_s=config.live_push_interval_s,
+            max_s=config.live_stream_max_s,
+        ),
+    )
+    log_redaction.install()  # stream URLs carry tickets; uvicorn's access log prints query strings
 
     def throttled(request: Request[Any, Any, Any]) -> bool:
         return bool(request.route_handler.opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
@@ -94,7 +128,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
 
     return Litestar(
         route_handlers=ROUTES,
-        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        plugins=[SQLAlchemyPlugin(config=alchemy), channels],
         on_app_init=[jwt_auth.on_app_init],
         # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware
         # and would be counted as a 200 by an outer one; inside, every status counted is the one sent.
@@ -105,6 +139,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
             "issuer": Provide(lambda: issuer, use_cache=True, sync_to_thread=False),
             "passwords": Provide(lambda: passwords, use_cache=True, sync_to_thread=False),
+            "push": Provide(lambda: push, use_cache=True, sync_to_thread=False),
         },
         state=State({"api_config": config, "redis": client}),
         lifespan=[background],
@@ -114,6 +149,16 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             description="Fantasy F1 teams and leagues, with live (Redis) and final (Postgres) scores.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    TICKET_SCHEME: SecurityScheme(
+                        type="apiKey",
+                        name="ticket",
+                        security_scheme_in="query",
+                        description="A single-use ticket from POST /api/live/tickets (live streams only).",
+                    )
+                }
+            ),
         ),
         # Log through gridscore's configuration (the root logger): 5xx only, never a request's content.
         logging_config=LoggingConfig(

@@ -11,6 +11,7 @@ from pathlib import Path
 from gridscore.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -33,6 +34,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             log_config=None,  # keep gridscore's logging (no headers, bodies or tokens are logged)
             proxy_headers=args.proxy_headers,
             workers=1,
+            # Live streams never finish by themselves: on shutdown, give requests this long, then cut them
+            # (an EventSource reconnects, to another instance or to this one restarted).
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     return 0
 

@@ -35,6 +35,12 @@ class ApiConfig:
     health_timeout_s: float = 1.5
     ruleset: str = "f1fantasy-2025"
     debug: bool = False
+    # Live push (server-sent events): single-use tickets for EventSource, and the pace of each stream.
+    live_ticket_ttl: timedelta = timedelta(seconds=60)
+    live_ticket_namespace: str = "gs:api:ticket"
+    live_keepalive_s: float = 15.0
+    live_push_interval_s: float = 1.0
+    live_stream_max_s: float = 900.0
     # argon2id cost; None: argon2-cffi's defaults (RFC 9106). Only tests lower it, to run quickly.
     password_time_cost: int | None = None
     password_memory_kib: int | None = None
@@ -64,4 +70,8 @@ class ApiConfig:
             auth_rate_unit=cast(DurationUnit, unit),
             health_timeout_s=settings.api_health_timeout_ms / 1000,
             ruleset=settings.ruleset,
+            live_ticket_ttl=timedelta(seconds=settings.live_ticket_ttl_s),
+            live_keepalive_s=float(settings.live_keepalive_s),
+            live_push_interval_s=settings.live_push_interval_ms / 1000,
+            live_stream_max_s=float(settings.live_stream_max_s),
         )

@@ -154,3 +154,51 @@ class AsyncLiveReader:
             return None, document
         standing = Standing(int(np.frombuffer(rank, "<i4")[0]), team_id, int(np.frombuffer(total, "<i4")[0]))
         return standing, document
+
+    async def league_standing(self, meeting_key: int, league_id: int, team_id: int) -> Standing | None:
+        """A team's live points and rank inside a league, in one atomic server-side read (None while the
+        team or the league has no live state for the meeting)."""
+        script = self.client.register_script(LEAGUE_STANDING_SCRIPT)  # EVALSHA, loaded on first use
+        reply = await script(
+            keys=[
+                keys.team_slots(meeting_key),
+                keys.team_totals(meeting_key),
+                keys.league_index(meeting_key),
+                keys.league_points(meeting_key),
+            ],
+            args=[str(team_id), str(league_id)],
+        )
+        if not reply:
+            return None
+        rank, points = (int(x) for x in reply)
+        return Standing(rank, team_id, points)
+
+
+# A team's rank inside one league: 1 + the members with strictly more points (competition ranks, as
+# the flow ranks). The league's points are stored best first, so a binary search over its segment
+# finds it with O(log n) GETRANGEs, atomically, even in the league that holds every team.
+LEAGUE_STANDING_SCRIPT = """
+local slot = redis.call('HGET', KEYS[1], ARGV[1])
+local segment = redis.call('HGET', KEYS[3], ARGV[2])
+if not slot or not segment then return nil end
+local function int32(raw)
+  local a, b, c, d = string.byte(raw, 1, 4)
+  local v = a + b * 256 + c * 65536 + d * 16777216
+  if v >= 2147483648 then v = v - 4294967296 end
+  return v
+end
+local index = tonumber(slot)
+local total = redis.call('GETRANGE', KEYS[2], index * 4, index * 4 + 3)
+if #total ~= 4 then return nil end
+local points = int32(total)
+local start, count = string.match(segment, '^(%d+),(%d+)$')
+start, count = tonumber(start), tonumber(count)
+local lo, hi = 0, count
+while lo < hi do
+  local mid = math.floor((lo + hi) / 2)
+  local at = (start + mid) * 4
+  local raw = redis.call('GETRANGE', KEYS[4], at, at + 3)
+  if #raw == 4 and int32(raw) > points then lo = mid + 1 else hi = mid end
+end
+return {lo + 1, points}
+"""

@@ -19,11 +19,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(app: Litestar) -> Iterator[str]:
-    """Serve `app` over HTTP; yield its base URL; stop it (lifespan shutdown included) on exit."""
+def serving(app: Litestar, log_level: str = "warning") -> Iterator[str]:
+    """Serve `app` over HTTP; yield its base URL; stop it (lifespan shutdown included) on exit.
+    `log_level="info"` turns uvicorn's access log on."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=log_level, lifespan="on")
     )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -1,0 +1,139 @@
+"""Routes of the live-push domain: tickets, and server-sent event streams of a league's leaderboard and of
+a team's score, pushed when the meeting's scores change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import SecurityRequirement
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.accounts.guards import CurrentUser
+from api.domain.accounts.tokens import TokenIssuer
+from api.domain.leagues.access import readable_league
+from api.domain.live.access import known_meeting, own_team_in_league
+from api.domain.live.callers import stream_caller
+from api.domain.live.events import Pace, live_events
+from api.domain.live.schemas import TicketOut
+from api.domain.live.services import LiveReads
+from api.domain.live.tickets import TicketBook
+from api.domain.teams.access import readable_team
+from api.errors import responses
+from api.lib.params import INT8_MAX, LeagueId, MeetingKey, TeamId
+from store.live_keys import updates_channel
+
+EVENT_STREAM = "text/event-stream"
+TICKET_SCHEME = "LiveTicket"  # OpenAPI security scheme: the `ticket` query parameter (api/app.py)
+STREAM_SECURITY: list[SecurityRequirement] = [{"BearerToken": []}, {TICKET_SCHEME: []}]
+LEADERBOARD_EVENT = "leaderboard"
+SCORE_EVENT = "score"
+
+Top = Annotated[int, Parameter(ge=1, le=200, description="teams from the top of the league in each event")]
+OwnTeam = Annotated[
+    int | None,
+    Parameter(ge=1, le=INT8_MAX, description="one of your teams in the league: its rank comes as `own`"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LivePush:
+    """What the stream routes share, built once by api/app.py."""
+
+    channels: ChannelsPlugin
+    tickets: TicketBook
+    issuer: TokenIssuer
+    reads: LiveReads
+    pace: Pace
+
+
+def _stream_spec(event: str, shape: str) -> dict[int, ResponseSpec]:
+    description = (
+        f"A server-sent event stream (never ends by itself before LIVE_STREAM_MAX_S). Each `{event}` event's"
+        f" data is one JSON {shape}; the first comes at once when there are live scores, then one per change"
+        " (at most one per LIVE_PUSH_INTERVAL_MS). Lines starting with `:` are keep-alive comments."
+    )
+    return {
+        200: ResponseSpec(
+            data_container=str, media_type=EVENT_STREAM, description=description, generate_examples=False
+        ),
+        **responses(400, 401, 403, 404),
+    }
+
+
+class LiveController(Controller):
+    path = "/api/live"
+    tags = ["live"]
+
+    @post("/tickets", responses=responses(401))
+    async def ticket(
+        self, request: Request[CurrentUser, Any, Any], push: NamedDependency[LivePush]
+    ) -> TicketOut:
+        """A single-use ticket for one live stream (EventSource cannot send an Authorization header):
+        put it in the stream's URL as `?ticket=...` within `expires_in` seconds."""
+        ticket = await push.tickets.issue(request.user.id)
+        return TicketOut(ticket, int(push.tickets.ttl.total_seconds()))
+
+    @get(
+        "/leagues/{league_id:int}/leaderboard",
+        exclude_from_auth=True,
+        security=STREAM_SECURITY,
+        media_type=EVENT_STREAM,
+        responses=_stream_spec(
+            LEADERBOARD_EVENT, "body of GET /api/leagues/{league_id}/leaderboard plus `own`"
+        ),
+    )
+    async def leaderboard(
+        self,
+        league_id: LeagueId,
+        meeting_key: MeetingKey,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        push: NamedDependency[LivePush],
+        top: Top = 10,
+        team_id: OwnTeam = None,
+    ) -> ServerSentEvent:
+        """A league's live top `top` for a weekend, pushed on every change (same rules as the leaderboard
+        read: a private league is for its members). Authenticate with `?ticket=` or a bearer token."""
+        user = await stream_caller(request, push.tickets, push.issuer)
+        await readable_league(db_session, league_id, user.id)
+        if team_id is not None:
+            await own_team_in_league(db_session, team_id, league_id, user.id)
+        await known_meeting(db_session, push.reads.live, meeting_key)
+        read = partial(push.reads.leaderboard, league_id, meeting_key, top, team_id)
+        return ServerSentEvent(
+            live_events(push.channels, updates_channel(meeting_key), LEADERBOARD_EVENT, read, push.pace)
+        )
+
+    @get(
+        "/teams/{team_id:int}/score",
+        exclude_from_auth=True,
+        security=STREAM_SECURITY,
+        media_type=EVENT_STREAM,
+        responses=_stream_spec(SCORE_EVENT, "body of GET /api/teams/{team_id}/score"),
+    )
+    async def team_score(
+        self,
+        team_id: TeamId,
+        meeting_key: MeetingKey,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        push: NamedDependency[LivePush],
+    ) -> ServerSentEvent:
+        """A team's live score for a weekend, pushed on every change (same rules as the score read: its
+        owner, or anyone who can read a league it plays in). Authenticate with `?ticket=` or a bearer
+        token."""
+        user = await stream_caller(request, push.tickets, push.issuer)
+        await readable_team(db_session, team_id, user.id)
+        await known_meeting(db_session, push.reads.live, meeting_key)
+        read = partial(push.reads.team_score, team_id, meeting_key)
+        return ServerSentEvent(
+            live_events(push.channels, updates_channel(meeting_key), SCORE_EVENT, read, push.pace)
+        )

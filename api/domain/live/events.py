@@ -1,0 +1,112 @@
+"""One live stream: the meeting's update notes in (Redis pub/sub through Litestar channels), server-sent
+events out.
+
+- It subscribes before its first read, so no window can fall between the two, and sends the current
+  state at once.
+- Notes only raise a flag: however many arrive while a read or a send is pending, the next read is one,
+  of the latest state. Pushes are at least `push_interval_s` apart; a slow client gets the latest state,
+  never a backlog.
+- An unchanged state is not sent again.
+- After `keepalive_s` with nothing sent it re-reads (so a lost note costs one keep-alive period at most)
+  and sends the change, or else a comment that keeps proxies from closing the connection.
+- It ends after `max_s`: the client reconnects with a new ticket and is authorised again.
+- Whatever ends it, a client going away included (Litestar cancels the stream), it unsubscribes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+import msgspec
+from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.response import ServerSentEventMessage
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger("api.live")
+
+Read = Callable[[], Awaitable[msgspec.Struct | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    keepalive_s: float = 15.0
+    push_interval_s: float = 1.0
+    max_s: float = 900.0
+    read_timeout_s: float = 10.0
+
+
+async def live_events(
+    channels: ChannelsPlugin, channel: str, event: str, read: Read, pace: Pace
+) -> AsyncIterator[ServerSentEventMessage]:
+    subscriber = await channels.subscribe(channel)
+    changed = asyncio.Event()
+    pump = asyncio.create_task(_flag_notes(subscriber, changed))
+    try:
+        async for message in _pushes(changed, event, read, pace):
+            yield message
+    finally:
+        with anyio.CancelScope(shield=True):  # a cancelled stream still gives its subscription back
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            await channels.unsubscribe(subscriber, channel)
+
+
+async def _pushes(
+    changed: asyncio.Event, event: str, read: Read, pace: Pace
+) -> AsyncIterator[ServerSentEventMessage]:
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + pace.max_s
+    last = await _read(read, pace)
+    read_at = sent_at = clock()
+    if last is None:
+        yield ServerSentEventMessage(
+            data=None, comment="no live scores yet: they come with the first scored window"
+        )
+    else:
+        yield ServerSentEventMessage(data=last.decode(), event=event)
+    while True:
+        noted = await _wait(changed, min(sent_at + pace.keepalive_s, deadline) - clock())
+        if clock() >= deadline:
+            return
+        if noted:
+            await asyncio.sleep(max(0.0, read_at + pace.push_interval_s - clock()))
+        changed.clear()  # notes from here on ask for another read
+        body = await _read(read, pace)
+        read_at = clock()
+        if body is not None and body != last:
+            last, sent_at = body, clock()
+            yield ServerSentEventMessage(data=body.decode(), event=event)
+        elif not noted:
+            sent_at = clock()
+            yield ServerSentEventMessage(data=None, comment="keep-alive")
+
+
+async def _flag_notes(subscriber: Subscriber, changed: asyncio.Event) -> None:
+    async for _ in subscriber.iter_events():
+        changed.set()
+
+
+async def _wait(flag: asyncio.Event, timeout_s: float) -> bool:
+    """True when the flag is up within the timeout."""
+    with anyio.move_on_after(max(0.0, timeout_s)) as waited:
+        await flag.wait()
+    return not waited.cancelled_caught
+
+
+async def _read(read: Read, pace: Pace) -> bytes | None:
+    """The state as JSON; None when there is none yet, or when Redis or Postgres failed (the next note or
+    keep-alive tries again). Shielded: a read cut off by a disconnect would leak its database connection."""
+    try:
+        with anyio.CancelScope(shield=True), anyio.fail_after(pace.read_timeout_s):
+            state = await read()
+    except (TimeoutError, RedisError, SQLAlchemyError, OSError) as exc:
+        log.warning("a live stream's read failed (%s); it retries on the next update", type(exc).__name__)
+        return None
+    return None if state is None else msgspec.json.encode(state)
