@@ -60,6 +60,7 @@ class BenchResult:
     replay_msgs_per_s: float
     teams_load_s: float
     book_load_s: float
+    speed: float
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -132,8 +133,16 @@ def replay_throughput(database_url: str, redis_url: str, copies: int = 25) -> fl
 
 
 def run_bench(
-    settings: Settings, database_url: str, redis_url: str, teams: int, baseline_runs: int = 3
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    teams: int,
+    baseline_runs: int = 3,
+    speed: float = 100.0,
 ) -> BenchResult:
+    """`speed` paces the race (100: a 95-minute race in under a minute) so that windows close as
+    they would live, one after another; 0 replays as fast as possible, which piles windows up
+    behind each other (and behind the Qualifying's final write) and measures queueing instead."""
     db, rurl = bench_urls(database_url, redis_url)
     upgrade(db)
     redis.Redis.from_url(rurl).flushdb()
@@ -159,7 +168,7 @@ def run_bench(
     assert book.size == teams
 
     refresh: list[float] = []
-    leagues: list[float] = []
+    written: list[ScoredWindow] = []
     finals: dict[str, float] = {}
     last_points: dict[str, int] = {}
 
@@ -167,7 +176,7 @@ def run_bench(
         if window.teams is not None:
             closed = window.weekend.session.closed_at
             refresh.append(window.visible_at["totals"] - closed)
-            leagues.append(window.visible_at["leagues"] - closed)
+            written.append(window)
             last_points.update(window.weekend.asset_points())
 
     def on_final(window: ScoredWindow) -> None:
@@ -183,8 +192,12 @@ def run_bench(
         on_written=on_written,
         on_final=on_final,
         batch_size=LAP_BATCH,
+        speed=speed,
     )
-    run_main(flow)
+    run_main(flow)  # returns once the standings thread has written what was waiting
+    leagues = [
+        w.visible_at["leagues"] - w.weekend.session.closed_at for w in written if "leagues" in w.visible_at
+    ]
     client = redis.Redis.from_url(rurl)
     stored = np.frombuffer(client.get(live_keys.team_totals(meeting)) or b"", "<i4")
     assert stored.size == teams, "every team's total is in Redis"
@@ -207,4 +220,5 @@ def run_bench(
         replay_msgs_per_s=round(throughput),
         teams_load_s=round(teams_load_s, 1),
         book_load_s=round(book_load_s, 2),
+        speed=speed,
     )

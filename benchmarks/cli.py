@@ -14,7 +14,9 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
     from gridscore.services import running_services
 
     with running_services(settings) as urls:
-        result = run_bench(settings, urls.database_url, urls.redis_url, args.teams, args.baseline_runs)
+        result = run_bench(
+            settings, urls.database_url, urls.redis_url, args.teams, args.baseline_runs, args.speed
+        )
     if args.json:
         print(json.dumps(result.as_dict()))
     else:
@@ -35,6 +37,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--teams", type=int, default=100_000)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--baseline-runs", type=int, default=3)
+    p.add_argument("--speed", type=float, default=100.0, help="race pace (0: as fast as possible)")
 
 
 COMMANDS = {"bench": bench}

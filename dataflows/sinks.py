@@ -6,14 +6,17 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
-from dataflows.scoring_steps import ScoredWindow
+from dataflows.scoring_steps import ScoredWindow, TeamScores
+from dataflows.weekend_state import SessionUpdate
 from ingest.decode import Rejected
+from scoring.teams import competition_ranks, constructor_asset, driver_asset
 from store import live_keys
 from store.live import LiveWriter, retrying
 from store.results import FinalWriter
@@ -52,7 +55,7 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
                 if self.on_written is not None:
                     self.on_written(window)
 
-        return _CallbackPartition(write, writer.client.close)
+        return _CallbackPartition(write, writer.close)
 
 
 def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
@@ -67,7 +70,10 @@ def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
 
 class FinalPostgresSink(DynamicSink[ScoredWindow]):
     """Final results of classified sessions into Postgres; once committed, the team owners' notifications
-    are queued (Celery) unless `notify` is off."""
+    are queued (Celery) unless `notify` is off.
+
+    A session's team rows are the weekend as of that session (`as_of_session`), so they do not depend
+    on when its classification window closed relative to later sessions' windows."""
 
     def __init__(
         self,
@@ -83,7 +89,7 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
         writer = FinalWriter(self.database_url)
 
         def write(items: list[ScoredWindow]) -> None:
-            for window in items:
+            for window in map(as_of_session, items):
                 writer.write(window)
                 if self.notify and window.teams is not None:
                     from tasks.notify import announce_final
@@ -93,6 +99,42 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
                     self.on_written(window)
 
         return _CallbackPartition(write, writer.close)
+
+
+def as_of_session(window: ScoredWindow) -> ScoredWindow:
+    """The window with every team's weekend points and rank as they stand after its own session:
+    that session plus the ones that started before it, never a later one.
+
+    The weekend state holds the latest points of every session seen so far, so a session's final
+    window also carries whatever a later session had scored when that window closed. When that is
+    depends on processing order, not on the results: a replay closes a qualifying window only once
+    the race is under way, a live engine at once, and one restarted from its journal may close it
+    in the same batch as race windows. Postgres would then hold different Qualifying `weekend_points`
+    and ranks (and owners be told them) for the same feed."""
+    teams = window.teams
+    session = window.weekend.session
+    later = {k for k, u in window.weekend.sessions.items() if _starts_after(u, session)}
+    if teams is None or not later:
+        return window
+    points: dict[str, int] = {}
+    for key, update in window.weekend.sessions.items():
+        if key in later:
+            continue
+        for name, asset in update.points.drivers.items():
+            points[driver_asset(name)] = points.get(driver_asset(name), 0) + asset.total
+        for name, asset in update.points.constructors.items():
+            points[constructor_asset(name)] = points.get(constructor_asset(name), 0) + asset.total
+    totals = teams.book.totals(points)
+    return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
+
+
+def _starts_after(other: SessionUpdate, session: SessionUpdate) -> bool:
+    """Session order: by start time, then key (keys alone when a start time is unknown)."""
+    if other.points.session_key == session.points.session_key:
+        return False
+    if other.date_start is None or session.date_start is None:
+        return other.points.session_key > session.points.session_key
+    return (other.date_start, other.points.session_key) > (session.date_start, session.points.session_key)
 
 
 class RejectedRedisSink(DynamicSink[Rejected]):

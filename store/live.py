@@ -7,6 +7,8 @@ ranks of another. Writes are overwrites, so a repeated window changes nothing.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from scoring.teams import TeamBook
 from store import live_keys as keys
 
 SLOT_HASH_CHUNK = 10_000
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -61,10 +64,74 @@ def session_status(session: SessionUpdate) -> str:
     )
 
 
-class LiveWriter:
+class StandingsWriter:
+    """Sorts every league and writes the standings on a thread of its own, so that the flow goes on
+    to the next window meanwhile (numpy's sorts and gathers release the GIL: the second core works).
+    Only the latest window of a meeting is worth sorting: one that is overtaken while it waits is
+    dropped."""
+
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._waiting: dict[int, ScoredWindow] = {}
+        self._wakeup = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="league-standings", daemon=True)
+        self._thread.start()
+
+    def submit(self, window: ScoredWindow) -> None:
+        with self._wakeup:
+            self._waiting[window.weekend.meeting_key] = window
+            self._wakeup.notify()
+
+    def close(self) -> None:
+        """Write what is still waiting, then stop."""
+        with self._wakeup:
+            self._closing = True
+            self._wakeup.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                while not self._waiting and not self._closing:
+                    self._wakeup.wait()
+                if not self._waiting and self._closing:
+                    return
+                batch, self._waiting = list(self._waiting.values()), {}
+            for window in batch:
+                self._write(window)
+
+    def _write(self, window: ScoredWindow) -> None:
+        assert window.teams is not None
+        try:
+            retrying(lambda: write_standings(self.client, window.weekend.meeting_key, window.teams))
+        except redis.RedisError:
+            log.exception("league standings of meeting %d not written", window.weekend.meeting_key)
+            return
+        window.visible_at["leagues"] = time.perf_counter()
+
+
+def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None) -> None:
+    """Every league's order, ranks and points, together."""
+    assert teams is not None
+    standings = teams.standings
+    pipe = client.pipeline(transaction=True)
+    pipe.set(keys.league_order(meeting), standings.order.astype("<i4").tobytes())
+    pipe.set(keys.league_ranks(meeting), standings.ranks.astype("<i4").tobytes())
+    pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
+    pipe.execute()
+
+
+class LiveWriter:
+    def __init__(self, client: redis.Redis, standings_in_background: bool = True) -> None:
+        self.client = client
         self._published_books: dict[int, int] = {}  # meeting -> id(book) already indexed
+        self._standings = StandingsWriter(client) if standings_in_background else None
+
+    def close(self) -> None:
+        if self._standings is not None:
+            self._standings.close()
+        self.client.close()
 
     def write(self, window: ScoredWindow) -> None:
         retrying(lambda: self._write(window))
@@ -98,8 +165,11 @@ class LiveWriter:
         if window.teams is not None:
             if not replies[0]:  # the index was lost (Redis restarted empty)
                 publish_book_index(self.client, meeting, window.teams.book)
-            self._write_standings(meeting, window.teams)
-            window.visible_at["leagues"] = time.perf_counter()
+            if self._standings is not None:
+                self._standings.submit(window)
+            else:
+                write_standings(self.client, meeting, window.teams)
+                window.visible_at["leagues"] = time.perf_counter()
         note = json.dumps(
             {
                 "meeting_key": meeting,
@@ -108,15 +178,6 @@ class LiveWriter:
             }
         )
         self.client.publish(keys.updates_channel(meeting), note)
-
-    def _write_standings(self, meeting: int, teams: TeamScores) -> None:
-        """Second step of a window: every league's order, ranks and points, together."""
-        standings = teams.standings
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(keys.league_order(meeting), standings.order.astype("<i4").tobytes())
-        pipe.set(keys.league_ranks(meeting), standings.ranks.astype("<i4").tobytes())
-        pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
-        pipe.execute()
 
     def _ensure_index(self, meeting: int, book: TeamBook) -> None:
         """Write the slot and league indexes of a book once per process (they change only with the book)."""
