@@ -168,7 +168,7 @@ def run_bench(
     assert book.size == teams
 
     refresh: list[float] = []
-    written: list[ScoredWindow] = []
+    written: list[tuple[float, dict[str, float]]] = []
     finals: dict[str, float] = {}
     last_points: dict[str, int] = {}
 
@@ -176,7 +176,7 @@ def run_bench(
         if window.teams is not None:
             closed = window.weekend.session.closed_at
             refresh.append(window.visible_at["totals"] - closed)
-            written.append(window)
+            written.append((closed, window.visible_at))  # not the window: its arrays would pile up
             last_points.update(window.weekend.asset_points())
 
     def on_final(window: ScoredWindow) -> None:
