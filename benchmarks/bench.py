@@ -195,9 +195,7 @@ def run_bench(
         speed=speed,
     )
     run_main(flow)  # returns once the standings thread has written what was waiting
-    leagues = [
-        w.visible_at["leagues"] - w.weekend.session.closed_at for w in written if "leagues" in w.visible_at
-    ]
+    leagues = [visible["leagues"] - closed for closed, visible in written if "leagues" in visible]
     client = redis.Redis.from_url(rurl)
     stored = np.frombuffer(client.get(live_keys.team_totals(meeting)) or b"", "<i4")
     assert stored.size == teams, "every team's total is in Redis"
