@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,13 +32,18 @@ TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "9"))
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
+def servers() -> Iterator[ServiceUrls]:
     settings = Settings.from_env()
-    data_dir = tmp_path_factory.mktemp("servers")
-    with running_services(
-        Settings(database_url=settings.database_url, redis_url=settings.redis_url, data_dir=data_dir)
-    ) as urls:
-        yield urls
+    # Not under pytest's basetemp: pytest prunes old basetemps, which concurrent runs on one machine
+    # would do under a running embedded server.
+    data_dir = Path(tempfile.mkdtemp(prefix="gridscore-test-servers-"))
+    try:
+        with running_services(
+            Settings(database_url=settings.database_url, redis_url=settings.redis_url, data_dir=data_dir)
+        ) as urls:
+            yield urls
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
