@@ -150,8 +150,9 @@ class SessionFacts:
     # -- derived -------------------------------------------------------------
     @property
     def is_classified(self) -> bool:
-        """Final once a classification has landed for this session."""
-        return bool(self.results)
+        """Final once the classification has landed for every car of the session: a burst of results
+        split over two windows must not make the first half final (and notify owners of it)."""
+        return bool(self.results) and all(number in self.results for number in self.entrants)
 
     def classification(self) -> dict[int, Classification]:
         return {number: result for number, (_, result) in self.results.items()}

@@ -3,6 +3,8 @@
 
 A fan-out that runs twice (a re-delivered task, beat's sweep) inserts nothing the second time and
 finds nothing left to send; two deliveries racing for a row cannot both send it (SKIP LOCKED).
+A results row says what the session's final results are when it is created, and is brought up to
+date by later fan-outs until something of it has been sent (then it stays as sent).
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ class Claimed:
 
 
 def create_results_final(conn: psycopg.Connection, session_key: int, mqtt: bool, email: bool) -> int:
-    """One row per owner of a team scored in a final session, with every such team's result."""
-    return conn.execute(
+    """One row per owner of a team scored in a final session, with every such team's result; returns
+    how many rows are new.
+
+    The engine writes a session again when its classification changes (the rest of it arriving
+    after a first batch, a correction, a replay after a crash), and announces it each time: a row
+    that nothing has been sent for yet takes the new results, so that no owner is told superseded
+    ones. A row being sent is locked by its delivery; this waits, then leaves it as it was sent."""
+    rows = conn.execute(
         """
         INSERT INTO notification (user_id, kind, session_key, payload, mqtt_due, email_due,
                                   created_at, updated_at)
@@ -54,10 +62,15 @@ def create_results_final(conn: psycopg.Connection, session_key: int, mqtt: bool,
         LEFT JOIN meeting m ON m.meeting_key = s.meeting_key
         WHERE s.session_key = %(session_key)s AND s.state = 'final'
         GROUP BY t.user_id, s.session_key, s.name, s.meeting_key, m.name
-        ON CONFLICT (kind, session_key, user_id) DO NOTHING
+        ON CONFLICT (kind, session_key, user_id) DO UPDATE
+            SET payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
+            WHERE notification.published_at IS NULL AND notification.emailed_at IS NULL
+              AND notification.payload IS DISTINCT FROM EXCLUDED.payload
+        RETURNING (xmax = 0) AS created
         """,
         {"kind": RESULTS_FINAL, "session_key": session_key, "mqtt": mqtt, "email": email},
-    ).rowcount
+    ).fetchall()
+    return sum(1 for (created,) in rows if created)
 
 
 def create_lock_reminders(conn: psycopg.Connection, session_key: int, mqtt: bool, email: bool) -> list[int]:

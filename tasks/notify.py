@@ -1,9 +1,10 @@
 """Notification tasks: fan-outs that fill the ledger, and deliveries that send what it says is due.
 
 How the worker learns that a session became final, twice over: the engine calls
-`announce_final(session_key)` right after it commits the results, and beat's sweep
-(`sweep_final_results`, every BEAT_CHECK_S) finds final sessions with owners not yet notified.
-Either may run any number of times: the ledger makes the second one a no-op.
+`announce_final(session_key)` each time it commits the session's results (the fan-out runs
+FINAL_SETTLE_S later), and beat's sweep (`sweep_final_results`, every BEAT_CHECK_S) finds final
+sessions with owners not yet notified. Either may run any number of times: the ledger makes the
+second one a no-op for what was sent, and brings what was not up to date.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 SESSION_FINAL_TASK = "tasks.session_final"
 DELIVER_TASK = "tasks.deliver"
 STALE_AFTER_CHECKS = 5  # a row still unsent after this many beat periods is dispatched again
+# A classification arrives as one message per driver, and the engine writes the session (and
+# announces it) after each batch of them: its first "final" write may hold part of it only. The
+# fan-out waits this long after each announcement, so that owners are told the whole of it. Keep
+# it under CELERY_VISIBILITY_TIMEOUT_S (Redis re-delivers an unacknowledged task after that).
+FINAL_SETTLE_S = 3.0
 
 _RETRY = {"retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 10}
 
@@ -123,11 +129,15 @@ def fan_out(ids: Sequence[int]) -> None:
 
 
 def announce_final(session_key: int) -> bool:
-    """For the engine, once a session's final results are committed. Never raises: with the broker
-    down, beat's sweep still finds the session within BEAT_CHECK_S."""
+    """For the engine, each time a session's final results are committed; the fan-out runs
+    FINAL_SETTLE_S later. Never raises: with the broker down, beat's sweep still finds the session
+    within BEAT_CHECK_S."""
     try:
         session_final.apply_async(
-            (session_key,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
+            (session_key,),
+            countdown=FINAL_SETTLE_S,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2},
         )
     except Exception:  # the engine must not stop for the broker
         log.warning("could not queue notifications for session %s", session_key, exc_info=True)

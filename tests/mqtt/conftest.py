@@ -186,7 +186,11 @@ class Engine:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(GRIDSCORE), "live", *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [str(GRIDSCORE), "live", *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a process group of its own, for kill_tree
             )
         self.wait_for_log("subscribed to", timeout, offset)
         return self
@@ -219,6 +223,35 @@ class Engine:
         assert self.process is not None
         self.process.kill()
         self.process.wait(10)
+
+    def kill_tree(self) -> list[int]:
+        """SIGKILL the engine's whole process group (the flow, its MQTT receiver, multiprocessing's
+        helpers) in one call, as `docker kill` would: no process outlives another to react (restart
+        the receiver, run a handler); the receiver may die mid-write, or between its journal write
+        and its PUBACK. Returns the pids that were in the group, the engine's first."""
+        assert self.process is not None
+        pids = [self.process.pid, *descendants(self.process.pid)]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        return pids
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under `pid` (Linux /proc), children before grandchildren."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found.extend(int(child) for child in children.read_text().split())
+    return found + [grandchild for child in found for grandchild in descendants(child)]
+
+
+def journal_lines(path: Path) -> int:
+    """Complete lines in a journal (a torn last line, from a kill mid-write, does not count)."""
+    return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
 def engine_env(
