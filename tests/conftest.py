@@ -60,9 +60,8 @@ def database_url(servers: ServiceUrls) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[str]:
-    """The test database, emptied before each test that asks for it."""
+def empty_database(database_url: str) -> None:
+    """Truncate every table but Alembic's."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         tables = [
             r[0]
@@ -73,6 +72,12 @@ def db(database_url: str) -> Iterator[str]:
         ]
         if tables:
             conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    """The test database, emptied before each test that asks for it."""
+    empty_database(database_url)
     return database_url
 
 

@@ -13,7 +13,10 @@ import psycopg
 
 from api.domain.calendar.seed import SeededWeekend, seed_from_feed
 from store.urls import libpq_url
-from tests.conftest import FEEDS
+from tests.conftest import (
+    FEEDS,
+    empty_database,  # noqa: F401 (re-exported for the API tests)
+)
 
 PASSWORD = "correct horse battery staple"
 JAPAN = FEEDS / "2025-03-japan.jsonl"
@@ -97,16 +100,3 @@ def start_first_session(database_url: str, meeting_key: int) -> None:
 
 def roster_of(drivers: list[str], constructors: list[str], boost: str | None = None) -> dict[str, Any]:
     return {"drivers": drivers, "constructors": constructors, "boost_driver": boost or drivers[0]}
-
-
-def empty_database(database_url: str) -> None:
-    """What the `db` fixture does, for fixtures wider than one test."""
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-        ]
-        conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

@@ -25,9 +25,8 @@ from dataflows.runner import score_feeds
 from gridscore.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url
-from tests.conftest import FEEDS
+from tests.conftest import FEEDS, empty_database
 from tests.mqtt.conftest import Engine, Inbox, Prefixes, engine_env, gridscore, retained
-from tests.mqtt.test_live_engine import _empty_database
 
 pytestmark = pytest.mark.mqtt
 
@@ -116,7 +115,7 @@ def _split_feed(folder: Path) -> tuple[Path, Path]:
 def test_engine_reconnects_after_the_broker_restarts(
     private_broker: PrivateBroker, prefixes: Prefixes, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    _empty_database(database_url)
+    empty_database(database_url)
     store = redis.Redis.from_url(redis_url)
     store.flushdb()
     part1, part2 = _split_feed(tmp_path)

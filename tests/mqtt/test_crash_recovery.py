@@ -12,9 +12,8 @@ import pytest
 import redis
 
 from gridscore.feeds import summarise
-from tests.conftest import FEEDS
+from tests.conftest import FEEDS, empty_database
 from tests.mqtt.conftest import GRIDSCORE, Engine, Inbox, Prefixes, engine_env, forget_session, retained
-from tests.mqtt.test_live_engine import _empty_database
 
 pytestmark = pytest.mark.mqtt
 
@@ -25,7 +24,7 @@ RATE = "60"  # about 5 s for the feed: the kill lands mid-feed, and the broker q
 def test_killed_engine_resumes_from_its_journal(
     mqtt_url: str, prefixes: Prefixes, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    _empty_database(database_url)
+    empty_database(database_url)
     redis.Redis.from_url(redis_url).flushdb()
     env = engine_env(
         prefixes, database_url, redis_url, tmp_path / "data", GRIDSCORE_SNAPSHOT_INTERVAL_MS="200"

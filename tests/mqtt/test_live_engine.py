@@ -29,7 +29,7 @@ from ingest.recorded import iter_lines
 from store import live_keys
 from store.live_read import LiveReader
 from store.urls import libpq_url
-from tests.conftest import FEEDS, SHARED_FEEDS
+from tests.conftest import FEEDS, SHARED_FEEDS, empty_database
 from tests.mqtt.conftest import (
     PUBLISH_RATE,
     Engine,
@@ -73,19 +73,6 @@ class LiveRun:
     published: int
 
 
-def _empty_database(database_url: str) -> None:
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )
-        ]
-        if tables:
-            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-
-
 def _all_final(prefixes: Prefixes) -> Callable[[Inbox], bool]:
     wanted = {meeting_of(feed): expected_totals(feed) for feed in SHARED_FEEDS}
 
@@ -107,7 +94,7 @@ def _all_final(prefixes: Prefixes) -> Callable[[Inbox], bool]:
 def live_run(
     mqtt_url: str, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveRun]:
-    _empty_database(database_url)
+    empty_database(database_url)
     redis.Redis.from_url(redis_url).flushdb()
     summary = summarise([TEAMS_FEED])
     prepare_teams(
