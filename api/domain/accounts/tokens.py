@@ -45,19 +45,23 @@ class TokenIssuer:
         token = self._encode(user_id, REFRESH_AUDIENCE, expires)
         return IssuedRefresh(token.encode(self.config.jwt_secret, ALGORITHM), str(token.jti), token.exp)
 
-    def read_refresh(self, encoded: str) -> RefreshClaims:
-        """The claims of a valid refresh token; 401 for anything expired, forged or not a refresh token."""
+    def _decode(self, encoded: str, audience: str, required: str, kind: str) -> Token:
+        """Signature, algorithm, expiry, audience and issuer checked; 401 for anything else."""
         try:
-            token = Token.decode(
+            return Token.decode(
                 encoded,
                 self.config.jwt_secret,
                 ALGORITHM,
-                audience=REFRESH_AUDIENCE,
+                audience=audience,
                 issuer=ISSUER,
-                require_claims=["exp", "jti", "aud", "iss"],
+                require_claims=["exp", required, "aud", "iss"],
             )
         except NotAuthorizedException as exc:
-            raise Unauthorized("the refresh token is invalid or expired; log in again") from exc
+            raise Unauthorized(f"the {kind} token is invalid or expired; log in again") from exc
+
+    def read_refresh(self, encoded: str) -> RefreshClaims:
+        """The claims of a valid refresh token; 401 for anything expired, forged or not a refresh token."""
+        token = self._decode(encoded, REFRESH_AUDIENCE, "jti", "refresh")
         if not token.sub.isdigit() or not isinstance(token.jti, str):
             raise Unauthorized("the refresh token is invalid; log in again")
         return RefreshClaims(int(token.sub), token.jti)
@@ -65,17 +69,7 @@ class TokenIssuer:
     def read_access(self, encoded: str) -> int:
         """The user id of a valid access token, checked as JWTAuth checks it (for routes that take a token
         without the auth middleware, such as the live streams); 401 for anything else."""
-        try:
-            token = Token.decode(
-                encoded,
-                self.config.jwt_secret,
-                ALGORITHM,
-                audience=ACCESS_AUDIENCE,
-                issuer=ISSUER,
-                require_claims=["exp", "sub", "aud", "iss"],
-            )
-        except NotAuthorizedException as exc:
-            raise Unauthorized("the access token is invalid or expired; log in again") from exc
+        token = self._decode(encoded, ACCESS_AUDIENCE, "sub", "access")
         if not token.sub.isdigit():
             raise Unauthorized("the access token is invalid; log in again")
         return int(token.sub)
