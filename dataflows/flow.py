@@ -1,14 +1,17 @@
 """The scoring dataflow, top to bottom.
 
     input -> decode -> (rejected) ----------------------------------------------> rejected sink
-                    -> key by session -> event-time windows (coalesce bursts)
+                    -> one chunk per session per input batch
+                    -> event-time windows of chunks (coalesce bursts)
                     -> session facts and points (stateful, per session)
                     -> key by meeting -> weekend totals (stateful, per meeting)
                     -> every team's total and rank in bulk (numpy) -> live sink
                                                                     -> final sink (classified sessions)
 
 Assets are about thirty, teams are millions: the flow is keyed by session and meeting, never
-by team; teams are derived from asset points in one vectorised step.
+by team; teams are derived from asset points in one vectorised step. Bytewax's cost is per item
+and per key touched, so messages travel as chunks: one per session per input batch (live, a batch
+is a few milliseconds of arrivals; a replay hands out a thousand lines at once).
 """
 
 from __future__ import annotations
@@ -67,7 +70,16 @@ class FlowOutputs:
     rejected: Sink[Rejected] | None = None
 
 
-def _clock(config: FlowConfig) -> win.EventClock[Message]:
+@dataclass(frozen=True, slots=True)
+class SessionChunk:
+    """One session's messages from one input batch. Its time is its newest event's: the chunk
+    belongs to the window in which all of it has happened (the session state orders its events)."""
+
+    messages: list[Message]
+    event_time: datetime
+
+
+def _clock(config: FlowConfig) -> win.EventClock[SessionChunk]:
     if config.mode is ClockMode.REPLAY:
         wake: Callable[[datetime], datetime | None] = lambda _ts: None  # noqa: E731
     elif config.mode is ClockMode.LIVE:
@@ -77,18 +89,19 @@ def _clock(config: FlowConfig) -> win.EventClock[Message]:
         after = config.window + config.lateness
         wake = lambda _ts: datetime.now(UTC) + after  # noqa: E731
     return win.EventClock(
-        lambda m: m.event_time, wait_for_system_duration=config.lateness, to_system_utc=wake
+        lambda c: c.event_time, wait_for_system_duration=config.lateness, to_system_utc=wake
     )
 
 
-def _window_batch(item: tuple[str, tuple[int, list[Message]]], config: FlowConfig) -> Any:
-    key, (window_id, messages) = item
+def _window_batch(item: tuple[str, tuple[int, list[SessionChunk]]], config: FlowConfig) -> Any:
+    key, (window_id, chunks) = item
+    messages = chunks[0].messages if len(chunks) == 1 else [m for c in chunks for m in c.messages]
     return key, WindowBatch(ALIGN_TO + config.window * (window_id + 1), time.perf_counter(), messages)
 
 
-def _late_batch(item: tuple[str, tuple[int, Message]]) -> Any:
-    key, (_window_id, message) = item
-    return key, WindowBatch(None, time.perf_counter(), [message])
+def _late_batch(item: tuple[str, tuple[int, SessionChunk]]) -> Any:
+    key, (_window_id, chunk) = item
+    return key, WindowBatch(None, time.perf_counter(), chunk.messages)
 
 
 def build_flow(
@@ -100,15 +113,15 @@ def build_flow(
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
     count_in = decode_counter(config.input_prefix)  # gridscore_messages_in_total, one tally per batch
-    # Decoded messages come out keyed by session ("" for the undecodable), in one step per batch.
+    # Decoded messages come out as chunks keyed by session ("" for the undecodable), one step per batch.
     decoded = op.flat_map_batch(
-        "decode", raw, lambda items: _keyed(count_in([decode_input(i, config.input_prefix) for i in items]))
+        "decode", raw, lambda items: _chunked(count_in([decode_input(i, config.input_prefix) for i in items]))
     )
-    split = op.branch("split_rejected", decoded, _is_message)
-    by_session = cast(KeyedStream[Message], split.trues)
+    split = op.branch("split_rejected", decoded, _is_chunk)
+    by_session = cast(KeyedStream[SessionChunk], split.trues)
     undecodable: Stream[Rejected] = op.map("undecodable", split.falses, lambda kv: cast(Rejected, kv[1]))
 
-    windows: win.WindowOut[Message, list[Message]] = win.collect_window(
+    windows: win.WindowOut[SessionChunk, list[SessionChunk]] = win.collect_window(
         "coalesce_bursts",
         by_session,
         _clock(config),
@@ -138,12 +151,23 @@ def build_flow(
     return flow
 
 
-def _keyed(items: Sequence[Message | Rejected]) -> list[tuple[str, Message | Rejected]]:
-    return [(str(i.event.session_key), i) if isinstance(i, Message) else ("", i) for i in items]
+def _chunked(items: Sequence[Message | Rejected]) -> list[tuple[str, SessionChunk | Rejected]]:
+    """Group a batch's messages by session, in arrival order; rejections pass on one by one."""
+    by_session: dict[int, list[Message]] = {}
+    out: list[tuple[str, SessionChunk | Rejected]] = []
+    for item in items:
+        if isinstance(item, Message):
+            by_session.setdefault(item.event.session_key, []).append(item)
+        else:
+            out.append(("", item))
+    for session_key, messages in by_session.items():
+        newest = max(m.event_time for m in messages)
+        out.append((str(session_key), SessionChunk(messages, newest)))
+    return out
 
 
-def _is_message(item: tuple[str, Message | Rejected]) -> bool:
-    return isinstance(item[1], Message)
+def _is_chunk(item: tuple[str, SessionChunk | Rejected]) -> bool:
+    return isinstance(item[1], SessionChunk)
 
 
 def _step(item: tuple[str, SessionStep]) -> SessionStep:

@@ -82,20 +82,28 @@ class SessionState:
         return None
 
     def _retry_pending(self) -> list[Rejected]:
-        if not self.pending:
-            return []
-        waiting, self.pending = sorted(self.pending, key=_event_order), []
+        """Apply what waited and can be applied now, until nothing more can (a session announced
+        unblocks its cars, a car its laps); then reject what is past waiting."""
         rejected: list[Rejected] = []
-        for message in waiting:
+        progressed = True
+        while self.pending and progressed:
+            waiting, self.pending, progressed = sorted(self.pending, key=_event_order), [], False
+            for message in waiting:
+                if self._waiting_reason(message) is None:
+                    progressed = True
+                    outcome = self._apply_one(message)
+                    if outcome is not None:
+                        rejected.append(outcome)
+                else:
+                    self.pending.append(message)
+        still_waiting: list[Message] = []
+        for message in self.pending:
             reason = self._waiting_reason(message)
-            if reason is None:
-                outcome = self._apply_one(message)
-                if outcome is not None:
-                    rejected.append(outcome)
-            elif self._past_lateness(message):
+            if reason is not None and self._past_lateness(message):
                 rejected.append(_reject(message, reason))
             else:
-                self.pending.append(message)
+                still_waiting.append(message)
+        self.pending = still_waiting
         return rejected
 
     def _past_lateness(self, message: Message) -> bool:
@@ -111,8 +119,8 @@ class SessionState:
         facts = self.facts
         reason = self._waiting_reason(message)
         if reason is not None:
-            if self._past_lateness(message):
-                return _reject(message, reason)
+            # It waits at least until the rest of its batch is applied (the session or car may be
+            # announced there); `_retry_pending` then decides whether it is past waiting.
             if len(self.pending) >= MAX_PENDING:
                 return _reject(message, f"{reason} (and {MAX_PENDING} events already wait)")
             self.pending.append(message)
