@@ -49,9 +49,11 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
 
         def write(items: list[ScoredWindow]) -> None:
             metrics.count_scored(items)
-            for window in _latest_per_session(items):
-                writer.write(window)
-                metrics.observe_live_write(window, time.perf_counter())
+            windows = _latest_per_session(items)
+            writer.write_many(windows)
+            written = time.perf_counter()
+            for window in windows:
+                metrics.observe_live_write(window, written)
                 if self.on_written is not None:
                     self.on_written(window)
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import redis
+from redis.client import Pipeline
 
 from dataflows.scoring_steps import ScoredWindow, TeamScores
 from dataflows.weekend_state import SessionUpdate
@@ -23,6 +24,13 @@ from scoring.teams import TeamBook
 from store import live_keys as keys
 
 SLOT_HASH_CHUNK = 10_000
+# Bump a meeting's version and announce it on the meeting's channel, inside the write's MULTI/EXEC.
+ANNOUNCE_UPDATE = """
+local version = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], cjson.encode({
+  meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = version }))
+return version
+"""
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -127,6 +135,7 @@ class LiveWriter:
         self.client = client
         self._published_books: dict[int, int] = {}  # meeting -> id(book) already indexed
         self._standings = StandingsWriter(client) if standings_in_background else None
+        self._announce = client.register_script(ANNOUNCE_UPDATE)
 
     def close(self) -> None:
         if self._standings is not None:
@@ -134,16 +143,50 @@ class LiveWriter:
         self.client.close()
 
     def write(self, window: ScoredWindow) -> None:
-        retrying(lambda: self._write(window))
+        self.write_many([window])
 
-    def _write(self, window: ScoredWindow) -> None:
-        """Write the meeting's whole live state (every session, not only the one that moved), so
-        that Redis restarted empty is whole again after the next window."""
+    def write_many(self, windows: list[ScoredWindow]) -> None:
+        """Write the windows of one batch in a single MULTI/EXEC (one round trip, however many
+        meetings moved). A meeting's state is written whole, so only its latest window is sent."""
+        latest: dict[int, ScoredWindow] = {}
+        for window in windows:
+            latest.pop(window.weekend.meeting_key, None)
+            latest[window.weekend.meeting_key] = window
+        if not latest:
+            return
+        retrying(lambda: self._write(list(latest.values())))
+        for window in windows:  # the overtaken ones became readable with the latest
+            window.visible_at.setdefault("totals", latest[window.weekend.meeting_key].visible_at["totals"])
+
+    def _write(self, windows: list[ScoredWindow]) -> None:
+        """Each meeting's whole live state (every session, not only the one that moved), so that
+        Redis restarted empty is whole again after the next window; its update is announced in the
+        same transaction, so a subscriber that reads on the announcement sees it."""
+        pipe = self.client.pipeline(transaction=True)
+        index_probes: list[int] = []
+        for window in windows:
+            if window.teams is not None:
+                self._ensure_index(window.weekend.meeting_key, window.teams.book)
+            index_probes.append(len(pipe))
+            self._queue_meeting(pipe, window)
+        replies = pipe.execute()
+        written = time.perf_counter()
+        for window, probe in zip(windows, index_probes, strict=True):
+            window.visible_at["totals"] = written
+            if window.teams is None:
+                continue
+            meeting = window.weekend.meeting_key
+            if not replies[probe]:  # the index was lost (Redis restarted empty)
+                publish_book_index(self.client, meeting, window.teams.book)
+            if self._standings is not None:
+                self._standings.submit(window)
+            else:
+                write_standings(self.client, meeting, window.teams)
+                window.visible_at["leagues"] = time.perf_counter()
+
+    def _queue_meeting(self, pipe: Pipeline, window: ScoredWindow) -> None:
         weekend = window.weekend
         meeting = weekend.meeting_key
-        if window.teams is not None:
-            self._ensure_index(meeting, window.teams.book)
-        pipe = self.client.pipeline(transaction=True)
         pipe.exists(keys.team_ids(meeting))
         pipe.set(keys.meeting_points(meeting), json.dumps(weekend.points_document()))
         for session in weekend.sessions.values():
@@ -155,29 +198,14 @@ class LiveWriter:
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
             )
         if window.teams is not None:
-            teams = window.teams
-            pipe.set(keys.team_totals(meeting), teams.totals.astype("<i4").tobytes())
-            pipe.set(keys.team_ranks(meeting), teams.ranks.astype("<i4").tobytes())
+            pipe.set(keys.team_totals(meeting), window.teams.totals.astype("<i4").tobytes())
+            pipe.set(keys.team_ranks(meeting), window.teams.ranks.astype("<i4").tobytes())
         pipe.sadd(keys.live_meetings(), str(meeting))
-        pipe.incr(keys.meeting_version(meeting))
-        replies = pipe.execute()
-        window.visible_at["totals"] = time.perf_counter()
-        if window.teams is not None:
-            if not replies[0]:  # the index was lost (Redis restarted empty)
-                publish_book_index(self.client, meeting, window.teams.book)
-            if self._standings is not None:
-                self._standings.submit(window)
-            else:
-                write_standings(self.client, meeting, window.teams)
-                window.visible_at["leagues"] = time.perf_counter()
-        note = json.dumps(
-            {
-                "meeting_key": meeting,
-                "session_key": weekend.session.points.session_key,
-                "version": replies[-1],
-            }
+        self._announce(
+            keys=[keys.meeting_version(meeting)],
+            args=[keys.updates_channel(meeting), meeting, weekend.session.points.session_key],
+            client=pipe,
         )
-        self.client.publish(keys.updates_channel(meeting), note)
 
     def _ensure_index(self, meeting: int, book: TeamBook) -> None:
         """Write the slot and league indexes of a book once per process (they change only with the book)."""
