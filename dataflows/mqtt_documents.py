@@ -105,13 +105,12 @@ def league_tops(teams: TeamScores, n: int) -> LeagueTops:
     )
 
 
-def changed_team_slots(
-    before: npt.NDArray[np.int32] | None, totals: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int64]:
-    """Slots of the teams whose total differs from `before` (every team the first time)."""
-    if before is None or before.shape != totals.shape:
-        return np.arange(totals.size, dtype=np.int64)
-    return np.flatnonzero(before != totals).astype(np.int64)
+def changed_team_slots(before: TeamScores | None, now: TeamScores) -> npt.NDArray[np.int64]:
+    """Slots of the teams whose total or rank differs from `before` (every team the first time):
+    a team that scores nothing still moves when others pass it."""
+    if before is None or before.totals.shape != now.totals.shape:
+        return np.arange(now.totals.size, dtype=np.int64)
+    return np.flatnonzero((before.totals != now.totals) | (before.ranks != now.ranks)).astype(np.int64)
 
 
 def team_document(teams: TeamScores, slot: int, meeting_key: int, session_key: int) -> dict[str, Any]:

@@ -15,11 +15,10 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import mqtt_documents as docs
-from dataflows.scoring_steps import ScoredWindow
+from dataflows.scoring_steps import ScoredWindow, TeamScores
 from dataflows.sinks import rejected_document
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Rejected
@@ -84,7 +83,7 @@ class BulkPublisher:
         self.options = options
         self._pending: dict[int, ScoredWindow] = {}
         self._last_tops: dict[int, docs.LeagueTops] = {}
-        self._last_totals: dict[int, npt.NDArray[np.int32]] = {}
+        self._last_teams: dict[int, TeamScores] = {}
         self._rate = RateLimit(options.bulk_max_rate)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -143,14 +142,14 @@ class BulkPublisher:
                 sent += 1
             self._last_tops[meeting] = tops
         if self.options.team_topics:
-            for slot in docs.changed_team_slots(self._last_totals.get(meeting), teams.totals).tolist():
+            for slot in docs.changed_team_slots(self._last_teams.get(meeting), teams).tolist():
                 self._rate.wait()
                 document = docs.team_document(teams, slot, meeting, session_key)
                 self.publisher.publish(
                     docs.team_topic(prefix, meeting, document["team_id"]), docs.encode(document)
                 )
                 sent += 1
-            self._last_totals[meeting] = teams.totals
+            self._last_teams[meeting] = teams
         log.debug("meeting %d: %d league and team messages", meeting, sent)
 
 

@@ -52,14 +52,16 @@ def test_only_leagues_whose_top_changed_are_sent_again() -> None:
     assert after.changed_since(after).tolist() == [False, False, False]
 
 
-def test_team_totals_are_sent_when_they_change() -> None:
+def test_team_totals_are_sent_when_they_or_their_ranks_change() -> None:
     first = _scores({"driver:A": 10})
     second = _scores({"driver:A": 10, "driver:B": 1})
-    assert changed_team_slots(None, first.totals).tolist() == [0, 1, 2, 3]
-    assert changed_team_slots(first.totals, second.totals).tolist() == [0, 1, 2, 3]
+    assert changed_team_slots(None, first).tolist() == [0, 1, 2, 3]
+    assert changed_team_slots(first, second).tolist() == [0, 1, 2, 3]
     third = _scores({"driver:A": 10, "driver:B": 1, "driver:F": 3})
-    assert changed_team_slots(second.totals, third.totals).tolist() == [3]
-    assert changed_team_slots(second.totals, second.totals).size == 0
+    # Only team 3 scores (11 -> 14), passing teams 0 and 2, whose points stay but whose ranks drop.
+    assert np.array_equal(third.totals, [11, 21, 12, 14])
+    assert changed_team_slots(second, third).tolist() == [0, 2, 3]
+    assert changed_team_slots(second, second).size == 0
     assert team_document(second, 2, 1, 2) == {
         "meeting_key": 1,
         "session_key": 2,
