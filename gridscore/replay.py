@@ -64,6 +64,7 @@ def run_replay(
     window: timedelta,
     quiet: bool = False,
     metrics_port: int | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> int:
     summary = summarise(feeds)
     if not summary.meeting_keys:
@@ -116,6 +117,7 @@ def run_replay(
             speed=speed,
             window=window,
             on_written=on_written,
+            batch_size=batch_size,
         )
         started = time.perf_counter()
         if live is not None:

@@ -106,10 +106,11 @@ def paddock(client: httpx.Client, database_url: str) -> Paddock:
 
 
 def replay(database_url: str, redis_url: str, feed: Path) -> None:
-    """The real flow: the feed scored into Redis (live state, one note per window) and Postgres."""
+    """The real flow: the feed scored into Redis (live state, one note per window) and Postgres,
+    handed out 10 lines at a time so that the race takes several windows, as it does live."""
     settings = Settings(database_url=database_url, redis_url=redis_url)
     window = timedelta(milliseconds=500)
-    assert run_replay(settings, [feed], teams=10, speed=0, window=window, quiet=True) == 0
+    assert run_replay(settings, [feed], teams=10, speed=0, window=window, quiet=True, batch_size=10) == 0
 
 
 def qualifying_only(folder: Path) -> Path:
