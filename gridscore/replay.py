@@ -95,17 +95,22 @@ def run_replay(
         task = progress.add_task(f"replaying meeting {meeting}", total=None)
         live = Live(progress, console=console, refresh_per_second=8, transient=False) if not quiet else None
         last_refresh = 0.0
+        session_name = ""
+
+        def show_top() -> None:
+            assert live is not None
+            count, top = reader.league(meeting, global_league, 0, 10)
+            live.update(Group(progress, leaderboard_table(f"Live top 10 — {session_name}", top, count)))
 
         def on_written(window: ScoredWindow) -> None:
-            nonlocal last_refresh
+            nonlocal last_refresh, session_name
             progress.advance(task)
+            session_name = window.weekend.session.session_name
             now = time.monotonic()
             if live is None or now - last_refresh < REFRESH_EVERY_S:
                 return
             last_refresh = now
-            count, top = reader.league(meeting, global_league, 0, 10)
-            name = window.weekend.session.session_name
-            live.update(Group(progress, leaderboard_table(f"Live top 10 — {name}", top, count)))
+            show_top()
 
         flow = store_flow(
             urls.database_url,
@@ -123,6 +128,7 @@ def run_replay(
         if live is not None:
             with live:
                 run_main(flow)
+                show_top()  # the last windows may have come faster than the display refreshes
         else:
             run_main(flow)
         elapsed = time.perf_counter() - started
