@@ -6,13 +6,13 @@ ranks of another. Writes are overwrites, so a repeated window changes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import msgspec
 import numpy as np
 import redis
 from redis.client import Pipeline
@@ -24,6 +24,7 @@ from scoring.teams import TeamBook
 from store import live_keys as keys
 
 SLOT_HASH_CHUNK = 10_000
+encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
 # Bump a meeting's version and announce it on the meeting's channel, inside the write's MULTI/EXEC.
 ANNOUNCE_UPDATE = """
 local version = redis.call('INCR', KEYS[1])
@@ -60,8 +61,8 @@ def session_document(points: SessionPoints, name: str) -> dict[str, Any]:
     }
 
 
-def session_status(session: SessionUpdate) -> str:
-    return json.dumps(
+def session_status(session: SessionUpdate) -> bytes:
+    return encode(
         {
             "session_key": session.points.session_key,
             "name": session.session_name,
@@ -188,11 +189,11 @@ class LiveWriter:
         weekend = window.weekend
         meeting = weekend.meeting_key
         pipe.exists(keys.team_ids(meeting))
-        pipe.set(keys.meeting_points(meeting), json.dumps(weekend.points_document()))
+        pipe.set(keys.meeting_points(meeting), encode(weekend.points_document()))
         for session in weekend.sessions.values():
             pipe.set(
                 keys.session_assets(session.points.session_key),
-                json.dumps(session_document(session.points, session.session_name)),
+                encode(session_document(session.points, session.session_name)),
             )
             pipe.hset(
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
