@@ -141,5 +141,5 @@ class TeamScorer:
         book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        totals = book.totals(update.asset_points())
+        totals = book.totals(update.asset_points(), update.asset_positive_points())
         return ScoredWindow(update, TeamScores(book, totals, competition_ranks(totals)))

@@ -14,9 +14,9 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
 from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import SessionUpdate
+from dataflows.weekend_state import SessionUpdate, asset_points_of
 from ingest.decode import Rejected
-from scoring.teams import competition_ranks, constructor_asset, driver_asset
+from scoring.teams import competition_ranks
 from store import live_keys
 from store.live import LiveWriter, retrying
 from store.results import FinalWriter
@@ -118,15 +118,8 @@ def as_of_session(window: ScoredWindow) -> ScoredWindow:
     later = {k for k, u in window.weekend.sessions.items() if _starts_after(u, session)}
     if teams is None or not later:
         return window
-    points: dict[str, int] = {}
-    for key, update in window.weekend.sessions.items():
-        if key in later:
-            continue
-        for name, asset in update.points.drivers.items():
-            points[driver_asset(name)] = points.get(driver_asset(name), 0) + asset.total
-        for name, asset in update.points.constructors.items():
-            points[constructor_asset(name)] = points.get(constructor_asset(name), 0) + asset.total
-    totals = teams.book.totals(points)
+    points, positive = asset_points_of(u for k, u in window.weekend.sessions.items() if k not in later)
+    totals = teams.book.totals(points, positive)
     return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
 
 

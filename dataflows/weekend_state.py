@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from scoring.facts import SessionKind
-from scoring.points import SessionPoints
+from scoring.points import AssetPoints, SessionPoints
 from scoring.teams import constructor_asset, driver_asset
 
 SCORED_KINDS = (SessionKind.QUALIFYING, SessionKind.SPRINT_QUALIFYING, SessionKind.SPRINT, SessionKind.RACE)
@@ -42,6 +43,10 @@ class WeekendUpdate:
         points.update({constructor_asset(name): total for name, total in self.constructors.items()})
         return points
 
+    def asset_positive_points(self) -> dict[str, int]:
+        """Weekend points of each asset counting its positive items only (for No Negative teams)."""
+        return asset_points_of(self.sessions.values())[1]
+
     def points_document(self) -> dict[str, object]:
         """The weekend so far, in the shape of `gridscore score --json` plus where it stands."""
         return {
@@ -50,7 +55,40 @@ class WeekendUpdate:
             "final": self.final,
             "drivers": dict(sorted(self.drivers.items())),
             "constructors": dict(sorted(self.constructors.items())),
+            "no_negative": self.positive_document(),
         }
+
+    def positive_document(self) -> dict[str, dict[str, int]]:
+        """Each asset's points counting positive items only: what a No Negative team counts."""
+        drivers: dict[str, int] = {}
+        constructors: dict[str, int] = {}
+        for update in self.sessions.values():
+            for name, asset in update.points.drivers.items():
+                drivers[name] = drivers.get(name, 0) + _positive(asset)
+            for name, asset in update.points.constructors.items():
+                constructors[name] = constructors.get(name, 0) + _positive(asset)
+        return {"drivers": dict(sorted(drivers.items())), "constructors": dict(sorted(constructors.items()))}
+
+
+def asset_points_of(sessions: Iterable[SessionUpdate]) -> tuple[dict[str, int], dict[str, int]]:
+    """Asset points summed over `sessions`, and the same sums counting positive items only."""
+    points: dict[str, int] = {}
+    positive: dict[str, int] = {}
+
+    def add(name: str, asset: AssetPoints) -> None:
+        points[name] = points.get(name, 0) + asset.total
+        positive[name] = positive.get(name, 0) + _positive(asset)
+
+    for update in sessions:
+        for name, asset in update.points.drivers.items():
+            add(driver_asset(name), asset)
+        for name, asset in update.points.constructors.items():
+            add(constructor_asset(name), asset)
+    return points, positive
+
+
+def _positive(asset: AssetPoints) -> int:
+    return sum(v for v in asset.breakdown.values() if v > 0)
 
 
 @dataclass(slots=True)

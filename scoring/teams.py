@@ -14,9 +14,13 @@ import numpy as np
 import numpy.typing as npt
 
 ROSTER_SIZE = 7
+DRIVER_PICKS = 5  # picks[:, :5] are drivers, picks[:, 5:] constructors
+AUTOPILOT = "autopilot"  # chips the team totals apply (Extra DRS is a weight, the rest are rosters)
+NO_NEGATIVE = "no_negative"
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def driver_asset(acronym: str) -> str:
@@ -37,6 +41,12 @@ class TeamBook:
     weights: npt.NDArray[np.int8]  # [N, 7] multiplier of each pick
     member_league: Int32Array  # [M] league id of each membership, sorted by (league, slot)
     member_slot: Int32Array  # [M] team slot of each membership
+    # The week's transfer penalty and chips, per team (None: none for anyone). An Autopilot team's
+    # `weights` carry no boost: its boost goes to its best-scoring driver, after the fact.
+    penalty: Int32Array | None = None  # [N] points taken off the weekend total
+    autopilot: BoolArray | None = None  # [N]
+    no_negative: BoolArray | None = None  # [N] every negative item counts 0 (penalties stay)
+    boost_multiplier: int = 2
 
     @property
     def size(self) -> int:
@@ -47,8 +57,11 @@ class TeamBook:
         cls,
         rosters: Sequence[tuple[int, Sequence[str], Sequence[int]]],
         memberships: Sequence[tuple[int, int]] = (),
+        weeks: Mapping[int, tuple[int, str | None]] | None = None,
+        boost_multiplier: int = 2,
     ) -> TeamBook:
-        """Build from (team_id, 7 asset names, 7 weights) rows and (league_id, team_id) pairs."""
+        """Build from (team_id, 7 asset names, 7 weights) rows, (league_id, team_id) pairs and, per
+        team id, the week's (transfer penalty, chip)."""
         rows = sorted(rosters, key=lambda row: row[0])
         names = sorted({name for _, picks, _ in rows for name in picks})
         index = {name: i for i, name in enumerate(names)}
@@ -61,17 +74,37 @@ class TeamBook:
         pairs = sorted((league, slot_of[team]) for league, team in memberships if team in slot_of)
         member_league = np.array([p[0] for p in pairs], dtype=np.int32)
         member_slot = np.array([p[1] for p in pairs], dtype=np.int32)
-        return cls(team_ids, tuple(names), picks, weights, member_league, member_slot)
+        week = [(weeks or {}).get(int(team), (0, None)) for team in team_ids]
+        autopilot = np.array([w[1] == AUTOPILOT for w in week], dtype=bool)
+        weights = without_fixed_boost(weights, autopilot, boost_multiplier)
+        return cls(
+            team_ids,
+            tuple(names),
+            picks,
+            weights,
+            member_league,
+            member_slot,
+            penalty=np.array([w[0] for w in week], dtype=np.int32),
+            autopilot=autopilot,
+            no_negative=np.array([w[1] == NO_NEGATIVE for w in week], dtype=bool),
+            boost_multiplier=boost_multiplier,
+        )
 
     def __post_init__(self) -> None:
         # Each pick as one code, asset and weight together (asset * weight slots + weight), a row
         # per roster position, widened once to the platform's index type: a window is then seven
         # gathers from a table of about a hundred numbers, each added in place (no [N, 7] temporary,
-        # no per-window index conversion).
+        # no per-window index conversion). No Negative teams read a second half of the table, built
+        # from the assets' positive items only.
         weight_slots = int(self.weights.max()) + 1 if self.weights.size else 1
         codes = self.picks.astype(np.intp) * weight_slots + self.weights
+        if self.no_negative is not None and self.no_negative.any():
+            codes += self.no_negative[:, None].astype(np.intp) * (len(self.assets) * weight_slots)
         object.__setattr__(self, "_weight_slots", weight_slots)
         object.__setattr__(self, "_pick_codes", np.ascontiguousarray(codes.T))
+        autopilot = np.flatnonzero(self.autopilot) if self.autopilot is not None else np.zeros(0, np.intp)
+        object.__setattr__(self, "_autopilot_slots", autopilot)
+        object.__setattr__(self, "_autopilot_drivers", self.picks[autopilot, :DRIVER_PICKS].astype(np.intp))
         changes = np.r_[False, self.member_league[1:] != self.member_league[:-1]]
         object.__setattr__(self, "_member_group", np.cumsum(changes, dtype=np.int64))
 
@@ -84,14 +117,33 @@ class TeamBook:
         """Points of each asset of the book, in book order (an asset with no points scores 0)."""
         return np.array([points.get(name, 0) for name in self.assets], dtype=np.int32)
 
-    def totals(self, points: Mapping[str, int]) -> Int32Array:
+    def totals(
+        self,
+        points: Mapping[str, int],
+        positive: Mapping[str, int] | None = None,
+        with_penalty: bool = True,
+    ) -> Int32Array:
+        """Every team's points from its assets' `points`; `positive` holds each asset's positive
+        items only (what a No Negative team counts; its total when positive, if not given).
+        `with_penalty` False leaves the week's transfer penalty out (a single session's points)."""
         vector = self.asset_vector(points)
         weight_slots: int = self._weight_slots  # type: ignore[attr-defined]
         codes: npt.NDArray[np.intp] = self._pick_codes  # type: ignore[attr-defined]
-        table = (vector[:, None] * np.arange(weight_slots, dtype=np.int32)).ravel()
+        multipliers = np.arange(weight_slots, dtype=np.int32)
+        table = (vector[:, None] * multipliers).ravel()
+        if self.no_negative is not None and self.no_negative.any():
+            kept = self.asset_vector(positive) if positive is not None else np.maximum(vector, 0)
+            table = np.concatenate([table, (kept[:, None] * multipliers).ravel()])
         totals = np.zeros(self.size, dtype=np.int32)
         for position in codes:
             totals += np.take(table, position)
+        autopilot: npt.NDArray[np.intp] = self._autopilot_slots  # type: ignore[attr-defined]
+        if autopilot.size:
+            drivers: npt.NDArray[np.intp] = self._autopilot_drivers  # type: ignore[attr-defined]
+            best = np.take(vector, drivers).max(axis=1)
+            totals[autopilot] += best * (self.boost_multiplier - 1)
+        if with_penalty and self.penalty is not None:
+            totals -= self.penalty
         return totals
 
     def league_segments(self) -> tuple[Int32Array, IntArray, IntArray]:
@@ -101,6 +153,19 @@ class TeamBook:
             return np.zeros(0, dtype=np.int32), empty, empty
         leagues, starts, counts = np.unique(self.member_league, return_index=True, return_counts=True)
         return leagues.astype(np.int32), starts.astype(np.int64), counts.astype(np.int64)
+
+
+def without_fixed_boost(
+    weights: npt.NDArray[np.int8], autopilot: BoolArray, boost_multiplier: int
+) -> npt.NDArray[np.int8]:
+    """Autopilot teams' driver weights with the boost taken off their chosen driver (it goes to
+    their best-scoring driver instead)."""
+    if not autopilot.any():
+        return weights
+    weights = weights.copy()
+    drivers = weights[autopilot, :DRIVER_PICKS]
+    weights[autopilot, :DRIVER_PICKS] = np.where(drivers == boost_multiplier, 1, drivers)
+    return weights
 
 
 def competition_ranks(totals: Int32Array) -> Int32Array:

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 
 from dataflows.scoring_steps import ScoredWindow
-from scoring.teams import constructor_asset, driver_asset
+from dataflows.weekend_state import asset_points_of
 from store.urls import libpq_url
 
 
@@ -99,8 +99,7 @@ class FinalWriter:
         assert window.teams is not None
         teams = window.teams
         points = window.weekend.session.points
-        session_assets = {driver_asset(k): v.total for k, v in points.drivers.items()}
-        session_assets.update({constructor_asset(k): v.total for k, v in points.constructors.items()})
+        session_assets, session_positive = asset_points_of([window.weekend.session])
         key = int(points.session_key)
         partition, loading = f"team_result_{key}", f"team_result_{key}_loading"
         conn.execute(f"DROP TABLE IF EXISTS {loading}")
@@ -109,7 +108,11 @@ class FinalWriter:
             f" CONSTRAINT {loading}_session CHECK (session_key = {key}))"
         )
         rows = binary_copy_rows(
-            key, teams.book.team_ids, teams.book.totals(session_assets), teams.totals, teams.ranks
+            key,
+            teams.book.team_ids,
+            teams.book.totals(session_assets, session_positive, with_penalty=False),
+            teams.totals,
+            teams.ranks,
         )
         with conn.cursor() as cur, cur.copy(f"COPY {loading} FROM STDIN (FORMAT binary)") as copy:
             copy.write(rows)

@@ -16,22 +16,33 @@ import polars as pl
 import psycopg
 
 from scoring.rules import TeamRules
-from scoring.teams import ROSTER_SIZE, TeamBook, constructor_asset, driver_asset
+from scoring.teams import (
+    AUTOPILOT,
+    NO_NEGATIVE,
+    ROSTER_SIZE,
+    TeamBook,
+    constructor_asset,
+    driver_asset,
+    without_fixed_boost,
+)
 
 
 def load_book(
     conn: psycopg.Connection, meeting_key: int, boost: int = 2, extra_drs: int = 3
 ) -> TeamBook | None:
-    """The rosters in force for a weekend, with every team's league memberships.
+    """The rosters in force for a weekend, with every team's league memberships and the week's
+    transfer penalty and chip (settled when the weekend locked).
 
     Plain scans streamed out with COPY; joins and sorting happen in polars, which does them in a
     fraction of the time the server would (a million teams load in a few seconds).
     """
     rosters = _copy_frame(
         conn,
-        "SELECT team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
+        "SELECT r.team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
         " drivers[5] AS d5, constructors[1] AS c1, constructors[2] AS c2, boost_driver,"
-        " coalesce(extra_drs_driver, '') AS extra FROM roster WHERE meeting_key = %s",
+        " coalesce(extra_drs_driver, '') AS extra, coalesce(w.penalty, 0) AS penalty,"
+        " coalesce(w.chip, '') AS chip FROM roster r LEFT JOIN team_week w"
+        " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key WHERE r.meeting_key = %s",
         (meeting_key,),
     )
     if rosters.height == 0:
@@ -45,7 +56,8 @@ CONSTRUCTOR_COLUMNS = ("c1", "c2")
 
 
 def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, extra_drs: int) -> TeamBook:
-    """Encode rosters (one row a team, sorted by team id) as pick indexes and weights."""
+    """Encode rosters (one row a team, sorted by team id, with its week's penalty and chip) as pick
+    indexes and weights."""
     drivers = sorted(set().union(*(rosters[c].unique().to_list() for c in DRIVER_COLUMNS)))
     constructors = sorted(set().union(*(rosters[c].unique().to_list() for c in CONSTRUCTOR_COLUMNS)))
     assets = tuple(driver_asset(d) for d in drivers) + tuple(constructor_asset(c) for c in constructors)
@@ -64,13 +76,19 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
     team_ids = rosters["team_id"].to_numpy().astype(np.int64)
     slot_of = pl.DataFrame({"team_id": team_ids, "slot": np.arange(team_ids.size, dtype=np.int32)})
     joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
+    chips = rosters["chip"].to_numpy()
+    autopilot = chips == AUTOPILOT
     return TeamBook(
         team_ids=team_ids,
         assets=assets,
         picks=picks,
-        weights=weights,
+        weights=without_fixed_boost(weights, autopilot, boost),
         member_league=joined["league_id"].to_numpy().astype(np.int32),
         member_slot=joined["slot"].to_numpy().astype(np.int32),
+        penalty=rosters["penalty"].cast(pl.Int32).to_numpy(),
+        autopilot=autopilot,
+        no_negative=chips == NO_NEGATIVE,
+        boost_multiplier=boost,
     )
 
 

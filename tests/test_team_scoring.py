@@ -6,13 +6,18 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.teams import TeamBook, competition_ranks, league_standings
+from scoring.teams import AUTOPILOT, NO_NEGATIVE, TeamBook, competition_ranks, league_standings
 
 ASSETS = [f"driver:D{i}" for i in range(8)] + [f"constructor:C{i}" for i in range(4)]
 
 
+Roster = tuple[int, list[str], list[int]]
+Case = tuple[TeamBook, dict[str, int], dict[str, int], dict[int, tuple[int, str | None]], dict[int, Roster]]
+CHIPS = [None, None, AUTOPILOT, NO_NEGATIVE]
+
+
 @st.composite
-def books(draw: st.DrawFn) -> tuple[TeamBook, dict[str, int]]:
+def books(draw: st.DrawFn) -> Case:
     n = draw(st.integers(1, 40))
     rosters = []
     for team in range(n):
@@ -25,19 +30,38 @@ def books(draw: st.DrawFn) -> tuple[TeamBook, dict[str, int]]:
     leagues = draw(st.lists(st.tuples(st.integers(1, 4), st.integers(0, n - 1)), max_size=3 * n, unique=True))
     memberships = [(league, 1000 + slot * 7) for league, slot in leagues]
     points = {a: draw(st.integers(-40, 80)) for a in ASSETS}
-    return TeamBook.from_rosters(rosters, memberships), points
+    # An asset's positive items add up to at least its total, and to at least 0.
+    positive = {a: max(p, 0) + draw(st.integers(0, 30)) for a, p in points.items()}
+    weeks = {
+        1000 + team * 7: (draw(st.sampled_from([0, 10, 20])), draw(st.sampled_from(CHIPS)))
+        for team in range(n)
+    }
+    book = TeamBook.from_rosters(rosters, memberships, weeks)
+    return book, points, positive, weeks, {row[0]: row for row in rosters}
+
+
+def one_team(book: TeamBook, slot: int, case: Case) -> int:
+    """A team's total the slow way, from its roster as picked."""
+    _, points, positive, weeks, rosters = case
+    team_id = int(book.team_ids[slot])
+    _, names, weights = rosters[team_id]
+    penalty, chip = weeks[team_id]
+    counted = positive if chip == NO_NEGATIVE else points
+    if chip == AUTOPILOT:  # the boost leaves the chosen driver for the best-scoring one
+        weights = [1 if w == 2 else w for w in weights]
+    total = sum(counted[name] * weight for name, weight in zip(names, weights, strict=True))
+    if chip == AUTOPILOT:
+        total += max(points[name] for name in names[:5])
+    return total - penalty
 
 
 @settings(max_examples=150, deadline=None)
 @given(books())
-def test_totals_ranks_and_standings_match_one_team_at_a_time(case: tuple[TeamBook, dict[str, int]]) -> None:
-    book, points = case
-    totals = book.totals(points)
+def test_totals_ranks_and_standings_match_one_team_at_a_time(case: Case) -> None:
+    book, points, positive, _, _ = case
+    totals = book.totals(points, positive)
     for slot in range(book.size):
-        expected = sum(
-            points[book.assets[a]] * int(w) for a, w in zip(book.picks[slot], book.weights[slot], strict=True)
-        )
-        assert totals[slot] == expected
+        assert totals[slot] == one_team(book, slot, case)
     ranks = competition_ranks(totals)
     for slot in range(book.size):
         assert ranks[slot] == 1 + sum(1 for t in totals if t > totals[slot])
@@ -56,3 +80,25 @@ def test_totals_ranks_and_standings_match_one_team_at_a_time(case: tuple[TeamBoo
 
 def test_ranks_of_an_empty_book() -> None:
     assert competition_ranks(np.zeros(0, dtype=np.int32)).size == 0
+
+
+def test_chips_and_penalties_in_a_teams_total() -> None:
+    drivers = ["driver:A", "driver:B", "driver:C", "driver:D", "driver:E"]
+    picks = [*drivers, "constructor:X", "constructor:Y"]
+    boosted = [2, 1, 1, 1, 1, 1, 1]  # the boost on A
+    book = TeamBook.from_rosters(
+        [(1, picks, boosted), (2, picks, boosted), (3, picks, boosted), (4, picks, boosted)],
+        weeks={2: (0, AUTOPILOT), 3: (0, NO_NEGATIVE), 4: (10, None)},
+    )
+    points = {"driver:A": 5, "driver:B": 30, "driver:C": -8, "driver:D": 0, "driver:E": 2}
+    points |= {"constructor:X": 10, "constructor:Y": -4}
+    positive = {"driver:A": 5, "driver:B": 33, "driver:C": 2, "driver:D": 0, "driver:E": 2}
+    positive |= {"constructor:X": 12, "constructor:Y": 0}
+    plain = 2 * 5 + 30 - 8 + 0 + 2 + 10 - 4
+    assert book.totals(points, positive).tolist() == [
+        plain,
+        plain - 5 + 30,  # Autopilot: the boost moves from A (5) to B (30)
+        2 * 5 + 33 + 2 + 0 + 2 + 12 + 0,  # No Negative: positive items only
+        plain - 10,  # ten points of transfer penalty
+    ]
+    assert book.totals(points, positive, with_penalty=False)[3] == plain

@@ -252,10 +252,10 @@ def test_final_fix_between_qualifying_and_race_and_recorded_chips(api: httpx.Cli
     early = api.post(chips, json=fix, headers=player.headers)
     assert early.status_code == 409
     assert "change your roster instead" in early.json()["detail"]
-    for chip in ("autopilot", "no_negative"):  # recorded; the flow does not apply these two yet
+    for chip in ("autopilot", "no_negative"):  # the flow applies both (tests/api/test_chips_scored.py)
         body = api.post(f"/api/teams/{other}/chips", json={"chip": chip}, headers=player.headers)
         if chip == "autopilot":
-            assert (body.status_code, body.json()["applied_by_engine"]) == (201, False)
+            assert (body.status_code, body.json()["applied_by_engine"]) == (201, True)
         else:
             assert body.status_code == 409  # one a weekend
 

@@ -9,19 +9,20 @@ class AssetScoreOut(msgspec.Struct):
     kind: str
     name: str
     points: int  # the asset's weekend points so far
-    multiplier: int  # 2 for the boosted driver, 3 for Extra DRS, else 1
-    team_points: int  # points * multiplier
+    multiplier: int  # 2 for the boosted driver (Autopilot: the best-scoring one), 3 for Extra DRS, else 1
+    team_points: int  # counted points * multiplier (No Negative: positive items only)
 
 
 class TeamScoreOut(msgspec.Struct):
     team_id: int
     meeting_key: int
-    points: int  # the team's weekend total, as the scoring flow computed it
-    rank: int  # among every team
+    points: int  # the team's weekend points before the transfer penalty
+    rank: int  # among every team, by net points
     transfer_penalty: int
-    net_points: int  # points - transfer_penalty
+    net_points: int  # points - transfer_penalty: the total the scoring flow ranks by
     assets: list[AssetScoreOut]
     source: str = "live"
+    chip: str | None = None  # the chip played this weekend, if any
 
 
 class StandingOut(msgspec.Struct):

@@ -19,6 +19,7 @@ from api.domain.standings.schemas import (
     TeamScoreOut,
     WeekendOut,
 )
+from api.domain.teams.schemas import Chip
 from api.errors import NotFound
 from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
@@ -87,33 +88,18 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 f"no live score for team {team_id} in meeting {meeting_key} yet:"
                 " it starts with the weekend's first scored session"
             )
-        document = document or {}
-        drivers: dict[str, int] = document.get("drivers", {})
-        constructors: dict[str, int] = document.get("constructors", {})
-        assets = []
-        for name in roster.drivers:
-            weight = (
-                rules.boost_multiplier
-                if name == roster.boost_driver
-                else rules.extra_drs_multiplier
-                if name == roster.extra_drs_driver
-                else 1
-            )
-            points = int(drivers.get(name, 0))
-            assets.append(AssetScoreOut("driver", name, points, weight, points * weight))
-        for name in roster.constructors:
-            points = int(constructors.get(name, 0))
-            assets.append(AssetScoreOut("constructor", name, points, 1, points))
         week = await self.session.get(TeamWeek, (team_id, meeting_key))
-        penalty = week.penalty if week else 0
+        penalty, chip = (week.penalty, week.chip) if week else (0, None)
+        assets = _asset_scores(roster, document or {}, chip, rules)
         return TeamScoreOut(
             team_id=team_id,
             meeting_key=meeting_key,
-            points=standing.points,
+            points=standing.points + penalty,
             rank=standing.rank,
             transfer_penalty=penalty,
-            net_points=standing.points - penalty,
+            net_points=standing.points,
             assets=assets,
+            chip=chip,
         )
 
     async def live_leaderboard(
@@ -200,6 +186,33 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             return {}
         rows = await self.session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))
         return {int(i): n for i, n in rows.all()}
+
+
+def _asset_scores(
+    roster: Roster, document: dict[str, Any], chip: str | None, rules: TeamRules
+) -> list[AssetScoreOut]:
+    """Each pick's weekend points and multiplier as the flow counted them (the flow's document of
+    the same window gives the points; the roster and chip say how the team counts them)."""
+    counted = document.get("no_negative", {}) if chip == Chip.NO_NEGATIVE else document
+    drivers: dict[str, int] = document.get("drivers", {})
+    boosted = roster.boost_driver
+    if chip == Chip.AUTOPILOT:  # the boost goes to the best-scoring driver (the first of a tie)
+        boosted = max(roster.drivers, key=lambda name: int(drivers.get(name, 0)))
+    assets = []
+    for name in roster.drivers:
+        weight = (
+            rules.boost_multiplier
+            if name == boosted
+            else rules.extra_drs_multiplier
+            if name == roster.extra_drs_driver
+            else 1
+        )
+        points = int(counted.get("drivers", {}).get(name, 0))
+        assets.append(AssetScoreOut("driver", name, points, weight, points * weight))
+    for name in roster.constructors:
+        points = int(counted.get("constructors", {}).get(name, 0))
+        assets.append(AssetScoreOut("constructor", name, points, 1, points))
+    return assets
 
 
 def _asset(row: AssetResult) -> AssetPointsOut:

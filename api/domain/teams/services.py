@@ -34,7 +34,7 @@ from scoring.rules import TeamRules
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
 
 MAX_TEAMS_PER_PLAYER = 3
-ENGINE_CHIPS = frozenset({Chip.WILDCARD, Chip.LIMITLESS, Chip.EXTRA_DRS, Chip.FINAL_FIX})
+ENGINE_CHIPS = frozenset(Chip)  # every chip: rosters, weights, Autopilot and No Negative in the totals
 
 
 def chip_out(play: ChipPlay) -> ChipOut:

@@ -1,0 +1,112 @@
+"""Autopilot, No Negative and transfer penalties count where ranks are made: in the flow's team
+totals (Redis, live) and final results (Postgres), read back over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import redis
+
+from api.domain.teams.lock import lock_rosters_now
+from gridscore.replay import run_replay
+from gridscore.settings import Settings
+from store import live_keys
+from tests.api.helpers import (
+    AUSTRALIA,
+    JAPAN,
+    create_team,
+    finish_weekend,
+    register,
+    roster_of,
+    seed_weekend,
+    set_prices,
+)
+from tests.api.test_journey import competition_ranks, expected_total, weekend_totals
+
+AUSTRALIA_MEETING, MEETING = 202501, 202503
+JAPAN_SESSIONS = (2025033, 2025034)  # Qualifying, Race
+
+
+def positive_items(client: redis.Redis) -> dict[str, dict[str, int]]:
+    """Each asset's positive items over the weekend, summed from the sessions' published breakdowns."""
+    kept: dict[str, dict[str, int]] = {"drivers": {}, "constructors": {}}
+    for session in JAPAN_SESSIONS:
+        document = json.loads(client.get(live_keys.session_assets(session)) or b"{}")
+        for kind in kept:
+            for name, asset in document[kind].items():
+                gained = sum(v for v in asset["breakdown"].values() if v > 0)
+                kept[kind][name] = kept[kind].get(name, 0) + gained
+    return kept
+
+
+def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
+    api: httpx.Client, db: str, redis_url: str, redis_client: redis.Redis
+) -> None:
+    seed_weekend(db, AUSTRALIA, days_ahead=1)
+    seed_weekend(db, JAPAN, days_ahead=8)
+    set_prices(db, 10.0)  # every roster fits the budget
+    player = register(api)
+    pilot, shield, shuffler = (create_team(api, player, name) for name in ("Pilot", "Shield", "Shuffler"))
+    totals = weekend_totals(JAPAN)
+    drivers = sorted(totals["drivers"], key=lambda name: (totals["drivers"][name], name))
+    constructors = sorted(totals["constructors"], key=lambda name: (totals["constructors"][name], name))
+
+    # Week 1 (Australia): the Shuffler's team; then three changes in week 2 cost 10 points.
+    first = roster_of(drivers[-5:], constructors[-2:])
+    assert api.put(f"/api/teams/{shuffler}/roster", json=first, headers=player.headers).status_code == 200
+    lock_rosters_now(db, AUSTRALIA_MEETING)
+    finish_weekend(db, AUSTRALIA_MEETING)
+    changed = roster_of([*drivers[-5:-2], drivers[0], drivers[1]], [constructors[-1], constructors[0]])
+    week = api.put(f"/api/teams/{shuffler}/roster", json=changed, headers=player.headers).json()["week"]
+    assert (week["transfers"], week["free_transfers"], week["penalty"]) == (3, 2, 10)
+
+    # Pilot boosts the weakest of its drivers; Autopilot moves the boost to the best one.
+    pilot_roster = roster_of(drivers[:4] + drivers[-1:], constructors[:2], boost=drivers[0])
+    # Shield has the weekend's weakest assets, whose negative items No Negative sets to 0.
+    shield_roster = roster_of(drivers[:5], constructors[:2], boost=drivers[0])
+    for team, roster, chip in ((pilot, pilot_roster, "autopilot"), (shield, shield_roster, "no_negative")):
+        assert api.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers).status_code == 200
+        played = api.post(f"/api/teams/{team}/chips", json={"chip": chip}, headers=player.headers)
+        assert (played.status_code, played.json()["applied_by_engine"]) == (201, True), played.text
+    lock_rosters_now(db, MEETING)
+
+    settings = Settings(database_url=db, redis_url=redis_url)
+    assert (
+        run_replay(settings, [JAPAN], teams=3, speed=0, window=timedelta(milliseconds=500), quiet=True) == 0
+    )
+
+    kept = positive_items(redis_client)
+    assert kept != {k: totals[k] for k in kept}, "some of the weakest assets lost points in an item"
+    best = max(totals["drivers"][name] for name in pilot_roster["drivers"])
+    plain_pilot = expected_total(pilot_roster, totals, None)
+    net: dict[int, int] = {
+        pilot: plain_pilot - totals["drivers"][drivers[0]] + best,
+        shield: expected_total(shield_roster, kept, None),
+        shuffler: expected_total(changed, totals, None) - 10,
+    }
+    assert net[pilot] > plain_pilot
+    assert net[shield] > expected_total(shield_roster, totals, None)
+    ranks = competition_ranks(net)
+
+    for team, penalty, chip in ((pilot, 0, "autopilot"), (shield, 0, "no_negative"), (shuffler, 10, None)):
+        score = api.get(f"/api/teams/{team}/score", params={"meeting_key": MEETING}, headers=player.headers)
+        assert score.status_code == 200, score.text
+        body: dict[str, Any] = score.json()
+        assert (body["net_points"], body["transfer_penalty"], body["chip"]) == (net[team], penalty, chip)
+        assert body["points"] == net[team] + penalty == sum(a["team_points"] for a in body["assets"])
+        assert body["rank"] == ranks[team]
+    pilot_assets = api.get(
+        f"/api/teams/{pilot}/score", params={"meeting_key": MEETING}, headers=player.headers
+    )
+    boosted = [a["name"] for a in pilot_assets.json()["assets"] if a["multiplier"] == 2]
+    assert len(boosted) == 1
+    assert totals["drivers"][boosted[0]] == best
+
+    # Final (Postgres): the weekend's points and rank after the Race, as the flow wrote them.
+    for team in (pilot, shield, shuffler):
+        history = api.get(f"/api/teams/{team}/history", headers=player.headers).json()["weekends"]
+        japan = next(w for w in history if w["meeting_key"] == MEETING)
+        assert (japan["final"], japan["points"], japan["rank"]) == (True, net[team], ranks[team])
