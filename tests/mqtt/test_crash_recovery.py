@@ -21,6 +21,17 @@ FEED = FEEDS / "2025-04-bahrain.jsonl"
 RATE = "60"  # about 5 s for the feed: the kill lands mid-feed, and the broker queues what comes meanwhile
 
 
+def wait_for_journal(folder: Path, lines: int, timeout_s: float = 30.0) -> Path:
+    """The engine's journal once it holds `lines` messages (the engine is up and receiving)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for journal in folder.glob("*.jsonl"):
+            if journal.read_bytes().count(b"\n") >= lines:
+                return journal
+        time.sleep(0.05)
+    raise AssertionError(f"no journal in {folder} reached {lines} lines in {timeout_s:.0f} s")
+
+
 def test_killed_engine_resumes_from_its_journal(
     mqtt_url: str, prefixes: Prefixes, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -41,9 +52,10 @@ def test_killed_engine_resumes_from_its_journal(
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(2.0)
+        journal = wait_for_journal(
+            tmp_path / "data" / "journal", lines=20
+        )  # mid-feed, however slow the start
         engine.kill()
-        journal = next((tmp_path / "data" / "journal").glob("*.jsonl"))
         at_kill = journal.read_bytes().count(b"\n")
         engine.start()
         assert publisher.wait(60) == 0, publisher.stderr.read() if publisher.stderr else ""
