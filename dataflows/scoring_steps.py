@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Protocol, runtime_checkable
 
 from bytewax.operators import StatefulBatchLogic
 
 from dataflows.session_state import SessionState
 from dataflows.weekend_state import SessionUpdate, WeekendState, WeekendUpdate
 from ingest.decode import Message, Rejected
+from scoring.facts import SessionKind
 from scoring.points import SessionPoints, score_session
 from scoring.rules import RuleSet
 from scoring.teams import Int32Array, LeagueStandings, TeamBook, competition_ranks, league_standings
@@ -131,15 +133,35 @@ class ScoredWindow:
 TeamBookProvider = Callable[[int], TeamBook | None]
 
 
+@runtime_checkable
+class ReloadableBooks(Protocol):
+    """A provider that reads rosters from the store, and can be told to read a meeting's again."""
+
+    def forget(self, meeting_key: int) -> None: ...
+
+
 class TeamScorer:
-    """Derives every team's total, global rank and league standings from the weekend's asset points."""
+    """Derives every team's total, global rank and league standings from the weekend's asset points.
+
+    Rosters change once after the lock: a Final Fix, which closes when the Race starts. So a
+    provider that reads the store is asked for the meeting's rosters again at the Race's first
+    window."""
 
     def __init__(self, books: TeamBookProvider | None) -> None:
         self.books = books
+        self._races_seen: set[int] = set()
 
     def __call__(self, update: WeekendUpdate) -> ScoredWindow:
+        if update.session.points.kind is SessionKind.RACE and update.meeting_key not in self._races_seen:
+            self._races_seen.add(update.meeting_key)
+            if isinstance(self.books, ReloadableBooks):
+                self.books.forget(update.meeting_key)
         book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        totals = book.totals(update.asset_points(), update.asset_positive_points())
+        totals = book.totals(
+            update.asset_points(),
+            update.asset_positive_points(),
+            before_race=update.asset_points_before_race(),
+        )
         return ScoredWindow(update, TeamScores(book, totals, competition_ranks(totals)))

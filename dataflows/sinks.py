@@ -16,6 +16,7 @@ from dataflows import metrics
 from dataflows.scoring_steps import ScoredWindow, TeamScores
 from dataflows.weekend_state import SessionUpdate, asset_points_of
 from ingest.decode import Rejected
+from scoring.facts import SessionKind
 from scoring.teams import competition_ranks
 from store import live_keys
 from store.live import LiveWriter, retrying
@@ -118,8 +119,10 @@ def as_of_session(window: ScoredWindow) -> ScoredWindow:
     later = {k for k, u in window.weekend.sessions.items() if _starts_after(u, session)}
     if teams is None or not later:
         return window
-    points, positive = asset_points_of(u for k, u in window.weekend.sessions.items() if k not in later)
-    totals = teams.book.totals(points, positive)
+    earlier = [u for k, u in window.weekend.sessions.items() if k not in later]
+    points, positive = asset_points_of(earlier)
+    before_race = asset_points_of(u for u in earlier if u.points.kind is not SessionKind.RACE)[0]
+    totals = teams.book.totals(points, positive, before_race=before_race)
     return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
 
 

@@ -26,6 +26,11 @@ class StoreTeamBooks:
         self._books: dict[int, TeamBook] = {}
         self._missing_since: dict[int, float] = {}
 
+    def forget(self, meeting_key: int) -> None:
+        """Read the meeting's rosters again on the next call (a Final Fix changed some)."""
+        self._books.pop(meeting_key, None)
+        self._missing_since.pop(meeting_key, None)
+
     def __call__(self, meeting_key: int) -> TeamBook | None:
         book = self._books.get(meeting_key)
         if book is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +43,10 @@ class WeekendUpdate:
         points.update({constructor_asset(name): total for name, total in self.constructors.items()})
         return points
 
+    def asset_points_before_race(self) -> dict[str, int]:
+        """Weekend points scored before the Race (what a Final Fix team counts with its old driver)."""
+        return asset_points_of(u for u in self.sessions.values() if u.points.kind is not SessionKind.RACE)[0]
+
     def asset_positive_points(self) -> dict[str, int]:
         """Weekend points of each asset counting its positive items only (for No Negative teams)."""
         return asset_points_of(self.sessions.values())[1]
@@ -56,18 +60,30 @@ class WeekendUpdate:
             "drivers": dict(sorted(self.drivers.items())),
             "constructors": dict(sorted(self.constructors.items())),
             "no_negative": self.positive_document(),
+            "before_race": self.before_race_document(),
         }
 
     def positive_document(self) -> dict[str, dict[str, int]]:
         """Each asset's points counting positive items only: what a No Negative team counts."""
-        drivers: dict[str, int] = {}
-        constructors: dict[str, int] = {}
-        for update in self.sessions.values():
-            for name, asset in update.points.drivers.items():
-                drivers[name] = drivers.get(name, 0) + _positive(asset)
-            for name, asset in update.points.constructors.items():
-                constructors[name] = constructors.get(name, 0) + _positive(asset)
-        return {"drivers": dict(sorted(drivers.items())), "constructors": dict(sorted(constructors.items()))}
+        return _by_asset_name(self.sessions.values(), _positive)
+
+    def before_race_document(self) -> dict[str, dict[str, int]]:
+        """Each asset's points from the sessions before the Race (a Final Fix splits a team there)."""
+        early = (u for u in self.sessions.values() if u.points.kind is not SessionKind.RACE)
+        return _by_asset_name(early, lambda asset: asset.total)
+
+
+def _by_asset_name(
+    sessions: Iterable[SessionUpdate], value: Callable[[AssetPoints], int]
+) -> dict[str, dict[str, int]]:
+    drivers: dict[str, int] = {}
+    constructors: dict[str, int] = {}
+    for update in sessions:
+        for name, asset in update.points.drivers.items():
+            drivers[name] = drivers.get(name, 0) + value(asset)
+        for name, asset in update.points.constructors.items():
+            constructors[name] = constructors.get(name, 0) + value(asset)
+    return {"drivers": dict(sorted(drivers.items())), "constructors": dict(sorted(constructors.items()))}
 
 
 def asset_points_of(sessions: Iterable[SessionUpdate]) -> tuple[dict[str, int], dict[str, int]]:

@@ -46,6 +46,10 @@ class TeamBook:
     penalty: Int32Array | None = None  # [N] points taken off the weekend total
     autopilot: BoolArray | None = None  # [N]
     no_negative: BoolArray | None = None  # [N] every negative item counts 0 (penalties stay)
+    # Final Fix: `picks` hold the roster from the Race on; before it, `fix_in` (an asset index) was
+    # `fix_out`. -1: no Final Fix.
+    fix_out: IntArray | None = None  # [N]
+    fix_in: IntArray | None = None  # [N]
     boost_multiplier: int = 2
 
     @property
@@ -59,11 +63,14 @@ class TeamBook:
         memberships: Sequence[tuple[int, int]] = (),
         weeks: Mapping[int, tuple[int, str | None]] | None = None,
         boost_multiplier: int = 2,
+        final_fixes: Mapping[int, tuple[str, str]] | None = None,
     ) -> TeamBook:
-        """Build from (team_id, 7 asset names, 7 weights) rows, (league_id, team_id) pairs and, per
-        team id, the week's (transfer penalty, chip)."""
+        """Build from (team_id, 7 asset names, 7 weights) rows (the roster from the Race on),
+        (league_id, team_id) pairs and, per team id, the week's (transfer penalty, chip) and
+        Final Fix (asset replaced, asset in)."""
         rows = sorted(rosters, key=lambda row: row[0])
-        names = sorted({name for _, picks, _ in rows for name in picks})
+        fixes = dict(final_fixes or {})
+        names = sorted({name for _, picks, _ in rows for name in picks} | {out for out, _ in fixes.values()})
         index = {name: i for i, name in enumerate(names)}
         team_ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         picks = np.array([[index[n] for n in row[1]] for row in rows], dtype=np.int16).reshape(
@@ -87,6 +94,8 @@ class TeamBook:
             penalty=np.array([w[0] for w in week], dtype=np.int32),
             autopilot=autopilot,
             no_negative=np.array([w[1] == NO_NEGATIVE for w in week], dtype=bool),
+            fix_out=np.array([index[fixes[int(t)][0]] if int(t) in fixes else -1 for t in team_ids]),
+            fix_in=np.array([index[fixes[int(t)][1]] if int(t) in fixes else -1 for t in team_ids]),
             boost_multiplier=boost_multiplier,
         )
 
@@ -105,6 +114,13 @@ class TeamBook:
         autopilot = np.flatnonzero(self.autopilot) if self.autopilot is not None else np.zeros(0, np.intp)
         object.__setattr__(self, "_autopilot_slots", autopilot)
         object.__setattr__(self, "_autopilot_drivers", self.picks[autopilot, :DRIVER_PICKS].astype(np.intp))
+        fixed = np.flatnonzero(self.fix_out >= 0) if self.fix_out is not None else np.zeros(0, np.intp)
+        assert self.fix_in is not None or fixed.size == 0
+        fix_in = self.fix_in[fixed] if self.fix_in is not None else np.zeros(0, np.int64)
+        in_position = self.picks[fixed] == fix_in[:, None]  # where the new driver sits, for its weight
+        fix_weight = np.where(in_position, self.weights[fixed], 0).sum(axis=1).astype(np.int32)
+        object.__setattr__(self, "_fixed_slots", fixed)
+        object.__setattr__(self, "_fix_weight", fix_weight)
         changes = np.r_[False, self.member_league[1:] != self.member_league[:-1]]
         object.__setattr__(self, "_member_group", np.cumsum(changes, dtype=np.int64))
 
@@ -122,10 +138,13 @@ class TeamBook:
         points: Mapping[str, int],
         positive: Mapping[str, int] | None = None,
         with_penalty: bool = True,
+        before_race: Mapping[str, int] | None = None,
     ) -> Int32Array:
         """Every team's points from its assets' `points`; `positive` holds each asset's positive
         items only (what a No Negative team counts; its total when positive, if not given).
-        `with_penalty` False leaves the week's transfer penalty out (a single session's points)."""
+        `with_penalty` False leaves the week's transfer penalty out (a single session's points).
+        `before_race` is the part of `points` scored before the Race, which a Final Fix team
+        counts with the driver it replaced."""
         vector = self.asset_vector(points)
         weight_slots: int = self._weight_slots  # type: ignore[attr-defined]
         codes: npt.NDArray[np.intp] = self._pick_codes  # type: ignore[attr-defined]
@@ -142,6 +161,11 @@ class TeamBook:
             drivers: npt.NDArray[np.intp] = self._autopilot_drivers  # type: ignore[attr-defined]
             best = np.take(vector, drivers).max(axis=1)
             totals[autopilot] += best * (self.boost_multiplier - 1)
+        fixed: npt.NDArray[np.intp] = self._fixed_slots  # type: ignore[attr-defined]
+        if fixed.size and before_race is not None and self.fix_out is not None and self.fix_in is not None:
+            early = self.asset_vector(before_race)
+            swing = early[self.fix_out[fixed]] - early[self.fix_in[fixed]]
+            totals[fixed] += swing * self._fix_weight  # type: ignore[attr-defined]
         if with_penalty and self.penalty is not None:
             totals -= self.penalty
         return totals

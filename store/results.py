@@ -15,6 +15,7 @@ import psycopg
 
 from dataflows.scoring_steps import ScoredWindow
 from dataflows.weekend_state import asset_points_of
+from scoring.facts import SessionKind
 from store.urls import libpq_url
 
 
@@ -110,7 +111,12 @@ class FinalWriter:
         rows = binary_copy_rows(
             key,
             teams.book.team_ids,
-            teams.book.totals(session_assets, session_positive, with_penalty=False),
+            teams.book.totals(
+                session_assets,
+                session_positive,
+                with_penalty=False,
+                before_race=session_assets if points.kind is not SessionKind.RACE else None,
+            ),
             teams.totals,
             teams.ranks,
         )

@@ -41,8 +41,11 @@ def load_book(
         "SELECT r.team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
         " drivers[5] AS d5, constructors[1] AS c1, constructors[2] AS c2, boost_driver,"
         " coalesce(extra_drs_driver, '') AS extra, coalesce(w.penalty, 0) AS penalty,"
-        " coalesce(w.chip, '') AS chip FROM roster r LEFT JOIN team_week w"
-        " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key WHERE r.meeting_key = %s",
+        " coalesce(w.chip, '') AS chip, coalesce(f.detail->>'out', '') AS fix_out,"
+        " coalesce(f.detail->>'in', '') AS fix_in FROM roster r LEFT JOIN team_week w"
+        " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key LEFT JOIN chip_play f"
+        " ON f.team_id = r.team_id AND f.meeting_key = r.meeting_key AND f.chip = 'final_fix'"
+        " WHERE r.meeting_key = %s",
         (meeting_key,),
     )
     if rosters.height == 0:
@@ -56,9 +59,10 @@ CONSTRUCTOR_COLUMNS = ("c1", "c2")
 
 
 def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, extra_drs: int) -> TeamBook:
-    """Encode rosters (one row a team, sorted by team id, with its week's penalty and chip) as pick
-    indexes and weights."""
-    drivers = sorted(set().union(*(rosters[c].unique().to_list() for c in DRIVER_COLUMNS)))
+    """Encode rosters (one row a team, sorted by team id, with its week's penalty, chip and Final
+    Fix) as pick indexes and weights."""
+    replaced = set(rosters["fix_out"].unique().to_list()) - {""}  # Final Fix: out before the Race
+    drivers = sorted(set().union(replaced, *(rosters[c].unique().to_list() for c in DRIVER_COLUMNS)))
     constructors = sorted(set().union(*(rosters[c].unique().to_list() for c in CONSTRUCTOR_COLUMNS)))
     assets = tuple(driver_asset(d) for d in drivers) + tuple(constructor_asset(c) for c in constructors)
     picks = np.empty((rosters.height, ROSTER_SIZE), dtype=np.int16)
@@ -78,6 +82,10 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
     joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
     chips = rosters["chip"].to_numpy()
     autopilot = chips == AUTOPILOT
+    fix_out, fix_in = (
+        rosters[c].replace("", None).cast(driver_enum).to_physical().fill_null(-1).to_numpy().astype(np.int64)
+        for c in ("fix_out", "fix_in")
+    )
     return TeamBook(
         team_ids=team_ids,
         assets=assets,
@@ -88,6 +96,8 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
         penalty=rosters["penalty"].cast(pl.Int32).to_numpy(),
         autopilot=autopilot,
         no_negative=chips == NO_NEGATIVE,
+        fix_out=fix_out,
+        fix_in=fix_in,
         boost_multiplier=boost,
     )
 

@@ -102,3 +102,19 @@ def test_chips_and_penalties_in_a_teams_total() -> None:
         plain - 10,  # ten points of transfer penalty
     ]
     assert book.totals(points, positive, with_penalty=False)[3] == plain
+
+
+def test_a_final_fix_team_counts_the_driver_it_replaced_before_the_race() -> None:
+    before = ["driver:A", "driver:B", "driver:C", "driver:D", "driver:E", "constructor:X", "constructor:Y"]
+    after = ["driver:F", *before[1:]]  # A out, F in, the boost moving with the seat
+    boosted = [2, 1, 1, 1, 1, 1, 1]
+    book = TeamBook.from_rosters(
+        [(1, before, boosted), (2, after, boosted)], final_fixes={2: ("driver:A", "driver:F")}
+    )
+    qualifying = {"driver:A": 10, "driver:F": 1}
+    race = {"driver:A": 3, "driver:F": 25}
+    weekend = {name: qualifying.get(name, 0) + race.get(name, 0) for name in ("driver:A", "driver:F")}
+    totals = book.totals(weekend, before_race=qualifying)
+    assert totals.tolist() == [2 * 13, 2 * 10 + 2 * 25]  # team 2: A boosted in Qualifying, F in the Race
+    assert book.totals(qualifying, before_race=qualifying).tolist() == [20, 20]  # its Qualifying alone
+    assert book.totals(race, before_race={}).tolist() == [6, 50]  # its Race alone

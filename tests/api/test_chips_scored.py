@@ -1,4 +1,4 @@
-"""Autopilot, No Negative and transfer penalties count where ranks are made: in the flow's team
+"""Autopilot, No Negative, Final Fix and transfer penalties count where ranks are made: in the flow's team
 totals (Redis, live) and final results (Postgres), read back over real HTTP."""
 
 from __future__ import annotations
@@ -71,14 +71,25 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
         assert api.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers).status_code == 200
         played = api.post(f"/api/teams/{team}/chips", json={"chip": chip}, headers=player.headers)
         assert (played.status_code, played.json()["applied_by_engine"]) == (201, True), played.text
+    # A second player's team swaps its boosted driver between Qualifying and the Race (Final Fix).
+    fixer_player = register(api)
+    fixer = create_team(api, fixer_player, "Fixer")
+    fixer_roster = roster_of(drivers[-5:], constructors[-2:], boost=drivers[-1])
+    saved = api.put(f"/api/teams/{fixer}/roster", json=fixer_roster, headers=fixer_player.headers)
+    assert saved.status_code == 200
     lock_rosters_now(db, MEETING)
+    fix = {"chip": "final_fix", "out_driver": drivers[-1], "in_driver": drivers[0]}
+    fixed = api.post(f"/api/teams/{fixer}/chips", json=fix, headers=fixer_player.headers)
+    assert fixed.status_code == 201, fixed.text
+    race_roster = {**fixer_roster, "drivers": [*drivers[-5:-1], drivers[0]], "boost_driver": drivers[0]}
 
     settings = Settings(database_url=db, redis_url=redis_url)
-    assert (
-        run_replay(settings, [JAPAN], teams=3, speed=0, window=timedelta(milliseconds=500), quiet=True) == 0
-    )
+    window = timedelta(milliseconds=500)
+    assert run_replay(settings, [JAPAN], teams=4, speed=0, window=window, quiet=True) == 0
 
     kept = positive_items(redis_client)
+    qualifying_document = json.loads(redis_client.get(live_keys.session_assets(JAPAN_SESSIONS[0])) or b"{}")
+    qualifying = {name: asset["total"] for name, asset in qualifying_document["drivers"].items()}
     assert kept != {k: totals[k] for k in kept}, "some of the weakest assets lost points in an item"
     best = max(totals["drivers"][name] for name in pilot_roster["drivers"])
     plain_pilot = expected_total(pilot_roster, totals, None)
@@ -86,7 +97,11 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
         pilot: plain_pilot - totals["drivers"][drivers[0]] + best,
         shield: expected_total(shield_roster, kept, None),
         shuffler: expected_total(changed, totals, None) - 10,
+        # The Race's roster for the weekend, but Qualifying with the driver it replaced (boosted).
+        fixer: expected_total(race_roster, totals, None)
+        + 2 * (qualifying[drivers[-1]] - qualifying[drivers[0]]),
     }
+    assert net[fixer] != expected_total(race_roster, totals, None)
     assert net[pilot] > plain_pilot
     assert net[shield] > expected_total(shield_roster, totals, None)
     ranks = competition_ranks(net)
@@ -105,8 +120,20 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
     assert len(boosted) == 1
     assert totals["drivers"][boosted[0]] == best
 
+    fixer_score = api.get(
+        f"/api/teams/{fixer}/score", params={"meeting_key": MEETING}, headers=fixer_player.headers
+    ).json()
+    assert (fixer_score["net_points"], fixer_score["rank"]) == (net[fixer], ranks[fixer])
+    assert fixer_score["chip"] == "final_fix"
+    assert sum(a["team_points"] for a in fixer_score["assets"]) == fixer_score["points"] == net[fixer]
+    split = {a["part"]: (a["name"], a["points"], a["multiplier"]) for a in fixer_score["assets"] if a["part"]}
+    assert split == {
+        "before the Race": (drivers[-1], qualifying[drivers[-1]], 2),
+        "from the Race": (drivers[0], totals["drivers"][drivers[0]] - qualifying[drivers[0]], 2),
+    }
+
     # Final (Postgres): the weekend's points and rank after the Race, as the flow wrote them.
-    for team in (pilot, shield, shuffler):
-        history = api.get(f"/api/teams/{team}/history", headers=player.headers).json()["weekends"]
+    for team, owner in ((pilot, player), (shield, player), (shuffler, player), (fixer, fixer_player)):
+        history = api.get(f"/api/teams/{team}/history", headers=owner.headers).json()["weekends"]
         japan = next(w for w in history if w["meeting_key"] == MEETING)
         assert (japan["final"], japan["points"], japan["rank"]) == (True, net[team], ranks[team])

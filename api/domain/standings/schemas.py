@@ -11,6 +11,7 @@ class AssetScoreOut(msgspec.Struct):
     points: int  # the asset's weekend points so far
     multiplier: int  # 2 for the boosted driver (Autopilot: the best-scoring one), 3 for Extra DRS, else 1
     team_points: int  # counted points * multiplier (No Negative: positive items only)
+    part: str | None = None  # Final Fix: "before the Race" (the driver replaced) or "from the Race"
 
 
 class TeamScoreOut(msgspec.Struct):

@@ -23,7 +23,7 @@ from api.domain.teams.schemas import Chip
 from api.errors import NotFound
 from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
-from store.models import AssetResult, RaceSession, Roster, Team, TeamResult, TeamWeek
+from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
 
 LAST_FINAL_SESSION = text(
     "SELECT s.session_key FROM race_session s WHERE s.meeting_key = :meeting AND s.state = 'final'"
@@ -89,8 +89,11 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 " it starts with the weekend's first scored session"
             )
         week = await self.session.get(TeamWeek, (team_id, meeting_key))
-        penalty, chip = (week.penalty, week.chip) if week else (0, None)
-        assets = _asset_scores(roster, document or {}, chip, rules)
+        penalty = week.penalty if week else 0
+        play = await self.session.scalar(  # the week's chip (a Final Fix is played after the lock)
+            select(ChipPlay).where(ChipPlay.team_id == team_id, ChipPlay.meeting_key == meeting_key)
+        )
+        assets = _asset_scores(roster, document or {}, play, rules)
         return TeamScoreOut(
             team_id=team_id,
             meeting_key=meeting_key,
@@ -99,7 +102,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             transfer_penalty=penalty,
             net_points=standing.points,
             assets=assets,
-            chip=chip,
+            chip=play.chip if play else None,
         )
 
     async def live_leaderboard(
@@ -189,12 +192,15 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
 
 
 def _asset_scores(
-    roster: Roster, document: dict[str, Any], chip: str | None, rules: TeamRules
+    roster: Roster, document: dict[str, Any], play: ChipPlay | None, rules: TeamRules
 ) -> list[AssetScoreOut]:
     """Each pick's weekend points and multiplier as the flow counted them (the flow's document of
     the same window gives the points; the roster and chip say how the team counts them)."""
+    chip = play.chip if play else None
     counted = document.get("no_negative", {}) if chip == Chip.NO_NEGATIVE else document
     drivers: dict[str, int] = document.get("drivers", {})
+    early: dict[str, int] = document.get("before_race", {}).get("drivers", {})
+    fix = (str(play.detail["out"]), str(play.detail["in"])) if play and chip == Chip.FINAL_FIX else None
     boosted = roster.boost_driver
     if chip == Chip.AUTOPILOT:  # the boost goes to the best-scoring driver (the first of a tie)
         boosted = max(roster.drivers, key=lambda name: int(drivers.get(name, 0)))
@@ -208,6 +214,14 @@ def _asset_scores(
             else 1
         )
         points = int(counted.get("drivers", {}).get(name, 0))
+        if fix is not None and name == fix[1]:  # Final Fix: in from the Race on, out before it
+            points -= int(early.get(name, 0))
+            assets.append(AssetScoreOut("driver", name, points, weight, points * weight, "from the Race"))
+            replaced = int(early.get(fix[0], 0))
+            assets.append(
+                AssetScoreOut("driver", fix[0], replaced, weight, replaced * weight, "before the Race")
+            )
+            continue
         assets.append(AssetScoreOut("driver", name, points, weight, points * weight))
     for name in roster.constructors:
         points = int(counted.get("constructors", {}).get(name, 0))
