@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +26,9 @@ class SessionUpdate:
     closed_at: float = 0.0  # perf_counter when the (first) window behind it closed
 
 
+ByName = dict[str, dict[str, int]]  # {"drivers": {name: points}, "constructors": {name: points}}
+
+
 @dataclass(frozen=True, slots=True)
 class WeekendUpdate:
     """What every sink needs after a window: the session that moved and the weekend so far."""
@@ -36,20 +39,20 @@ class WeekendUpdate:
     drivers: dict[str, int]
     constructors: dict[str, int]
     final: bool
+    positive: ByName = field(default_factory=dict)  # positive items only: what No Negative counts
+    before_race: ByName = field(default_factory=dict)  # sessions before the Race (Final Fix)
 
     def asset_points(self) -> dict[str, int]:
         """Weekend points keyed by asset name, as team scoring reads them."""
-        points = {driver_asset(name): total for name, total in self.drivers.items()}
-        points.update({constructor_asset(name): total for name, total in self.constructors.items()})
-        return points
+        return _by_asset({"drivers": self.drivers, "constructors": self.constructors})
 
     def asset_points_before_race(self) -> dict[str, int]:
         """Weekend points scored before the Race (what a Final Fix team counts with its old driver)."""
-        return asset_points_of(u for u in self.sessions.values() if u.points.kind is not SessionKind.RACE)[0]
+        return _by_asset(self.before_race)
 
     def asset_positive_points(self) -> dict[str, int]:
         """Weekend points of each asset counting its positive items only (for No Negative teams)."""
-        return asset_points_of(self.sessions.values())[1]
+        return _by_asset(self.positive)
 
     def points_document(self) -> dict[str, object]:
         """The weekend so far, in the shape of `gridscore score --json` plus where it stands."""
@@ -59,31 +62,15 @@ class WeekendUpdate:
             "final": self.final,
             "drivers": dict(sorted(self.drivers.items())),
             "constructors": dict(sorted(self.constructors.items())),
-            "no_negative": self.positive_document(),
-            "before_race": self.before_race_document(),
+            "no_negative": {kind: dict(sorted(points.items())) for kind, points in self.positive.items()},
+            "before_race": {kind: dict(sorted(points.items())) for kind, points in self.before_race.items()},
         }
 
-    def positive_document(self) -> dict[str, dict[str, int]]:
-        """Each asset's points counting positive items only: what a No Negative team counts."""
-        return _by_asset_name(self.sessions.values(), _positive)
 
-    def before_race_document(self) -> dict[str, dict[str, int]]:
-        """Each asset's points from the sessions before the Race (a Final Fix splits a team there)."""
-        early = (u for u in self.sessions.values() if u.points.kind is not SessionKind.RACE)
-        return _by_asset_name(early, lambda asset: asset.total)
-
-
-def _by_asset_name(
-    sessions: Iterable[SessionUpdate], value: Callable[[AssetPoints], int]
-) -> dict[str, dict[str, int]]:
-    drivers: dict[str, int] = {}
-    constructors: dict[str, int] = {}
-    for update in sessions:
-        for name, asset in update.points.drivers.items():
-            drivers[name] = drivers.get(name, 0) + value(asset)
-        for name, asset in update.points.constructors.items():
-            constructors[name] = constructors.get(name, 0) + value(asset)
-    return {"drivers": dict(sorted(drivers.items())), "constructors": dict(sorted(constructors.items()))}
+def _by_asset(by_name: ByName) -> dict[str, int]:
+    points = {driver_asset(name): v for name, v in by_name.get("drivers", {}).items()}
+    points.update({constructor_asset(name): v for name, v in by_name.get("constructors", {}).items()})
+    return points
 
 
 def asset_points_of(sessions: Iterable[SessionUpdate]) -> tuple[dict[str, int], dict[str, int]]:
@@ -113,20 +100,29 @@ class WeekendState:
     sessions: dict[int, SessionUpdate] = field(default_factory=dict)
 
     def update(self, session: SessionUpdate) -> WeekendUpdate:
+        """The weekend after `session`'s latest window: every tally in one pass over the sessions."""
         self.sessions[session.points.session_key] = session
-        drivers: dict[str, int] = {}
-        constructors: dict[str, int] = {}
+        totals: ByName = {"drivers": {}, "constructors": {}}
+        positive: ByName = {"drivers": {}, "constructors": {}}
+        before_race: ByName = {"drivers": {}, "constructors": {}}
         for points in (u.points for u in self.sessions.values()):
-            for name, asset in points.drivers.items():
-                drivers[name] = drivers.get(name, 0) + asset.total
-            for name, asset in points.constructors.items():
-                constructors[name] = constructors.get(name, 0) + asset.total
+            early = points.kind is not SessionKind.RACE
+            for kind, assets in (("drivers", points.drivers), ("constructors", points.constructors)):
+                total, kept, before = totals[kind], positive[kind], before_race[kind]
+                for name, asset in assets.items():
+                    value = asset.total
+                    total[name] = total.get(name, 0) + value
+                    kept[name] = kept.get(name, 0) + _positive(asset)
+                    if early:
+                        before[name] = before.get(name, 0) + value
         scored = [u.points for u in self.sessions.values() if u.points.kind in SCORED_KINDS]
         return WeekendUpdate(
             meeting_key=self.meeting_key,
             session=session,
             sessions=dict(self.sessions),
-            drivers=drivers,
-            constructors=constructors,
+            drivers=totals["drivers"],
+            constructors=totals["constructors"],
             final=any(p.kind is SessionKind.RACE for p in scored) and all(p.final for p in scored),
+            positive=positive,
+            before_race=before_race,
         )
