@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -11,6 +12,7 @@ from ingest.events import TOPIC_TYPES, OpenF1, event_time
 from ingest.recorded import RawLine
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+E = TypeVar("E", bound=OpenF1)
 DEFAULT_PREFIX = "v1/"
 
 
@@ -50,6 +52,21 @@ class Rejected:
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _payload_decoders = {topic: msgspec.json.Decoder(kind) for topic, kind in TOPIC_TYPES.items()}
+
+
+class _Typed(msgspec.Struct, Generic[E], frozen=True):
+    """A recorded line whose topic is known before decoding: envelope and payload in one pass."""
+
+    topic: str
+    at: datetime
+    payload: E
+
+
+_line_decoders: dict[bytes, msgspec.json.Decoder[Any]] = {
+    topic.encode(): msgspec.json.Decoder(_Typed[kind])  # type: ignore[valid-type]
+    for topic, kind in TOPIC_TYPES.items()
+}
+_TOPIC_FIRST = b'{"topic": "'  # how our recorder, and the shared feeds, begin every line
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -103,6 +120,9 @@ def decode_line(line: bytes, offset: int, prefix: str = DEFAULT_PREFIX) -> Messa
     """Decode one recorded-feed line (`{"topic", "at", "payload"}`)."""
     if len(line) > MAX_PAYLOAD_BYTES + 1024:
         return Rejected("oversized: line too long", "", offset, line[:1024], datetime.now(UTC))
+    fast = _decode_topic_first(line, offset, prefix)
+    if fast is not None:
+        return fast
     try:
         envelope = _envelope_decoder.decode(line)
     except msgspec.ValidationError as exc:
@@ -110,6 +130,29 @@ def decode_line(line: bytes, offset: int, prefix: str = DEFAULT_PREFIX) -> Messa
     except msgspec.DecodeError as exc:
         return Rejected(f"malformed: {exc}", "", offset, line, datetime.now(UTC))
     return decode_payload(envelope.topic, bytes(envelope.payload), _as_utc(envelope.at), offset, prefix)
+
+
+def _decode_topic_first(line: bytes, offset: int, prefix: str) -> Message | None:
+    """One pass for a line that names its topic first; None (decode it the long way, which says
+    what is wrong) for anything else or anything that does not decode."""
+    if not line.startswith(_TOPIC_FIRST):
+        return None
+    end = line.find(b'"', len(_TOPIC_FIRST))
+    topic = line[len(_TOPIC_FIRST) : end]
+    if end < 0 or not topic.startswith(prefix.encode()):
+        return None
+    decoder = _line_decoders.get(topic[len(prefix) :])
+    if decoder is None:
+        return None
+    try:
+        typed = decoder.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if len(line) > MAX_PAYLOAD_BYTES or typed.topic != topic.decode():
+        return None
+    event = _normalise(typed.payload)
+    arrived = _as_utc(typed.at)
+    return Message(typed.topic, arrived, offset, event, event_time(event, arrived))
 
 
 def decode_input(item: object, prefix: str = DEFAULT_PREFIX) -> Message | Rejected:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ingest.decode import MAX_PAYLOAD_BYTES, Message, Rejected, decode_line, decode_payload
 from ingest.events import TOPIC_TYPES, Lap, SessionResult
+from tests.conftest import FEEDS
 
 AT = datetime(2025, 4, 6, 5, 0, tzinfo=UTC)
 json_values = st.recursive(
@@ -103,3 +104,27 @@ def test_reasons_name_what_is_wrong() -> None:
     assert isinstance(naive.event, Lap)
     assert naive.event.date_start is not None
     assert naive.event.date_start.tzinfo is not None
+
+
+SHARED_LINES = [line for feed in sorted(FEEDS.glob("*.jsonl")) for line in feed.read_bytes().splitlines()]
+
+
+def _apart(line: bytes, offset: int) -> Message | Rejected:
+    """The long way: envelope first, then the payload by its topic."""
+    document = json.loads(line)
+    at = datetime.fromisoformat(document["at"].replace("Z", "+00:00"))
+    return decode_payload(document["topic"], json.dumps(document["payload"]).encode(), at, offset)
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=st.integers(0, len(SHARED_LINES) - 1), payload_first=st.booleans())
+def test_one_pass_decode_of_a_line_equals_decoding_envelope_and_payload_apart(
+    index: int, payload_first: bool
+) -> None:
+    line = SHARED_LINES[index]
+    if payload_first:  # not topic first: the long way
+        document = json.loads(line)
+        line = json.dumps(
+            {"payload": document["payload"], "at": document["at"], "topic": document["topic"]}
+        ).encode()
+    assert decode_line(line, index) == _apart(line, index)
