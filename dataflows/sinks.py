@@ -14,7 +14,7 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
 from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import SessionUpdate, asset_points_of
+from dataflows.weekend_state import asset_points_of
 from ingest.decode import Rejected
 from scoring.facts import SessionKind
 from scoring.teams import competition_ranks
@@ -115,24 +115,13 @@ def as_of_session(window: ScoredWindow) -> ScoredWindow:
     in the same batch as race windows. Postgres would then hold different Qualifying `weekend_points`
     and ranks (and owners be told them) for the same feed."""
     teams = window.teams
-    session = window.weekend.session
-    later = {k for k, u in window.weekend.sessions.items() if _starts_after(u, session)}
-    if teams is None or not later:
+    earlier = window.weekend.sessions_as_of(window.weekend.session)
+    if teams is None or len(earlier) == len(window.weekend.sessions):
         return window
-    earlier = [u for k, u in window.weekend.sessions.items() if k not in later]
     points, positive = asset_points_of(earlier)
     before_race = asset_points_of(u for u in earlier if u.points.kind is not SessionKind.RACE)[0]
     totals = teams.book.totals(points, positive, before_race=before_race)
     return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
-
-
-def _starts_after(other: SessionUpdate, session: SessionUpdate) -> bool:
-    """Session order: by start time, then key (keys alone when a start time is unknown)."""
-    if other.points.session_key == session.points.session_key:
-        return False
-    if other.date_start is None or session.date_start is None:
-        return other.points.session_key > session.points.session_key
-    return (other.date_start, other.points.session_key) > (session.date_start, session.points.session_key)
 
 
 class RejectedRedisSink(DynamicSink[Rejected]):

@@ -42,6 +42,10 @@ class WeekendUpdate:
     positive: ByName = field(default_factory=dict)  # positive items only: what No Negative counts
     before_race: ByName = field(default_factory=dict)  # sessions before the Race (Final Fix)
 
+    def sessions_as_of(self, session: SessionUpdate) -> list[SessionUpdate]:
+        """`session` and the weekend's sessions that started before it (never a later one)."""
+        return [u for u in self.sessions.values() if not _starts_after(u, session)]
+
     def asset_points(self) -> dict[str, int]:
         """Weekend points keyed by asset name, as team scoring reads them."""
         return _by_asset({"drivers": self.drivers, "constructors": self.constructors})
@@ -65,6 +69,15 @@ class WeekendUpdate:
             "no_negative": {kind: dict(sorted(points.items())) for kind, points in self.positive.items()},
             "before_race": {kind: dict(sorted(points.items())) for kind, points in self.before_race.items()},
         }
+
+
+def _starts_after(other: SessionUpdate, session: SessionUpdate) -> bool:
+    """Session order: by start time, then key (keys alone when a start time is unknown)."""
+    if other.points.session_key == session.points.session_key:
+        return False
+    if other.date_start is None or session.date_start is None:
+        return other.points.session_key > session.points.session_key
+    return (other.date_start, other.points.session_key) > (session.date_start, session.points.session_key)
 
 
 def _by_asset(by_name: ByName) -> dict[str, int]:

@@ -139,12 +139,14 @@ class TeamBook:
         positive: Mapping[str, int] | None = None,
         with_penalty: bool = True,
         before_race: Mapping[str, int] | None = None,
+        boost_from: Mapping[str, int] | None = None,
     ) -> Int32Array:
         """Every team's points from its assets' `points`; `positive` holds each asset's positive
         items only (what a No Negative team counts; its total when positive, if not given).
         `with_penalty` False leaves the week's transfer penalty out (a single session's points).
         `before_race` is the part of `points` scored before the Race, which a Final Fix team
-        counts with the driver it replaced."""
+        counts with the driver it replaced. An Autopilot team's boost goes to its driver best in
+        `boost_from` (the weekend's points, when scoring one session of it), else in `points`."""
         vector = self.asset_vector(points)
         weight_slots: int = self._weight_slots  # type: ignore[attr-defined]
         codes: npt.NDArray[np.intp] = self._pick_codes  # type: ignore[attr-defined]
@@ -159,7 +161,11 @@ class TeamBook:
         autopilot: npt.NDArray[np.intp] = self._autopilot_slots  # type: ignore[attr-defined]
         if autopilot.size:
             drivers: npt.NDArray[np.intp] = self._autopilot_drivers  # type: ignore[attr-defined]
-            best = np.take(vector, drivers).max(axis=1)
+            if boost_from is None:
+                best = np.take(vector, drivers).max(axis=1)
+            else:
+                chosen = np.take(self.asset_vector(boost_from), drivers).argmax(axis=1)
+                best = vector[drivers[np.arange(drivers.shape[0]), chosen]]
             totals[autopilot] += best * (self.boost_multiplier - 1)
         fixed: npt.NDArray[np.intp] = self._fixed_slots  # type: ignore[attr-defined]
         if fixed.size and before_race is not None and self.fix_out is not None and self.fix_in is not None:

@@ -116,6 +116,7 @@ class FinalWriter:
                 session_positive,
                 with_penalty=False,
                 before_race=session_assets if points.kind is not SessionKind.RACE else None,
+                boost_from=asset_points_of(window.weekend.sessions_as_of(window.weekend.session))[0],
             ),
             teams.totals,
             teams.ranks,

@@ -118,3 +118,12 @@ def test_a_final_fix_team_counts_the_driver_it_replaced_before_the_race() -> Non
     assert totals.tolist() == [2 * 13, 2 * 10 + 2 * 25]  # team 2: A boosted in Qualifying, F in the Race
     assert book.totals(qualifying, before_race=qualifying).tolist() == [20, 20]  # its Qualifying alone
     assert book.totals(race, before_race={}).tolist() == [6, 50]  # its Race alone
+
+
+def test_autopilot_scoring_one_session_boosts_the_weekends_best_driver() -> None:
+    picks = ["driver:A", "driver:B", "driver:C", "driver:D", "driver:E", "constructor:X", "constructor:Y"]
+    book = TeamBook.from_rosters([(1, picks, [2, 1, 1, 1, 1, 1, 1])], weeks={1: (0, AUTOPILOT)})
+    race = {"driver:A": 18, "driver:B": 16}  # B leads the weekend on its Qualifying, A wins the Race
+    weekend = {"driver:A": 23, "driver:B": 24}
+    assert book.totals(race).tolist() == [18 + 16 + 18]  # the Race alone: A would be best
+    assert book.totals(race, boost_from=weekend).tolist() == [18 + 16 + 16]  # but the weekend's is B

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import redis
 
 from api.domain.teams.lock import lock_rosters_now
+from dataflows.runner import score_feeds
 from gridscore.replay import run_replay
 from gridscore.settings import Settings
 from store import live_keys
+from store.urls import libpq_url
 from tests.api.helpers import (
     AUSTRALIA,
     JAPAN,
@@ -42,8 +46,20 @@ def positive_items(client: redis.Redis) -> dict[str, dict[str, int]]:
     return kept
 
 
+def qualifying_points(folder: Path) -> dict[str, int]:
+    """Each driver's Qualifying points (the Japan feed's Qualifying alone, scored)."""
+    lines = [
+        line
+        for line in JAPAN.read_text().splitlines()
+        if json.loads(line)["payload"].get("session_key") == JAPAN_SESSIONS[0]
+    ]
+    feed = folder / "japan-qualifying.jsonl"
+    feed.write_text("\n".join(lines) + "\n")
+    return score_feeds([feed]).drivers
+
+
 def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
-    api: httpx.Client, db: str, redis_url: str, redis_client: redis.Redis
+    api: httpx.Client, db: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     seed_weekend(db, AUSTRALIA, days_ahead=1)
     seed_weekend(db, JAPAN, days_ahead=8)
@@ -63,8 +79,17 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
     week = api.put(f"/api/teams/{shuffler}/roster", json=changed, headers=player.headers).json()["week"]
     assert (week["transfers"], week["free_transfers"], week["penalty"]) == (3, 2, 10)
 
-    # Pilot boosts the weakest of its drivers; Autopilot moves the boost to the best one.
-    pilot_roster = roster_of(drivers[:4] + drivers[-1:], constructors[:2], boost=drivers[0])
+    # Pilot boosts the weakest of its drivers; Autopilot moves the boost to the weekend's best one,
+    # `weekend_best`, though `qualifying_best` beat it in Qualifying.
+    qualifying_totals = qualifying_points(tmp_path)
+    weekend_best, qualifying_best = next(
+        (a, b)
+        for a in reversed(drivers)
+        for b in drivers
+        if totals["drivers"][b] < totals["drivers"][a] and qualifying_totals[b] > qualifying_totals[a]
+    )
+    weak = [d for d in drivers if d not in (weekend_best, qualifying_best)][:3]
+    pilot_roster = roster_of([*weak, qualifying_best, weekend_best], constructors[:2], boost=weak[0])
     # Shield has the weekend's weakest assets, whose negative items No Negative sets to 0.
     shield_roster = roster_of(drivers[:5], constructors[:2], boost=drivers[0])
     for team, roster, chip in ((pilot, pilot_roster, "autopilot"), (shield, shield_roster, "no_negative")):
@@ -94,7 +119,7 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
     best = max(totals["drivers"][name] for name in pilot_roster["drivers"])
     plain_pilot = expected_total(pilot_roster, totals, None)
     net: dict[int, int] = {
-        pilot: plain_pilot - totals["drivers"][drivers[0]] + best,
+        pilot: plain_pilot - totals["drivers"][weak[0]] + best,
         shield: expected_total(shield_roster, kept, None),
         shuffler: expected_total(changed, totals, None) - 10,
         # The Race's roster for the weekend, but Qualifying with the driver it replaced (boosted).
@@ -137,3 +162,23 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
         history = api.get(f"/api/teams/{team}/history", headers=owner.headers).json()["weekends"]
         japan = next(w for w in history if w["meeting_key"] == MEETING)
         assert (japan["final"], japan["points"], japan["rank"]) == (True, net[team], ranks[team])
+
+    # Each session's own points add up to the weekend's, before the penalty (a Final Fix splits at
+    # the Race). Autopilot's choice is made after the fact: the Qualifying row, as of Qualifying,
+    # boosts the best driver then; the Race row boosts the weekend's best, as the weekend total does.
+    with psycopg.connect(libpq_url(db)) as conn:
+        rows = conn.execute(
+            "SELECT team_id, session_key, session_points, weekend_points FROM team_result"
+            " WHERE session_key = ANY(%s)",
+            (list(JAPAN_SESSIONS),),
+        ).fetchall()
+    session_points = {(team, session): points for team, session, points, _ in rows}
+    weekend_points = {team: points for team, session, _, points in rows if session == JAPAN_SESSIONS[1]}
+    for team, penalty in ((shield, 0), (shuffler, 10), (fixer, 0)):
+        both = session_points[team, JAPAN_SESSIONS[0]] + session_points[team, JAPAN_SESSIONS[1]]
+        assert both - penalty == weekend_points[team] == net[team]
+    constructors_q = {name: asset["total"] for name, asset in qualifying_document["constructors"].items()}
+    pilot_q = sum(qualifying[d] for d in pilot_roster["drivers"])
+    pilot_q += sum(constructors_q[c] for c in pilot_roster["constructors"])
+    assert session_points[pilot, JAPAN_SESSIONS[0]] == pilot_q + qualifying[qualifying_best]
+    assert session_points[pilot, JAPAN_SESSIONS[1]] == net[pilot] - (pilot_q + qualifying[weekend_best])
