@@ -137,15 +137,17 @@ TeamBookProvider = Callable[[int], TeamBook | None]
 class ReloadableBooks(Protocol):
     """A provider that reads rosters from the store, and can be told to read a meeting's again."""
 
-    def forget(self, meeting_key: int) -> None: ...
+    def reload(self, meeting_key: int) -> None: ...
+
+    def wait_for_reloads(self, timeout_s: float = 60.0) -> None: ...
 
 
 class TeamScorer:
     """Derives every team's total, global rank and league standings from the weekend's asset points.
 
     Rosters change once after the lock: a Final Fix, which closes when the Race starts. So a
-    provider that reads the store is asked for the meeting's rosters again at the Race's first
-    window."""
+    provider that reads the store is asked to read the meeting's rosters again at the Race's first
+    window (in the background: the rosters held so far serve until the new ones are in)."""
 
     def __init__(self, books: TeamBookProvider | None) -> None:
         self.books = books
@@ -155,7 +157,9 @@ class TeamScorer:
         if update.session.points.kind is SessionKind.RACE and update.meeting_key not in self._races_seen:
             self._races_seen.add(update.meeting_key)
             if isinstance(self.books, ReloadableBooks):
-                self.books.forget(update.meeting_key)
+                self.books.reload(update.meeting_key)
+        if update.session.newly_final and isinstance(self.books, ReloadableBooks):
+            self.books.wait_for_reloads()  # final results with the rosters in force, even in a fast replay
         book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
