@@ -14,9 +14,8 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
 from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import asset_points_of
+from dataflows.weekend_state import tally
 from ingest.decode import Rejected
-from scoring.facts import SessionKind
 from scoring.teams import competition_ranks
 from store import live_keys
 from store.live import LiveWriter, retrying
@@ -118,9 +117,10 @@ def as_of_session(window: ScoredWindow) -> ScoredWindow:
     earlier = window.weekend.sessions_as_of(window.weekend.session)
     if teams is None or len(earlier) == len(window.weekend.sessions):
         return window
-    points, positive = asset_points_of(earlier)
-    before_race = asset_points_of(u for u in earlier if u.points.kind is not SessionKind.RACE)[0]
-    totals = teams.book.totals(points, positive, before_race=before_race)
+    as_of = tally(earlier)
+    totals = teams.book.totals(
+        as_of.asset_points(), as_of.asset_positive_points(), before_race=as_of.asset_points_before_race()
+    )
     return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
 
 

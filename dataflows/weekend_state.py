@@ -86,21 +86,41 @@ def _by_asset(by_name: ByName) -> dict[str, int]:
     return points
 
 
-def asset_points_of(sessions: Iterable[SessionUpdate]) -> tuple[dict[str, int], dict[str, int]]:
-    """Asset points summed over `sessions`, and the same sums counting positive items only."""
-    points: dict[str, int] = {}
-    positive: dict[str, int] = {}
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Asset points summed over some sessions: in all, positive items only (No Negative), and
+    from the sessions before the Race (Final Fix)."""
 
-    def add(name: str, asset: AssetPoints) -> None:
-        points[name] = points.get(name, 0) + asset.total
-        positive[name] = positive.get(name, 0) + _positive(asset)
+    totals: ByName
+    positive: ByName
+    before_race: ByName
 
-    for update in sessions:
-        for name, asset in update.points.drivers.items():
-            add(driver_asset(name), asset)
-        for name, asset in update.points.constructors.items():
-            add(constructor_asset(name), asset)
-    return points, positive
+    def asset_points(self) -> dict[str, int]:
+        return _by_asset(self.totals)
+
+    def asset_positive_points(self) -> dict[str, int]:
+        return _by_asset(self.positive)
+
+    def asset_points_before_race(self) -> dict[str, int]:
+        return _by_asset(self.before_race)
+
+
+def tally(sessions: Iterable[SessionUpdate]) -> Tally:
+    """Every tally of `sessions` in one pass."""
+    totals: ByName = {"drivers": {}, "constructors": {}}
+    positive: ByName = {"drivers": {}, "constructors": {}}
+    before_race: ByName = {"drivers": {}, "constructors": {}}
+    for points in (u.points for u in sessions):
+        early = points.kind is not SessionKind.RACE
+        for kind, assets in (("drivers", points.drivers), ("constructors", points.constructors)):
+            total, kept, before = totals[kind], positive[kind], before_race[kind]
+            for name, asset in assets.items():
+                value = asset.total
+                total[name] = total.get(name, 0) + value
+                kept[name] = kept.get(name, 0) + _positive(asset)
+                if early:
+                    before[name] = before.get(name, 0) + value
+    return Tally(totals, positive, before_race)
 
 
 def _positive(asset: AssetPoints) -> int:
@@ -113,29 +133,17 @@ class WeekendState:
     sessions: dict[int, SessionUpdate] = field(default_factory=dict)
 
     def update(self, session: SessionUpdate) -> WeekendUpdate:
-        """The weekend after `session`'s latest window: every tally in one pass over the sessions."""
+        """The weekend after `session`'s latest window."""
         self.sessions[session.points.session_key] = session
-        totals: ByName = {"drivers": {}, "constructors": {}}
-        positive: ByName = {"drivers": {}, "constructors": {}}
-        before_race: ByName = {"drivers": {}, "constructors": {}}
-        for points in (u.points for u in self.sessions.values()):
-            early = points.kind is not SessionKind.RACE
-            for kind, assets in (("drivers", points.drivers), ("constructors", points.constructors)):
-                total, kept, before = totals[kind], positive[kind], before_race[kind]
-                for name, asset in assets.items():
-                    value = asset.total
-                    total[name] = total.get(name, 0) + value
-                    kept[name] = kept.get(name, 0) + _positive(asset)
-                    if early:
-                        before[name] = before.get(name, 0) + value
+        weekend = tally(self.sessions.values())
         scored = [u.points for u in self.sessions.values() if u.points.kind in SCORED_KINDS]
         return WeekendUpdate(
             meeting_key=self.meeting_key,
             session=session,
             sessions=dict(self.sessions),
-            drivers=totals["drivers"],
-            constructors=totals["constructors"],
+            drivers=weekend.totals["drivers"],
+            constructors=weekend.totals["constructors"],
             final=any(p.kind is SessionKind.RACE for p in scored) and all(p.final for p in scored),
-            positive=positive,
-            before_race=before_race,
+            positive=weekend.positive,
+            before_race=weekend.before_race,
         )

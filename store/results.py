@@ -14,8 +14,7 @@ import numpy as np
 import psycopg
 
 from dataflows.scoring_steps import ScoredWindow
-from dataflows.weekend_state import asset_points_of
-from scoring.facts import SessionKind
+from dataflows.weekend_state import tally
 from store.urls import libpq_url
 
 
@@ -100,7 +99,7 @@ class FinalWriter:
         assert window.teams is not None
         teams = window.teams
         points = window.weekend.session.points
-        session_assets, session_positive = asset_points_of([window.weekend.session])
+        own = tally([window.weekend.session])
         key = int(points.session_key)
         partition, loading = f"team_result_{key}", f"team_result_{key}_loading"
         conn.execute(f"DROP TABLE IF EXISTS {loading}")
@@ -112,11 +111,11 @@ class FinalWriter:
             key,
             teams.book.team_ids,
             teams.book.totals(
-                session_assets,
-                session_positive,
+                own.asset_points(),
+                own.asset_positive_points(),
                 with_penalty=False,
-                before_race=session_assets if points.kind is not SessionKind.RACE else None,
-                boost_from=asset_points_of(window.weekend.sessions_as_of(window.weekend.session))[0],
+                before_race=own.asset_points_before_race(),
+                boost_from=tally(window.weekend.sessions_as_of(window.weekend.session)).asset_points(),
             ),
             teams.totals,
             teams.ranks,
