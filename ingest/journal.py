@@ -2,10 +2,11 @@
 
 A journal is a recorded feed (JSON Lines `{"topic", "at", "payload"}`, see FEEDS.md), so `gridscore
 score` and replay read it as they are; a message's offset is its line number. Payloads are written
-byte for byte when they are one line of valid UTF-8 JSON no bigger than the decoder's limit. Any
-other payload (bad JSON, binary, oversized) is kept as `"payload": null` plus `raw_b64` (and
-`raw_size` for an oversized one, whose first KiB only is kept), so that reading the journal back
-gives the flow the same messages, rejected for the same reasons.
+byte for byte when they are one line of valid UTF-8 JSON no bigger and no deeper than the decoder's
+limits. Any other payload (bad JSON, binary, oversized, nested a thousand deep) is kept as
+`"payload": null` plus `raw_b64` (and `raw_size` for an oversized one, whose first KiB only is
+kept), so that reading the journal back gives the flow the same messages, rejected for the same
+reasons. Writing a line never raises on what a payload holds.
 
 Lines are flushed to the operating system before the message is acknowledged to the broker or
 handed to the flow: a killed process loses nothing it acknowledged (fsync is not needed for that;
@@ -15,6 +16,7 @@ only a machine crash could lose the page cache).
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import fcntl
 import os
@@ -27,9 +29,10 @@ from typing import IO
 
 import msgspec
 
-from ingest.decode import MAX_PAYLOAD_BYTES
+from ingest.decode import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, too_deep
 
 KEEP_OF_OVERSIZED = 1024
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # MQTT's largest packet: a raw_size beyond it is a damaged line
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,17 @@ _encoder = msgspec.json.Encoder()
 
 
 def _verbatim(payload: bytes) -> bool:
+    """Whether the payload can stand in the line as JSON. Never raises: the receiver calls it on
+    whatever the broker delivers, before acknowledging it (depth is checked first, so msgspec never
+    recurses far; RecursionError is caught all the same)."""
     if len(payload) > MAX_PAYLOAD_BYTES or b"\n" in payload or b"\r" in payload:
+        return False
+    if too_deep(payload, MAX_JSON_DEPTH):
         return False
     try:
         payload.decode("utf-8")
         msgspec.json.decode(payload, type=msgspec.Raw)
-    except (UnicodeDecodeError, msgspec.DecodeError):
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
     return True
 
@@ -81,13 +89,13 @@ def decode_line(line: bytes, offset: int) -> MqttMessage:
     """A journal line back into the message it was; a damaged line becomes a message the flow rejects."""
     try:
         parsed = _line_decoder.decode(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        kept = b"" if parsed.raw_b64 is None else base64.b64decode(parsed.raw_b64, validate=True)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, binascii.Error):
         return MqttMessage("", line, datetime.now(UTC), offset)
     at = parsed.at if parsed.at.tzinfo else parsed.at.replace(tzinfo=UTC)
     if parsed.raw_b64 is None:
         return MqttMessage(parsed.topic, bytes(parsed.payload), at, offset)
-    kept = base64.b64decode(parsed.raw_b64)
-    size = parsed.raw_size or len(kept)
+    size = min(parsed.raw_size or len(kept), MAX_MESSAGE_BYTES)
     return MqttMessage(parsed.topic, kept + bytes(max(0, size - len(kept))), at, offset)
 
 
