@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -34,12 +34,15 @@ from dataflows.metrics import decode_counter
 from dataflows.scoring_steps import (
     ScoredWindow,
     SessionStep,
+    StatePolicy,
     TeamBookProvider,
     TeamScorer,
     WindowBatch,
     session_logic,
     weekend_step,
 )
+from dataflows.state_limits import StateBudget, StateLimits, default_limits
+from dataflows.weekend_state import SessionRetired, SessionUpdate
 from ingest.decode import Message, Rejected, decode_input
 from scoring.rules import RuleSet
 
@@ -59,6 +62,7 @@ class FlowConfig:
     lateness: timedelta = timedelta(seconds=2)
     mode: ClockMode = ClockMode.REPLAY
     input_prefix: str = "v1/"
+    limits: StateLimits = field(default_factory=default_limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +87,11 @@ def _clock(config: FlowConfig) -> win.EventClock[SessionChunk]:
     if config.mode is ClockMode.REPLAY:
         wake: Callable[[datetime], datetime | None] = lambda _ts: None  # noqa: E731
     elif config.mode is ClockMode.LIVE:
-        lateness = config.lateness
-        wake = lambda ts: ts + lateness  # noqa: E731
+        lateness, latest = config.lateness, config.window + config.lateness
+        # Event time is wall time, except in a message dated in the future: its window closes a
+        # window and a lateness bound of wall time after it came (the watermark runs on wall
+        # time), so wake then rather than on its date, which would hold its state until then.
+        wake = lambda ts: min(ts + lateness, datetime.now(UTC) + latest)  # noqa: E731
     else:
         after = config.window + config.lateness
         wake = lambda _ts: datetime.now(UTC) + after  # noqa: E731
@@ -132,11 +139,18 @@ def build_flow(
         op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
         op.map("late_batch", windows.late, _late_batch),
     )
-    steps = op.stateful_batch("session_points", batches, session_logic(config.rules, config.lateness))
-    session_updates = op.filter_map("session_updates", steps, lambda kv: _step(kv).update)
+    policy = StatePolicy(
+        StateBudget(config.limits),
+        wall_clock=config.mode is not ClockMode.REPLAY,
+        drain_at_eof=config.mode is not ClockMode.LIVE,
+    )
+    steps = op.stateful_batch("session_points", batches, session_logic(config.rules, config.lateness, policy))
+    session_events = cast(
+        Stream[SessionUpdate | SessionRetired], op.filter_map("session_updates", steps, _weekend_event)
+    )
 
-    by_meeting = op.key_on("key_by_meeting", session_updates, lambda u: str(u.points.meeting_key))
-    weekend = op.stateful_map("weekend_totals", by_meeting, weekend_step)
+    by_meeting = op.key_on("key_by_meeting", session_events, _meeting_of)
+    weekend = op.stateful_flat_map("weekend_totals", by_meeting, weekend_step)
     scored = op.map("score_teams", op.key_rm("unkey_meeting", weekend), TeamScorer(team_books))
 
     if outputs.live is not None:
@@ -172,3 +186,14 @@ def _is_chunk(item: tuple[str, SessionChunk | Rejected]) -> bool:
 
 def _step(item: tuple[str, SessionStep]) -> SessionStep:
     return item[1]
+
+
+def _weekend_event(item: tuple[str, SessionStep]) -> SessionUpdate | SessionRetired | None:
+    step = item[1]
+    return step.update if step.update is not None else step.retired
+
+
+def _meeting_of(event: SessionUpdate | SessionRetired) -> str:
+    if isinstance(event, SessionRetired):
+        return str(event.meeting_key)
+    return str(event.points.meeting_key)

@@ -7,6 +7,10 @@
     gridscore_refresh_seconds                 a window closing -> every team's totals readable in Redis
     gridscore_teams_scored_total              teams scored, summed over windows
     gridscore_teams_loaded                    teams in the books being scored (all meetings)
+    gridscore_state_sessions                  announced sessions held in the flow's state
+    gridscore_state_unannounced_sessions      session keys held only for messages waiting for them
+    gridscore_state_meetings                  meetings with an announced session held
+    gridscore_state_waiting_messages          messages waiting for their session or car
 
 Metrics live in the process's default registry, so one scrape also shows process_* and python_*.
 """
@@ -48,6 +52,14 @@ REFRESH = Histogram(
 )
 TEAMS_SCORED = Counter("gridscore_teams_scored", "Teams scored, summed over every window")
 TEAMS_LOADED = Gauge("gridscore_teams_loaded", "Teams in the books being scored, over every meeting")
+STATE_SESSIONS = Gauge("gridscore_state_sessions", "Announced sessions held in the flow's state")
+STATE_UNANNOUNCED = Gauge(
+    "gridscore_state_unannounced_sessions", "Session keys held only for messages waiting for them"
+)
+STATE_MEETINGS = Gauge(
+    "gridscore_state_meetings", "Meetings with an announced session held in the flow's state"
+)
+STATE_WAITING = Gauge("gridscore_state_waiting_messages", "Messages waiting for their session or car")
 
 _books_lock = threading.Lock()
 _book_sizes: dict[int, int] = {}  # meeting -> teams in its book
@@ -86,6 +98,14 @@ def count_scored(windows: Sequence[ScoredWindow]) -> None:
         with _books_lock:
             _book_sizes.update(sizes)
             TEAMS_LOADED.set(sum(_book_sizes.values()))
+
+
+def observe_state(sessions: int, unannounced: int, meetings: int, waiting: int) -> None:
+    """The size of the flow's session state (dataflows/state_limits.py keeps the counts)."""
+    STATE_SESSIONS.set(sessions)
+    STATE_UNANNOUNCED.set(unannounced)
+    STATE_MEETINGS.set(meetings)
+    STATE_WAITING.set(waiting)
 
 
 def observe_live_write(window: ScoredWindow, finished_at: float) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from bytewax.operators import StatefulBatchLogic
 
 from dataflows.session_state import SessionState
-from dataflows.weekend_state import SessionUpdate, WeekendState, WeekendUpdate
+from dataflows.state_limits import StateBudget, StateLimits
+from dataflows.weekend_state import SessionRetired, SessionUpdate, WeekendState, WeekendUpdate
 from ingest.decode import Message, Rejected
 from scoring.facts import SessionKind
 from scoring.points import SessionPoints, score_session
@@ -24,6 +25,7 @@ from scoring.teams import Int32Array, LeagueStandings, TeamBook, competition_ran
 class SessionStep:
     update: SessionUpdate | None
     rejected: list[Rejected]
+    retired: SessionRetired | None = None  # the session was let go (idle): its weekend may follow
 
 
 @dataclass(slots=True)
@@ -33,6 +35,18 @@ class ScoredSession:
     state: SessionState
     last_points: SessionPoints | None = None
     last_final: SessionPoints | None = None
+    last_input: datetime | None = None  # wall time of the session's latest window
+
+
+@dataclass(frozen=True, slots=True)
+class StatePolicy:
+    """How the session step bounds its state: the budget it shares with the process's other
+    sessions; whether a wall clock wakes it (live and paced: waiting messages expire, idle
+    sessions are let go); whether it rejects what still waits when input ends (a recorded feed)."""
+
+    budget: StateBudget = field(default_factory=lambda: StateBudget(StateLimits()))
+    wall_clock: bool = False
+    drain_at_eof: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +63,45 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
 
     Coalescing windows that close together keeps replay fast (one scoring per session per batch),
     while live, where windows close one at a time, every window is scored.
+
+    State is bounded: a session key that holds only messages waiting for an announcement is
+    discarded once they are used or rejected (expired, or over the process's budget); on a wall
+    clock, the logic wakes itself to expire them and to let an idle session go.
     """
 
-    def __init__(self, rules: RuleSet, lateness: timedelta, resume: ScoredSession | None) -> None:
+    def __init__(
+        self, rules: RuleSet, lateness: timedelta, resume: ScoredSession | None, policy: StatePolicy
+    ) -> None:
         self.rules = rules
         self.lateness = lateness
+        self.policy = policy
+        self.limits = policy.budget.limits
         self.scored = resume
+        self._waiting = 0  # what this key has counted in the budget
+        self._unannounced = 0
+        if resume is not None:
+            if resume.state.described and resume.state.facts.meeting_key is not None:
+                policy.budget.restore(resume.state.session_key, resume.state.facts.meeting_key)
+            self._count()
 
     def on_batch(self, values: list[WindowBatch]) -> tuple[list[SessionStep], bool]:
+        now = datetime.now(UTC)
         if self.scored is None:
-            self.scored = ScoredSession(SessionState(values[0].messages[0].event.session_key, self.lateness))
+            key = values[0].messages[0].event.session_key
+            self.scored = ScoredSession(SessionState(key, self.lateness, self.limits.date_slack))
         scored = self.scored
+        scored.last_input = now
+        budget = self.policy.budget
         rejected: list[Rejected] = []
         for batch in values:
-            rejected.extend(scored.state.apply(batch.messages))
+            room = budget.room() - (len(scored.state.pending) - self._waiting)
+            rejected.extend(scored.state.apply(batch.messages, now, room, budget.admit))
         facts = scored.state.facts
         if not scored.state.described:
-            return [SessionStep(None, rejected)], StatefulBatchLogic.RETAIN
+            return [SessionStep(None, rejected)], self._count()
         points = score_session(facts, self.rules)
         if points == scored.last_points:
-            return [SessionStep(None, rejected)], StatefulBatchLogic.RETAIN
+            return [SessionStep(None, rejected)], self._count()
         scored.last_points = points
         newly_final = points.final and points != scored.last_final
         if newly_final:
@@ -83,7 +116,54 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
             newly_final,
             closed_at=min(b.closed_at for b in values),
         )
-        return [SessionStep(update, rejected)], StatefulBatchLogic.RETAIN
+        return [SessionStep(update, rejected)], self._count()
+
+    def on_notify(self) -> tuple[list[SessionStep], bool]:
+        scored = self.scored
+        if scored is None:
+            return [], StatefulBatchLogic.DISCARD
+        now = datetime.now(UTC)
+        rejected = scored.state.expire(now, self.limits.pending_ttl)
+        state = scored.state
+        idle = scored.last_input is not None and scored.last_input + self.limits.session_idle <= now
+        if state.described and idle and state.facts.meeting_key is not None:
+            rejected.extend(state.drain())
+            retired = SessionRetired(state.session_key, state.facts.meeting_key)
+            self.policy.budget.release(state.session_key)
+            self._forget()
+            return [SessionStep(None, rejected, retired)], StatefulBatchLogic.DISCARD
+        return ([SessionStep(None, rejected)] if rejected else []), self._count()
+
+    def on_eof(self) -> tuple[list[SessionStep], bool]:
+        if self.scored is None or not self.policy.drain_at_eof:
+            return [], StatefulBatchLogic.RETAIN
+        rejected = self.scored.state.drain()
+        return ([SessionStep(None, rejected)] if rejected else []), self._count()
+
+    def notify_at(self) -> datetime | None:
+        if not self.policy.wall_clock or self.scored is None:
+            return None
+        wakes = [self.scored.state.next_expiry(self.limits.pending_ttl)]
+        if self.scored.state.described and self.scored.last_input is not None:
+            wakes.append(self.scored.last_input + self.limits.session_idle)
+        return min((w for w in wakes if w is not None), default=None)
+
+    def _count(self) -> bool:
+        """Bring the budget up to date with this key's state; True (discard) when it holds nothing
+        but the wait for an announcement that has nothing left waiting."""
+        assert self.scored is not None
+        state = self.scored.state
+        if not state.described and not state.pending:
+            self._forget()
+            return StatefulBatchLogic.DISCARD
+        waiting, unannounced = len(state.pending), 0 if state.described else 1
+        self.policy.budget.change(waiting - self._waiting, unannounced - self._unannounced)
+        self._waiting, self._unannounced = waiting, unannounced
+        return StatefulBatchLogic.RETAIN
+
+    def _forget(self) -> None:
+        self.policy.budget.change(-self._waiting, -self._unannounced)
+        self._waiting = self._unannounced = 0
 
     def snapshot(self) -> ScoredSession:
         # A detached copy (pickling round trip: several times faster than deepcopy on these dicts).
@@ -91,14 +171,24 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         return pickle.loads(pickle.dumps(state))  # noqa: S301 (our own object, not outside data)
 
 
-def session_logic(rules: RuleSet, lateness: timedelta) -> Callable[[ScoredSession | None], SessionLogic]:
-    return lambda resume: SessionLogic(rules, lateness, resume)
+def session_logic(
+    rules: RuleSet, lateness: timedelta, policy: StatePolicy | None = None
+) -> Callable[[ScoredSession | None], SessionLogic]:
+    shared = policy or StatePolicy()
+    return lambda resume: SessionLogic(rules, lateness, resume, shared)
 
 
-def weekend_step(state: WeekendState | None, update: SessionUpdate) -> tuple[WeekendState, WeekendUpdate]:
+def weekend_step(
+    state: WeekendState | None, event: SessionUpdate | SessionRetired
+) -> tuple[WeekendState | None, list[WeekendUpdate]]:
+    """A session's new points update its weekend; once every session of it is let go, so is the weekend."""
+    if isinstance(event, SessionRetired):
+        if state is None:
+            return None, []
+        return (None if state.retire(event.session_key) else state), []
     if state is None:
-        state = WeekendState(update.points.meeting_key or 0)
-    return state, state.update(update)
+        state = WeekendState(event.points.meeting_key or 0)
+    return state, [state.update(event)]
 
 
 @dataclass(frozen=True)

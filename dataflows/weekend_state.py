@@ -26,6 +26,14 @@ class SessionUpdate:
     closed_at: float = 0.0  # perf_counter when the (first) window behind it closed
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRetired:
+    """A session whose state the flow let go (idle for GRIDSCORE_SESSION_IDLE_H)."""
+
+    session_key: int
+    meeting_key: int
+
+
 ByName = dict[str, dict[str, int]]  # {"drivers": {name: points}, "constructors": {name: points}}
 
 
@@ -129,12 +137,22 @@ def _positive(asset: AssetPoints) -> int:
 
 @dataclass(slots=True)
 class WeekendState:
+    """The weekend's sessions; it is let go once all of them are (the flow's state stays bounded),
+    while a session let go before the others still counts in the weekend's totals."""
+
     meeting_key: int
     sessions: dict[int, SessionUpdate] = field(default_factory=dict)
+    retired: set[int] = field(default_factory=set)
+
+    def retire(self, session_key: int) -> bool:
+        """Note a session let go; True when every session of the weekend is."""
+        self.retired.add(session_key)
+        return self.retired >= self.sessions.keys()
 
     def update(self, session: SessionUpdate) -> WeekendUpdate:
         """The weekend after `session`'s latest window."""
         self.sessions[session.points.session_key] = session
+        self.retired.discard(session.points.session_key)
         weekend = tally(self.sessions.values())
         scored = [u.points for u in self.sessions.values() if u.points.kind in SCORED_KINDS]
         return WeekendUpdate(

@@ -55,6 +55,12 @@ class Settings:
     window_ms: int = 250
     lateness_ms: int = 500
     leaderboard_top_n: int = 100
+    pending_ttl_ms: int = 30_000  # wall time a message waits for its session or car, then rejected
+    max_waiting_messages: int = 20_000  # messages waiting for their session or car, at most
+    max_sessions: int = 128  # announced sessions held in the flow's state, at most
+    max_meetings: int = 16  # meetings held in the flow's state, at most
+    session_idle_h: int = 96  # a session without input for this long (wall time) is let go
+    date_slack_h: int = 24  # an event dated further than this outside its session is invalid
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -125,6 +131,12 @@ class Settings:
             window_ms=_int("GRIDSCORE_WINDOW_MS", 250),
             lateness_ms=_int("GRIDSCORE_LATENESS_MS", 500),
             leaderboard_top_n=_int("GRIDSCORE_LEADERBOARD_TOP_N", 100),
+            pending_ttl_ms=_int("GRIDSCORE_PENDING_TTL_MS", 30_000),
+            max_waiting_messages=_int("GRIDSCORE_MAX_WAITING_MESSAGES", 20_000),
+            max_sessions=_int("GRIDSCORE_MAX_SESSIONS", 128),
+            max_meetings=_int("GRIDSCORE_MAX_MEETINGS", 16),
+            session_idle_h=_int("GRIDSCORE_SESSION_IDLE_H", 96),
+            date_slack_h=_int("GRIDSCORE_DATE_SLACK_H", 24),
             api_host=_env("API_HOST", "127.0.0.1") or "",
             api_port=_int("API_PORT", 8000),
             jwt_secret=_env("JWT_SECRET"),
