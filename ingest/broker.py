@@ -157,6 +157,7 @@ class Publisher:
     """A QoS 1 publisher on paho's own network thread: publish() never waits for the broker.
 
     Reconnects by itself with backoff; messages published while it is away are sent on reconnect.
+    `wait_for_window` lets a caller pace itself by the broker's acknowledgements (PUBACKs).
     """
 
     def __init__(self, broker: BrokerConfig, connect_timeout: float = 10.0) -> None:
@@ -167,8 +168,12 @@ class Publisher:
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = lambda *_: self._answered.set()
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
         self._pending: list[paho.MQTTMessageInfo] = []
         self._lock = threading.Lock()
+        self._acks = threading.Condition()
+        self._sent = 0
+        self._acknowledged = 0
         self._client.connect_async(broker.host, broker.port, keepalive=30)
         self._client.loop_start()
         self._answered.wait(connect_timeout)
@@ -189,16 +194,40 @@ class Publisher:
     def _on_disconnect(self, client: paho.Client, userdata: object, *args: object) -> None:
         self._connected.clear()
 
+    def _on_publish(self, client: paho.Client, userdata: object, *args: object) -> None:
+        with self._acks:
+            self._acknowledged += 1
+            self._acks.notify_all()
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def in_flight(self) -> int:
+        """Messages published and not yet acknowledged by the broker."""
+        with self._acks:
+            return self._sent - self._acknowledged
+
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        with self._acks:
+            self._sent += 1
         info = self._client.publish(topic, payload, qos=QOS, retain=retain)
         with self._lock:
             self._pending.append(info)
             if len(self._pending) > 10_000:
                 self._pending = [i for i in self._pending if not _acknowledged(i)]
+
+    def wait_for_window(self, window: int, timeout: float) -> bool:
+        """Block until fewer than `window` messages await the broker's PUBACK; False if the broker
+        acknowledged nothing for `timeout` seconds (it is gone, or refuses us)."""
+        with self._acks:
+            while self._sent - self._acknowledged >= window:
+                before = self._acknowledged
+                self._acks.wait(timeout)
+                if self._acknowledged == before:
+                    return False
+        return True
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until the broker has acknowledged everything published so far (False on timeout)."""

@@ -89,7 +89,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def publish(args: argparse.Namespace, settings: Settings) -> int:
     """Publish recorded feeds to the broker (QoS 1, topic and payload as recorded)."""
     from ingest.broker import BrokerConfig
-    from ingest.publish import publish_feeds
+    from ingest.publish import DEFAULT_MAX_RATE, DEFAULT_WINDOW, publish_feeds
 
     paths = [Path(p) for p in args.feeds]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -98,7 +98,13 @@ def publish(args: argparse.Namespace, settings: Settings) -> int:
     broker = BrokerConfig.from_settings(settings, args.broker, f"{settings.mqtt_client_id}-publish")
     try:
         done = publish_feeds(
-            paths, broker, args.speed, args.prefix or settings.mqtt_input_prefix, args.max_gap, args.max_rate
+            paths,
+            broker,
+            args.speed,
+            args.prefix or settings.mqtt_input_prefix,
+            args.max_gap,
+            DEFAULT_MAX_RATE if args.max_rate is None else args.max_rate,
+            args.window or DEFAULT_WINDOW,
         )
     except ConnectionError as exc:
         print(f"gridscore publish: {exc}", file=sys.stderr)
@@ -135,6 +141,20 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {raw}")
+    return value
+
+
 def add_commands(sub: SubParsers) -> None:
     p: Any = sub.add_parser("live", help=live.__doc__)
     p.add_argument(
@@ -155,7 +175,17 @@ def add_commands(sub: SubParsers) -> None:
     )
     p.add_argument("--max-gap", type=float, default=5.0, help="longest silence kept, in wall seconds")
     p.add_argument(
-        "--max-rate", type=float, default=0.0, help="at most this many messages a second (0: no cap)"
+        "--max-rate",
+        type=_non_negative,
+        default=None,
+        help="at most this many messages a second (default 1000; 0: no cap, only for a broker whose"
+        " queues hold a whole feed, see docs/mqtt.md)",
+    )
+    p.add_argument(
+        "--window",
+        type=_positive_int,
+        default=None,
+        help="at most this many messages awaiting the broker's acknowledgement (default 10)",
     )
 
     p = sub.add_parser("record", help=record.__doc__)

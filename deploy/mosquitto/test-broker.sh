@@ -56,6 +56,9 @@ MQTT_SUBSCRIBER_PASSWORD=subscriber-test \
     echo "log_dest file $dir/mosquitto.log"
     echo "log_type all"
     echo "connection_messages true"
+    # The production queue limits, as deploy/mosquitto/mosquitto.conf sets them.
+    grep -E '^(max_inflight_messages|max_queued_messages|max_queued_bytes|persistent_client_expiration) ' \
+        "$here/mosquitto.conf"
 } >"$dir/mosquitto.conf"
 # Owned by root and started by root: make sure the broker can read/write here either way.
 chmod 0700 "$dir"
