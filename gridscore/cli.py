@@ -77,6 +77,47 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+@command("backup")
+def backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Dump PostgreSQL (custom format, with a manifest) and apply the retention policy."""
+    from gridscore.services import running_services
+    from store.backup import RetentionPolicy, apply_retention
+    from store.backup import backup as write_backup
+
+    directory = Path(args.to) if args.to else settings.backups
+    with running_services(settings) as urls:
+        dump = write_backup(urls.database_url, directory)
+    print(f"backup written: {dump}")
+    policy = RetentionPolicy(
+        settings.backup_keep_daily, settings.backup_keep_weekly, settings.backup_keep_monthly
+    )
+    for old in apply_retention(directory, policy):
+        print(f"retention: deleted {old.name}")
+    return 0
+
+
+@command("restore")
+def restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a dump into an empty database (refuses a non-empty one unless --replace)."""
+    from gridscore.services import running_services
+    from store.backup import BackupError
+    from store.backup import restore as restore_dump
+
+    dump = Path(args.file)
+    if not dump.is_file():
+        raise SystemExit(f"gridscore: no such dump: {dump}")
+    with running_services(settings) as urls:
+        try:
+            manifest = restore_dump(dump, urls.database_url, replace=args.replace)
+        except BackupError as exc:
+            print(f"gridscore restore: {exc}", file=sys.stderr)
+            return 2
+    print(
+        f"restored {dump.name} (schema {manifest.get('schema_revision')}, taken {manifest.get('created_at')})"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridscore", description=__doc__)
     parser.add_argument("--log-level", default=None, help="override LOG_LEVEL")
@@ -98,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port (default: off)"
     )
+
+    p = sub.add_parser("backup", help=backup.__doc__)
+    p.add_argument("--to", default=None, metavar="DIR", help="folder of dumps (default: BACKUP_DIR)")
+
+    p = sub.add_parser("restore", help=restore.__doc__)
+    p.add_argument("file", metavar="FILE", help="a gridscore-*.dump written by `gridscore backup`")
+    p.add_argument("--replace", action="store_true", help="drop the tables of a non-empty database first")
 
     for extend in _EXTENSIONS:
         extend(sub)

@@ -98,6 +98,16 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     metrics_port: int = 9108
+    ingest_stall_s: int = 60  # /health: unhealthy when messages wait this long untaken or unreceived
+    backup_dir: Path | None = None  # unset: data_dir/backups
+    backup_keep_daily: int = 30  # keep the newest dump of each of this many days
+    backup_keep_weekly: int = 0  # ... and of this many ISO weeks
+    backup_keep_monthly: int = 0  # ... and of this many months
+
+    @property
+    def backups(self) -> Path:
+        """Where `gridscore backup` and the nightly task write dumps."""
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def notifications_enabled(self) -> bool:
@@ -171,6 +181,11 @@ class Settings:
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",
             metrics_port=_int("METRICS_PORT", 9108),
+            ingest_stall_s=_int("GRIDSCORE_INGEST_STALL_S", 60),
+            backup_dir=_path("BACKUP_DIR"),
+            backup_keep_daily=_int("BACKUP_KEEP_DAILY", 30),
+            backup_keep_weekly=_int("BACKUP_KEEP_WEEKLY", 0),
+            backup_keep_monthly=_int("BACKUP_KEEP_MONTHLY", 0),
         )
 
 

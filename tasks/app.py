@@ -11,7 +11,7 @@ from celery import Celery
 from gridscore.settings import Settings, get_settings
 from tasks.schedule import beat_schedule
 
-TASK_MODULES = ("tasks.sync_task", "tasks.notify", "tasks.price_task")
+TASK_MODULES = ("tasks.sync_task", "tasks.notify", "tasks.price_task", "tasks.backup_task")
 
 
 def broker_url(settings: Settings) -> str | None:

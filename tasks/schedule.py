@@ -13,8 +13,10 @@ SYNC_TASK = "tasks.sync_season"
 SWEEP_RESULTS_TASK = "tasks.sweep_final_results"
 REMIND_TASK = "tasks.remind_team_lock"
 PRICES_TASK = "tasks.move_prices"
+BACKUP_TASK = "tasks.backup_database"
 
 NIGHTLY_SYNC_EXPIRES_S = 6 * 3600
+NIGHTLY_BACKUP_EXPIRES_S = 3 * 3600
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -24,6 +26,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": SYNC_TASK,
             "schedule": crontab(hour=3, minute=0),
             "options": {"expires": NIGHTLY_SYNC_EXPIRES_S},
+        },
+        "nightly-backup": {
+            "task": BACKUP_TASK,
+            "schedule": crontab(hour=2, minute=0),
+            "options": {"expires": NIGHTLY_BACKUP_EXPIRES_S},
         },
         "notify-final-results": {
             "task": SWEEP_RESULTS_TASK,

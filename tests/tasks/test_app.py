@@ -46,6 +46,7 @@ def test_beat_runs_the_sync_at_three_utc_and_every_entry_expires() -> None:
         "tasks.sweep_final_results",
         "tasks.remind_team_lock",
         "tasks.move_prices",
+        "tasks.backup_database",
     }
 
 
