@@ -13,23 +13,29 @@
     gridscore_state_waiting_messages          messages waiting for their session or car
 
 Metrics live in the process's default registry, so one scrape also shows process_* and python_*.
+The live engine also answers GET /health on the same port: 200 or 503 with the reasons, as JSON
+(ingest/health.py says when), for the container's healthcheck.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
 
 from ingest.events import TOPIC_TYPES
 
 if TYPE_CHECKING:
     from dataflows.scoring_steps import ScoredWindow
     from ingest.decode import Message, Rejected
+    from ingest.health import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +125,49 @@ def observe_live_write(window: ScoredWindow, finished_at: float) -> None:
         REFRESH.observe(max(totals_at - closed_at, 0.0))
 
 
-def serve_engine_metrics(port: int) -> None:
-    """Serve the metrics at http://0.0.0.0:PORT/metrics from a daemon thread; port 0 or less: off.
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # one line per scrape is noise
+        pass
+
+
+def _app(health: Callable[[], Verdict] | None) -> Callable[..., Iterable[bytes]]:
+    metrics = make_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if health is None or environ.get("PATH_INFO") != "/health":
+            return metrics(environ, start_response)
+        verdict = health()
+        body = json.dumps(
+            {"status": "ok" if verdict.healthy else "unhealthy", "reasons": verdict.reasons} | verdict.details
+        ).encode()
+        status = "200 OK" if verdict.healthy else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def serve_engine_metrics(port: int, health: Callable[[], Verdict] | None = None) -> None:
+    """Serve the metrics at http://0.0.0.0:PORT/metrics (and `health` at /health) from a daemon
+    thread; port 0 or less: off.
 
     A port already taken is logged, not raised: the engine scores on without its metrics."""
     if port <= 0:
         return
     try:
-        start_http_server(port)
+        server = make_server(
+            "0.0.0.0",  # noqa: S104 - the engine container's port, published by compose only
+            port,
+            _app(health),
+            _Server,
+            handler_class=_QuietHandler,
+        )
     except OSError as exc:
         log.error("metrics: cannot listen on port %d (%s); serving no metrics", port, exc)
         return
-    log.info("metrics on http://0.0.0.0:%d/metrics", port)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+    log.info("metrics on http://0.0.0.0:%d/metrics%s", port, "" if health is None else ", health on /health")
