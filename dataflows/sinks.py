@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
@@ -18,7 +17,8 @@ from dataflows.weekend_state import tally
 from ingest.decode import Rejected
 from scoring.teams import competition_ranks
 from store import live_keys
-from store.live import LiveWriter, retrying
+from store.live import LiveWriter
+from store.outages import REDIS, redis_client
 from store.results import FinalWriter
 
 REJECTED_KEEP = 10_000
@@ -45,7 +45,7 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
         self.on_written = on_written
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
-        writer = LiveWriter(redis.Redis.from_url(self.redis_url))
+        writer = LiveWriter(redis_client(self.redis_url))
 
         def write(items: list[ScoredWindow]) -> None:
             metrics.count_scored(items)
@@ -132,18 +132,21 @@ class RejectedRedisSink(DynamicSink[Rejected]):
         self.also = also
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
-        client = redis.Redis.from_url(self.redis_url)
+        client = redis_client(self.redis_url)
 
         def write(items: list[Rejected]) -> None:
             counts = Counter(item.category for item in items)
-            pipe = client.pipeline(transaction=False)
-            for category, count in counts.items():
-                pipe.hincrby(live_keys.rejected_count(), category, count)
-            pipe.lpush(
-                f"{live_keys.rejected_count()}:latest", *[json.dumps(rejected_document(i)) for i in items]
-            )
-            pipe.ltrim(f"{live_keys.rejected_count()}:latest", 0, REJECTED_KEEP - 1)
-            retrying(pipe.execute)
+            documents = [json.dumps(rejected_document(i)) for i in items]
+
+            def send() -> None:  # a new pipeline per attempt: a failed execute() empties its own
+                pipe = client.pipeline(transaction=True)
+                for category, count in counts.items():
+                    pipe.hincrby(live_keys.rejected_count(), category, count)
+                pipe.lpush(f"{live_keys.rejected_count()}:latest", *documents)
+                pipe.ltrim(f"{live_keys.rejected_count()}:latest", 0, REJECTED_KEEP - 1)
+                pipe.execute()
+
+            REDIS.call(send, "rejected inputs")
             metrics.count_rejected(counts)
             if self.also is not None:
                 self.also(items)

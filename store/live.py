@@ -1,7 +1,8 @@
 """Write live state to Redis: asset points, every team's total and rank, league standings.
 
 Every window is written in one MULTI/EXEC so a reader never sees totals of one window with
-ranks of another. Writes are overwrites, so a repeated window changes nothing.
+ranks of another. Writes are overwrites, so a repeated window changes nothing, and a write that
+Redis did not take is sent again, whole, once Redis is back (store/outages.py).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -22,6 +22,7 @@ from dataflows.weekend_state import SessionUpdate
 from scoring.points import SessionPoints
 from scoring.teams import TeamBook
 from store import live_keys as keys
+from store.outages import REDIS
 
 SLOT_HASH_CHUNK = 10_000
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
@@ -33,21 +34,6 @@ redis.call('PUBLISH', ARGV[1], cjson.encode({
 return version
 """
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-def retrying(action: Callable[[], T], attempts: int = 30, first_delay: float = 0.1) -> T:
-    """Retry a dependency call with capped exponential backoff (Redis or Postgres restarting)."""
-    delay = first_delay
-    for attempt in range(attempts):
-        try:
-            return action()
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-    raise AssertionError("unreachable")
 
 
 def session_document(points: SessionPoints, name: str) -> dict[str, Any]:
@@ -112,10 +98,11 @@ class StandingsWriter:
 
     def _write(self, window: ScoredWindow) -> None:
         assert window.teams is not None
+        meeting = window.weekend.meeting_key
         try:
-            retrying(lambda: write_standings(self.client, window.weekend.meeting_key, window.teams))
+            REDIS.call(lambda: write_standings(self.client, meeting, window.teams), f"standings of {meeting}")
         except redis.RedisError:
-            log.exception("league standings of meeting %d not written", window.weekend.meeting_key)
+            log.exception("league standings of meeting %d not written", meeting)
             return
         window.visible_at["leagues"] = time.perf_counter()
 
@@ -155,7 +142,7 @@ class LiveWriter:
             latest[window.weekend.meeting_key] = window
         if not latest:
             return
-        retrying(lambda: self._write(list(latest.values())))
+        REDIS.call(lambda: self._write(list(latest.values())), f"live state of meetings {sorted(latest)}")
         for window in windows:  # the overtaken ones became readable with the latest
             window.visible_at.setdefault("totals", latest[window.weekend.meeting_key].visible_at["totals"])
 

@@ -7,7 +7,6 @@ team's result replaced through COPY. Re-running it with the same input leaves th
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,13 +14,13 @@ import psycopg
 
 from dataflows.scoring_steps import ScoredWindow
 from dataflows.weekend_state import tally
+from store.outages import POSTGRES
 from store.urls import libpq_url
 
 
 class FinalWriter:
-    def __init__(self, database_url: str, attempts: int = 60) -> None:
+    def __init__(self, database_url: str) -> None:
         self.conninfo = libpq_url(database_url)
-        self.attempts = attempts
         self._conn: psycopg.Connection | None = None
 
     def _connection(self) -> psycopg.Connection:
@@ -30,21 +29,20 @@ class FinalWriter:
         return self._conn
 
     def write(self, window: ScoredWindow) -> None:
-        """Write with retries: a Postgres outage delays the final results, it never drops them."""
-        delay = 0.2
-        for attempt in range(self.attempts):
-            try:
-                with self._connection().transaction():
-                    self._write(self._connection(), window)
-                return
-            except psycopg.OperationalError:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
-                if attempt == self.attempts - 1:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        """Write, waiting out a PostgreSQL outage however long (store/outages.py): an outage delays
+        the final results, it never drops them."""
+        key = window.weekend.session.points.session_key
+        POSTGRES.call(lambda: self._attempt(window), f"final results of session {key}")
+
+    def _attempt(self, window: ScoredWindow) -> None:
+        try:
+            with self._connection().transaction():
+                self._write(self._connection(), window)
+        except psycopg.OperationalError:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None  # a new connection for the next attempt
+            raise
 
     def close(self) -> None:
         if self._conn is not None:
