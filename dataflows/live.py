@@ -5,6 +5,7 @@ MQTT (v1/#, QoS 1) -> journal -> build_flow(PACED clock)
     -> final: Postgres (classified sessions)
     -> rejected: Redis counts, then f1/ingest/rejected
 Teams: each meeting's rosters from Postgres, loaded when the meeting first appears.
+Health: the source reports the receiver's state and the flow's progress to `health` (/health).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from dataflows.store_books import StoreTeamBooks
 from gridscore.settings import Settings
 from ingest.broker import BrokerConfig
+from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource
 from scoring.rules import load_ruleset
 
@@ -33,6 +35,7 @@ class LiveFlow:
     flow: Dataflow
     source: MqttSource
     rejected: RejectedMqttPublisher
+    health: IngestHealth
 
 
 def live_flow(
@@ -45,6 +48,7 @@ def live_flow(
 ) -> LiveFlow:
     broker = BrokerConfig.from_settings(settings)
     rules = load_ruleset(settings.ruleset)
+    health = IngestHealth(journal, settings.ingest_stall_s)
     source = MqttSource(
         broker,
         f"{settings.mqtt_input_prefix}#",
@@ -52,6 +56,7 @@ def live_flow(
         start=start,
         stop=stop,
         log_format=settings.log_format,
+        health=health,
     )
     rejected = RejectedMqttPublisher(
         broker.with_client_id(f"{broker.client_id}-rejected"), settings.mqtt_rejected_topic
@@ -82,4 +87,4 @@ def live_flow(
         ),
         team_books=StoreTeamBooks(database_url, rules.team),
     )
-    return LiveFlow(flow, source, rejected)
+    return LiveFlow(flow, source, rejected, health)

@@ -99,6 +99,7 @@ class Settings:
     log_format: str = "json"
     metrics_port: int = 9108
     ingest_stall_s: int = 60  # /health: unhealthy when messages wait this long untaken or unreceived
+    ingest_stall_s: int = 60  # /health: unhealthy when messages wait this long untaken or unreceived
     backup_dir: Path | None = None  # unset: data_dir/backups
     backup_keep_daily: int = 30  # keep the newest dump of each of this many days
     backup_keep_weekly: int = 0  # ... and of this many ISO weeks
@@ -181,6 +182,7 @@ class Settings:
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",
             metrics_port=_int("METRICS_PORT", 9108),
+            ingest_stall_s=_int("GRIDSCORE_INGEST_STALL_S", 60),
             ingest_stall_s=_int("GRIDSCORE_INGEST_STALL_S", 60),
             backup_dir=_path("BACKUP_DIR"),
             backup_keep_daily=_int("BACKUP_KEEP_DAILY", 30),

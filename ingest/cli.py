@@ -33,12 +33,13 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
     recovery = None if args.no_recovery else _recovery(args, settings)
     stop = threading.Event()
     _stop_on_signals(stop)
-    serve_engine_metrics(settings.metrics_port)  # METRICS_PORT <= 0 turns it off
     with running_services(settings) as urls:
         if not args.no_migrate:
             upgrade(urls.database_url)
         start = JournalStart.BEGINNING if recovery is not None else JournalStart.END
         parts = live_flow(settings, urls.database_url, urls.redis_url, journal, start, stop)
+        # /metrics and /health (503 until the receiver runs); METRICS_PORT <= 0 turns both off
+        serve_engine_metrics(settings.metrics_port, parts.health.verdict)
         try:
             run_main(
                 parts.flow,

@@ -137,6 +137,11 @@ class JournalTail:
         while self.offset < start and self._file.readline().endswith(b"\n"):
             self.offset += 1
 
+    @property
+    def position(self) -> int:
+        """Bytes of the journal read into complete lines (a partial line is not counted)."""
+        return self._file.tell() - len(self._partial)
+
     def read(self, limit: int) -> list[MqttMessage]:
         """Up to `limit` complete lines written since the last read (none: an empty list)."""
         out: list[MqttMessage] = []

@@ -7,6 +7,11 @@ down when it died. With a persistent session the broker also keeps what arrives 
 The engine runs this in a process of its own (`run_receiver`), so that a busy flow never starves
 it of the GIL: a subscriber that falls behind loses messages to the broker's queue limit
 (Mosquitto's `max_queued_messages`, 1000 by default). `gridscore record` runs it in a thread.
+
+Broker trouble (`MqttError`) means reconnecting; anything else (the journal cannot be written, a
+bug) ends the receiver thread, and `run_receiver` then exits with code 1 so that the engine starts
+a new one: never a process that is up but receives nothing. The failed batch was not acknowledged,
+so the broker delivers it again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiomqtt
 
@@ -59,6 +65,7 @@ class MqttReceiver:
         self.batches: queue.Queue[list[MqttMessage]] | None = queue.Queue() if handover else None
         self.subscribed = threading.Event()
         self.received = 0
+        self.failure: BaseException | None = None  # what ended the thread, if not stop()
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -67,6 +74,10 @@ class MqttReceiver:
     def start(self) -> MqttReceiver:
         self._thread.start()
         return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
@@ -111,6 +122,11 @@ class MqttReceiver:
                 log.warning("MQTT %s: %s; reconnecting in %.1f s", self.broker.address, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
+            except Exception as exc:  # not the broker's doing: give up, unacknowledged, and say so
+                self.subscribed.clear()
+                self.failure = exc
+                log.exception("MQTT receiver stopped: %s", exc)
+                return
 
     async def _receive(self, client: aiomqtt.Client) -> None:
         messages = client.messages
@@ -150,10 +166,29 @@ def take_batch(batches: queue.Queue[list[MqttMessage]], limit: int, wait: float)
     return out
 
 
+class Flag(Protocol):
+    """A flag the engine reads across processes (a `multiprocessing` Event)."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+
+
+WATCH_S = 0.2  # how often the process looks at its receiver thread, its parent and SIGTERM
+
+
 def run_receiver(
-    broker: BrokerConfig, topic_filter: str, journal: str, parent_pid: int, log_level: str, log_format: str
+    broker: BrokerConfig,
+    topic_filter: str,
+    journal: str,
+    parent_pid: int,
+    log_level: str,
+    log_format: str,
+    subscribed: Flag | None = None,
 ) -> None:
-    """Process entry point: receive into the journal until SIGTERM or until the parent is gone."""
+    """Process entry point: receive into the journal until SIGTERM or until the parent is gone.
+
+    `subscribed` mirrors whether the broker has us subscribed, for the engine's health. Exits with
+    code 1 if the receiver thread stops by itself."""
     from gridscore.logs import configure_logging
 
     configure_logging(log_level, log_format)
@@ -166,13 +201,22 @@ def run_receiver(
         writer = JournalWriter(path)
         receiver = MqttReceiver(broker, topic_filter, writer, handover=False).start()
         try:
-            while not stop.wait(0.5):
+            while not stop.wait(WATCH_S):
+                if subscribed is not None:
+                    (subscribed.set if receiver.subscribed.is_set() else subscribed.clear)()
+                if not receiver.alive:
+                    break
                 if os.getppid() != parent_pid:
                     log.warning("the engine (pid %d) is gone: receiver exits", parent_pid)
                     break
         finally:
+            if subscribed is not None:
+                subscribed.clear()
             receiver.stop()
             writer.close()
+    if receiver.failure is not None:
+        log.error("MQTT receiver process exits with code 1: %r", receiver.failure)
+        raise SystemExit(1)
 
 
 def _terminate_with_parent() -> None:
