@@ -99,7 +99,9 @@ class Settings:
     log_format: str = "json"
     metrics_port: int = 9108
     ingest_stall_s: int = 60  # /health: unhealthy when messages wait this long untaken or unreceived
-    ingest_stall_s: int = 60  # /health: unhealthy when messages wait this long untaken or unreceived
+    sentry_dsn: str | None = None  # unset: no error tracking
+    sentry_environment: str = "production"
+    sentry_traces_sample_rate: float = 0.0  # share of requests traced for performance (0: errors only)
     backup_dir: Path | None = None  # unset: data_dir/backups
     backup_keep_daily: int = 30  # keep the newest dump of each of this many days
     backup_keep_weekly: int = 0  # ... and of this many ISO weeks
@@ -183,7 +185,9 @@ class Settings:
             log_format=_env("LOG_FORMAT", "json") or "json",
             metrics_port=_int("METRICS_PORT", 9108),
             ingest_stall_s=_int("GRIDSCORE_INGEST_STALL_S", 60),
-            ingest_stall_s=_int("GRIDSCORE_INGEST_STALL_S", 60),
+            sentry_dsn=_env("SENTRY_DSN"),
+            sentry_environment=_env("SENTRY_ENVIRONMENT", "production") or "production",
+            sentry_traces_sample_rate=float(_env("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
             backup_dir=_path("BACKUP_DIR"),
             backup_keep_daily=_int("BACKUP_KEEP_DAILY", 30),
             backup_keep_weekly=_int("BACKUP_KEEP_WEEKLY", 0),

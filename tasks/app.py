@@ -6,8 +6,11 @@ so every task here is idempotent: the sync upserts, notifications go through a l
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
 
+from celery import Celery, signals
+
+from gridscore.error_tracking import init_error_tracking
 from gridscore.settings import Settings, get_settings
 from tasks.schedule import beat_schedule
 
@@ -48,3 +51,9 @@ def make_app(settings: Settings) -> Celery:
 
 
 app = make_app(get_settings())
+
+
+@signals.celeryd_init.connect
+def _start_error_tracking(**_: Any) -> None:
+    """Sentry in every worker (before the pool forks) when SENTRY_DSN is set."""
+    init_error_tracking(get_settings(), "worker")
