@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import ApiConfig
 from api.domain.accounts.controllers import RATE_LIMITED, AuthController
-from api.domain.accounts.guards import build_jwt_auth
+from api.domain.accounts.gate import SessionGate
+from api.domain.accounts.guards import UNAUTHENTICATED_PATHS, build_jwt_auth
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.calendar.controllers import CalendarController
 from api.domain.leagues.controllers import LeagueController
@@ -44,7 +46,9 @@ from api.domain.system.metrics import MetricsController, prometheus_config
 from api.domain.teams.controllers import TeamController
 from api.domain.teams.locker import run_locker
 from api.lib import log_redaction
+from api.lib.bodies import SafeRequest
 from api.lib.error_log import log_server_errors
+from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
@@ -61,6 +65,8 @@ ROUTES = [
     MetricsController,
 ]
 RATE_LIMIT_STORE = "auth_rate_limit"
+PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
+UNLIMITED_PATHS = ("/metrics",)  # the scraper's
 
 
 def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> Litestar:
@@ -72,7 +78,12 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
         before_send_handler="autocommit",
         create_all=False,
     )
-    jwt_auth = build_jwt_auth(config)
+
+    def db_session() -> AsyncSession:  # outside a request's own session and transaction
+        return AsyncSession(alchemy.get_engine(), expire_on_commit=False)
+
+    gate = SessionGate(client, db_session, config.session_cache_namespace, config.access_ttl)
+    jwt_auth = build_jwt_auth(config, gate)
     rules = load_ruleset(config.ruleset)
     issuer = TokenIssuer(config)
     passwords = Passwords(config.password_time_cost, config.password_memory_kib)
@@ -86,14 +97,12 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
         subscriber_backlog_strategy="dropleft",
     )
 
-    def stream_session() -> AsyncSession:  # one per read: a stream never holds a pooled connection
-        return AsyncSession(alchemy.get_engine(), expire_on_commit=False)
-
     push = LivePush(
         channels=channels,
         tickets=TicketBook(client, config.live_ticket_namespace, config.live_ticket_ttl),
         issuer=issuer,
-        reads=LiveReads(stream_session, live, rules.team),
+        gate=gate,
+        reads=LiveReads(db_session, live, rules.team),  # one session per read: a stream holds no connection
         pace=Pace(
             keepalive_s=config.live_keepalive_s,
             push_interval_s=config.live_push_interval_s,
@@ -105,10 +114,25 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
     def throttled(request: Request[Any, Any, Any]) -> bool:
         return bool(request.route_handler.opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
 
+    def public(request: Request[Any, Any, Any]) -> bool:
+        """Reachable without a token (other than the auth routes, limited apart, and /metrics)."""
+        handler = request.route_handler
+        if handler.opt.get(RATE_LIMITED) or request.url.path.rstrip("/") in UNLIMITED_PATHS:
+            return False
+        return bool(handler.opt.get("exclude_from_auth")) or any(
+            pattern.match(request.url.path) for pattern in unauthenticated_paths
+        )
+
+    unauthenticated_paths = [re.compile(p) for p in UNAUTHENTICATED_PATHS]
     rate_limit = RateLimitConfig(
         rate_limit=(config.auth_rate_unit, config.auth_rate_limit),
         check_throttle_handler=throttled,
         store=RATE_LIMIT_STORE,
+    )
+    public_rate_limit = RateLimitConfig(
+        rate_limit=(config.auth_rate_unit, config.public_rate_limit),
+        check_throttle_handler=public,
+        store=PUBLIC_RATE_LIMIT_STORE,
     )
 
     @contextlib.asynccontextmanager
@@ -132,14 +156,22 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
         on_app_init=[jwt_auth.on_app_init],
         # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware
         # and would be counted as a 200 by an outer one; inside, every status counted is the one sent.
-        middleware=[rate_limit.middleware, prometheus_config().middleware],
-        stores={RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace)},
+        middleware=[rate_limit.middleware, public_rate_limit.middleware, prometheus_config().middleware],
+        stores={
+            RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace),
+            # The public limit guards availability: it lets requests through while Redis is down.
+            PUBLIC_RATE_LIMIT_STORE: LenientRedisStore(
+                client, namespace=f"{config.rate_limit_namespace}:public"
+            ),
+        },
+        request_class=SafeRequest,
         dependencies={
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
             "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
             "issuer": Provide(lambda: issuer, use_cache=True, sync_to_thread=False),
             "passwords": Provide(lambda: passwords, use_cache=True, sync_to_thread=False),
             "push": Provide(lambda: push, use_cache=True, sync_to_thread=False),
+            "gate": Provide(lambda: gate, use_cache=True, sync_to_thread=False),
         },
         state=State({"api_config": config, "redis": client}),
         lifespan=[background],

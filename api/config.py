@@ -29,8 +29,17 @@ class ApiConfig:
     mqtt_ca_file: str | None = None
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=14)
+    # A login lasts at most this long however often it is refreshed; then the player logs in again.
+    session_max_age: timedelta = timedelta(days=30)
+    # Two refreshes with the same refresh token within this window (two tabs) get the same new pair.
+    refresh_grace: timedelta = timedelta(seconds=10)
+    session_cache_namespace: str = "gs:api:session"
+    # Per client address and unit: log-in, registration, refresh and password change share the first
+    # limit; every other route reachable without a token (calendar, session points, /health, /schema)
+    # the second. /metrics is for the scraper and never limited.
     auth_rate_limit: int = 10
     auth_rate_unit: DurationUnit = "minute"
+    public_rate_limit: int = 600
     rate_limit_namespace: str = "gs:api:ratelimit"
     health_timeout_s: float = 1.5
     ruleset: str = "f1fantasy-2025"

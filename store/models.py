@@ -274,13 +274,22 @@ class ChipPlay(IdentityAuditBase):
     )
 
 
-class RefreshToken(DefaultBase):
-    """Issued refresh tokens by id (never the token itself): rotated on use, revoked on reuse."""
+class AuthSession(DefaultBase):
+    """One login on one device: a refresh-token family (migration 0005).
 
-    __tablename__ = "refresh_token"
+    Only the current refresh token's id is valid, and the one it replaced for a few seconds (two tabs
+    refreshing at once get the same new pair, made again from `rotated_at`); any older one is a reuse,
+    which ends this session only. Access tokens carry the session's id and die with it.
+    """
 
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __tablename__ = "auth_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    refresh_jti: Mapped[str] = mapped_column(String(64))
+    previous_jti: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    rotated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 

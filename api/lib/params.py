@@ -15,3 +15,7 @@ LeagueId = Annotated[int, Parameter(ge=1, le=INT8_MAX)]
 TeamId = Annotated[int, Parameter(ge=1, le=INT8_MAX)]
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="standings to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=200, description="standings per page")]
+
+MAX_PAGE = 200
+PageOffset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
+PageLimit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"items per page (at most {MAX_PAGE})")]

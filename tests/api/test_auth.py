@@ -19,14 +19,17 @@ from api.app import create_app
 from api.config import ApiConfig
 from api.domain.accounts.tokens import ACCESS_AUDIENCE, ISSUER
 from tests.api.conftest import JWT_SECRET
-from tests.api.helpers import PASSWORD, register
+from tests.api.helpers import PASSWORD, Player, register
 from tests.api.server import serving
 
 
-def claims(user_id: int, **overrides: object) -> dict[str, object]:
+def claims(player: Player, **overrides: object) -> dict[str, object]:
+    """An access token's claims for the player's session, to be signed (or mis-signed) by the test."""
     now = datetime.now(UTC)
+    token = player.headers["Authorization"].split()[1]
     base: dict[str, object] = {
-        "sub": str(user_id),
+        "sid": jwt.decode(token, options={"verify_signature": False})["sid"],
+        "sub": str(player.id),
         "iat": int(now.timestamp()) - 5,
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "aud": ACCESS_AUDIENCE,
@@ -50,11 +53,16 @@ def test_register_login_me_refresh_logout(api: httpx.Client) -> None:
     assert me.json()["email"] == "ada@example.com"
     assert "password" not in me.text
 
+    # Registering a known e-mail answers as for a new one (nothing reveals who plays), and changes nothing.
     again = api.post(
         "/api/auth/register", json={"email": "ADA@example.com", "password": PASSWORD, "display_name": "x"}
     )
-    assert again.status_code == 409
-    assert "already exists" in again.json()["detail"]
+    first = api.post(
+        "/api/auth/register",
+        json={"email": "newcomer@example.com", "password": PASSWORD, "display_name": "n"},
+    )
+    assert (again.status_code, again.json()) == (first.status_code, first.json()) == (202, again.json())
+    assert api.get("/api/auth/me", headers=player.headers).json()["display_name"] == "ada"
     wrong = api.post("/api/auth/login", json={"email": "ada@example.com", "password": "not the password"})
     assert wrong.status_code == 401
     assert wrong.json()["detail"] == "e-mail or password is wrong"
@@ -70,21 +78,22 @@ def test_register_login_me_refresh_logout(api: httpx.Client) -> None:
     assert refreshed.status_code == 200, refreshed.text
     pair = refreshed.json()
     assert api.get("/api/auth/me", headers=bearer(pair["access_token"])).status_code == 200
-    # A refresh token is used once; using it again ends every session of the account.
+    # A refresh token is rotated; the replaced one, used again after the grace period, ends its session.
+    later = api.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert later.status_code == 200
     reused = api.post("/api/auth/refresh", json={"refresh_token": player.refresh_token})
     assert reused.status_code == 401
-    assert "already used" in reused.json()["detail"]
-    assert api.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert "used before" in reused.json()["detail"]
+    assert (
+        api.post("/api/auth/refresh", json={"refresh_token": later.json()["refresh_token"]}).status_code
+        == 401
+    )
     # A refresh token is no access token, and an access token no refresh token.
     assert api.get("/api/auth/me", headers=bearer(pair["refresh_token"])).status_code == 401
     assert api.post("/api/auth/refresh", json={"refresh_token": pair["access_token"]}).status_code == 401
 
     fresh = api.post("/api/auth/login", json={"email": "ada@example.com", "password": PASSWORD}).json()
-    out = api.post(
-        "/api/auth/logout",
-        json={"refresh_token": fresh["refresh_token"]},
-        headers=bearer(fresh["access_token"]),
-    )
+    out = api.post("/api/auth/logout", headers=bearer(fresh["access_token"]))
     assert out.status_code == 204
     assert api.post("/api/auth/refresh", json={"refresh_token": fresh["refresh_token"]}).status_code == 401
 
@@ -92,17 +101,15 @@ def test_register_login_me_refresh_logout(api: httpx.Client) -> None:
 @pytest.mark.parametrize("kind", ["none", "expired", "forged", "alg-none", "wrong-audience", "wrong-issuer"])
 def test_bad_access_tokens_get_401(api: httpx.Client, kind: str) -> None:
     player = register(api)
-    good = jwt.encode(claims(player.id), JWT_SECRET, algorithm="HS256")
+    good = jwt.encode(claims(player), JWT_SECRET, algorithm="HS256")
     assert api.get("/api/auth/me", headers=bearer(good)).status_code == 200  # the control
     headers = {
         "none": {},
-        "expired": bearer(
-            jwt.encode(claims(player.id, exp=int(datetime.now(UTC).timestamp()) - 1), JWT_SECRET)
-        ),
-        "forged": bearer(jwt.encode(claims(player.id), "another secret of at least 32 bytes....", "HS256")),
-        "alg-none": bearer(f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(player.id))}."),
-        "wrong-audience": bearer(jwt.encode(claims(player.id, aud="gridscore:refresh"), JWT_SECRET, "HS256")),
-        "wrong-issuer": bearer(jwt.encode(claims(player.id, iss="someone-else"), JWT_SECRET, "HS256")),
+        "expired": bearer(jwt.encode(claims(player, exp=int(datetime.now(UTC).timestamp()) - 1), JWT_SECRET)),
+        "forged": bearer(jwt.encode(claims(player), "another secret of at least 32 bytes....", "HS256")),
+        "alg-none": bearer(f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(player))}."),
+        "wrong-audience": bearer(jwt.encode(claims(player, aud="gridscore:refresh"), JWT_SECRET, "HS256")),
+        "wrong-issuer": bearer(jwt.encode(claims(player, iss="someone-else"), JWT_SECRET, "HS256")),
     }[kind]
     for path in ("/api/auth/me", "/api/teams", "/api/leagues"):
         response = api.get(path, headers=headers)

@@ -63,7 +63,7 @@ def test_register_league_teams_lock_replay_and_read_back(api: httpx.Client, db: 
             "/api/leagues/join", json={"invite_code": code, "team_id": team}, headers=player.headers
         )
         assert joined.status_code == 200, joined.text
-    members = api.get(f"/api/leagues/{league_id}/members", headers=bob.headers).json()
+    members = api.get(f"/api/leagues/{league_id}/members", headers=bob.headers).json()["items"]
     assert {m["team_id"] for m in members} == {a_team, b_team}
     assert api.get(f"/api/leagues/{league_id}", headers=carol.headers).status_code == 403
 

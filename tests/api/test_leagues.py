@@ -55,10 +55,12 @@ def test_private_league_membership_and_owner_powers(api: httpx.Client) -> None:
 
     members = api.get(f"/api/leagues/{league_id}/members", headers=guest.headers)
     assert members.status_code == 200
-    assert sorted(m["team_id"] for m in members.json()) == sorted([owner_team, guest_team])
+    assert sorted(m["team_id"] for m in members.json()["items"]) == sorted([owner_team, guest_team])
     assert api.get(f"/api/leagues/{league_id}", headers=guest.headers).json()["invite_code"] == code
     assert [
-        lg["id"] for lg in api.get("/api/leagues", headers=guest.headers).json() if not lg["is_global"]
+        lg["id"]
+        for lg in api.get("/api/leagues", headers=guest.headers).json()["items"]
+        if not lg["is_global"]
     ] == [league_id]
 
     # Only the owner rotates the code and removes teams; the old code stops working.
@@ -100,14 +102,14 @@ def test_public_leagues_and_the_global_league(api: httpx.Client) -> None:
         headers=owner.headers,
     ).json()
     assert api.get(f"/api/leagues/{public['id']}", headers=reader.headers).status_code == 200
-    listed = api.get("/api/leagues/public", headers=reader.headers).json()
+    listed = api.get("/api/leagues/public", headers=reader.headers).json()["items"]
     assert public["id"] in [lg["id"] for lg in listed]
 
     team = create_team(api, reader, "Reader Racing")
     global_league = api.get("/api/leagues/global", headers=owner.headers).json()
     assert global_league["is_global"]
     assert global_league["invite_code"] is None
-    members = api.get(f"/api/leagues/{global_league['id']}/members", headers=owner.headers).json()
+    members = api.get(f"/api/leagues/{global_league['id']}/members", headers=owner.headers).json()["items"]
     assert [m["team_id"] for m in members] == [team]  # every team is in it from its creation
     assert (
         api.delete(f"/api/leagues/{global_league['id']}/members/{team}", headers=reader.headers).status_code

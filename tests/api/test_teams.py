@@ -53,7 +53,7 @@ def test_three_teams_a_player_and_only_the_owner_sees_or_changes_one(api: httpx.
     same_name = api.post("/api/teams", json={"name": "One"}, headers=other.headers)
     assert same_name.status_code == 201  # names are per player
     assert api.post("/api/teams", json={"name": "One"}, headers=other.headers).status_code == 409
-    assert [t["id"] for t in api.get("/api/teams", headers=owner.headers).json()] == teams
+    assert [t["id"] for t in api.get("/api/teams", headers=owner.headers).json()["items"]] == teams
 
     roster = roster_of(DRIVERS[:5], TEAMS[:2])
     assert api.get(f"/api/teams/{teams[0]}", headers=other.headers).status_code == 403

@@ -1,40 +1,52 @@
-"""Routes of the accounts domain: register, log in, refresh, log out, current user."""
+"""Routes of the accounts domain: register, log in, refresh, log out (here or everywhere), change the
+password, current user. How a frontend uses them: docs/auth.md."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from api.config import ApiConfig
+from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import CurrentUser
-from api.domain.accounts.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
-from api.domain.accounts.services import RefreshTokenService, UserService
-from api.domain.accounts.tokens import TokenIssuer
+from api.domain.accounts.schemas import (
+    Accepted,
+    LoginIn,
+    PasswordChangeIn,
+    RefreshIn,
+    RegisterIn,
+    TokenPair,
+    UserOut,
+)
+from api.domain.accounts.services import SessionService, UserService
+from api.domain.accounts.tokens import SessionState, TokenIssuer
 from api.errors import Unauthorized, responses
 from api.lib.passwords import Passwords
 from store.models import User
 
 RATE_LIMITED = "auth_rate_limited"  # handler opt: counted by the app's auth rate limit
+REGISTERED = "if this e-mail can be registered, its account is ready: log in with your password"
+Req = Request[CurrentUser, Any, Any]
 
 
 def user_out(user: User) -> UserOut:
     return UserOut(user.id, user.email, user.display_name, user.created_at)
 
 
-async def issue_pair(
-    user_id: int, issuer: NamedDependency[TokenIssuer], refresh_tokens: NamedDependency[RefreshTokenService]
-) -> TokenPair:
-    refresh = issuer.refresh(user_id)
-    await refresh_tokens.remember(user_id, refresh)
+def token_pair(issuer: TokenIssuer, state: SessionState) -> TokenPair:
+    pair = issuer.pair(state)
+    now = datetime.now(UTC)
     return TokenPair(
-        access_token=issuer.access(user_id),
-        refresh_token=refresh.token,
-        expires_in=int(issuer.config.access_ttl.total_seconds()),
-        refresh_expires_in=int(issuer.config.refresh_ttl.total_seconds()),
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=max(0, int((pair.access_expires_at - now).total_seconds())),
+        refresh_expires_in=max(0, int((pair.refresh_expires_at - now).total_seconds())),
     )
 
 
@@ -43,13 +55,14 @@ class AuthController(Controller):
     tags = ["accounts"]
     dependencies = {
         "users": Provide(create_service_provider(UserService)),
-        "refresh_tokens": Provide(create_service_provider(RefreshTokenService)),
+        "sessions": Provide(create_service_provider(SessionService)),
     }
 
     @post(
         "/register",
         exclude_from_auth=True,
-        responses=responses(409, 429),
+        status_code=HTTP_202_ACCEPTED,
+        responses=responses(400, 429),
         security=[{}],
         opt={RATE_LIMITED: True},
     )
@@ -58,9 +71,11 @@ class AuthController(Controller):
         data: JSONBody[RegisterIn],
         users: NamedDependency[UserService],
         passwords: NamedDependency[Passwords],
-    ) -> UserOut:
-        """Create an account (rate-limited per client address)."""
-        return user_out(await users.register(passwords, data.email, data.password, data.display_name))
+    ) -> Accepted:
+        """Create an account (rate-limited). The answer is the same whether or not the e-mail already has
+        an account, so that nobody can find out who plays; then log in."""
+        await users.register(passwords, data.email, data.password, data.display_name)
+        return Accepted(REGISTERED)
 
     @post(
         "/login",
@@ -74,46 +89,72 @@ class AuthController(Controller):
         self,
         data: JSONBody[LoginIn],
         users: NamedDependency[UserService],
-        refresh_tokens: NamedDependency[RefreshTokenService],
+        sessions: NamedDependency[SessionService],
         issuer: NamedDependency[TokenIssuer],
         passwords: NamedDependency[Passwords],
     ) -> TokenPair:
-        """Exchange e-mail and password for an access token and a refresh token (rate-limited)."""
+        """Exchange e-mail and password for an access token and a refresh token: a new session
+        (rate-limited)."""
         user = await users.authenticate(passwords, data.email, data.password)
-        return await issue_pair(user.id, issuer, refresh_tokens)
+        return token_pair(issuer, await sessions.start(issuer.config, user.id))
 
     @post(
-        "/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, responses=responses(401), security=[{}]
+        "/refresh",
+        exclude_from_auth=True,
+        status_code=HTTP_200_OK,
+        responses=responses(401, 429),
+        opt={RATE_LIMITED: True},
+        security=[{}],
     )
     async def refresh(
         self,
         data: JSONBody[RefreshIn],
-        refresh_tokens: NamedDependency[RefreshTokenService],
+        sessions: NamedDependency[SessionService],
         issuer: NamedDependency[TokenIssuer],
+        gate: NamedDependency[SessionGate],
     ) -> TokenPair:
-        """Exchange a refresh token (used once) for a new pair."""
+        """Exchange the session's refresh token for a new pair (rate-limited). The same token again within
+        a few seconds (another tab) gets the same new pair; later, it ends this session."""
         claims = issuer.read_refresh(data.refresh_token)
-        await refresh_tokens.consume(claims)
-        return await issue_pair(claims.user_id, issuer, refresh_tokens)
+        config: ApiConfig = issuer.config
+        return token_pair(issuer, await sessions.refresh(config, gate, claims, config.refresh_grace))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, responses=responses(401))
     async def logout(
-        self,
-        data: JSONBody[RefreshIn],
-        request: Request[CurrentUser, Any, Any],
-        refresh_tokens: NamedDependency[RefreshTokenService],
-        issuer: NamedDependency[TokenIssuer],
+        self, request: Req, sessions: NamedDependency[SessionService], gate: NamedDependency[SessionGate]
     ) -> None:
-        """Revoke a refresh token of the caller."""
-        claims = issuer.read_refresh(data.refresh_token)
-        if claims.user_id != request.user.id:
-            raise Unauthorized("this refresh token belongs to another account")
-        await refresh_tokens.revoke(claims)
+        """End the session of this access token: its access and refresh tokens stop working at once."""
+        await sessions.end(gate, request.user.id, only=request.user.session_id)
+
+    @post("/logout-all", status_code=HTTP_204_NO_CONTENT, responses=responses(401))
+    async def logout_all(
+        self, request: Req, sessions: NamedDependency[SessionService], gate: NamedDependency[SessionGate]
+    ) -> None:
+        """End every session of the account, this one included (log out everywhere)."""
+        await sessions.end(gate, request.user.id)
+
+    @post(
+        "/password",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(400, 401, 429),
+        opt={RATE_LIMITED: True},
+    )
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChangeIn],
+        request: Req,
+        users: NamedDependency[UserService],
+        sessions: NamedDependency[SessionService],
+        passwords: NamedDependency[Passwords],
+        gate: NamedDependency[SessionGate],
+    ) -> None:
+        """Change the password (the current one is needed; rate-limited). Every other session ends; this
+        one goes on."""
+        await users.change_password(passwords, request.user.id, data.current_password, data.new_password)
+        await sessions.end(gate, request.user.id, keep=request.user.session_id)
 
     @get("/me", responses=responses(401))
-    async def me(
-        self, request: Request[CurrentUser, Any, Any], users: NamedDependency[UserService]
-    ) -> UserOut:
+    async def me(self, request: Req, users: NamedDependency[UserService]) -> UserOut:
         """The account of the access token."""
         user = await users.get_one_or_none(User.id == request.user.id)
         if user is None:

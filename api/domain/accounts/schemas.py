@@ -7,35 +7,58 @@ from typing import Annotated
 
 import msgspec
 
-EMAIL_PATTERN = r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+$"
-NAME_PATTERN = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"  # printable, not blank
+from api.lib.password_policy import MAX_LENGTH, MIN_LENGTH
+from api.lib.text import Name, check_name
+
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
-Password = Annotated[str, msgspec.Meta(min_length=10, max_length=128, pattern=r"^[^\x00]*$")]
-DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+Password = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description="At least 10 characters, and not a common or easily guessed password.",
+    ),
+]
 TokenText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
-    display_name: DisplayName
+    display_name: Name
+
+    def __post_init__(self) -> None:
+        check_name("display_name", self.display_name)
+        check_name("email", self.email)
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LENGTH)]
 
 
 class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
     refresh_token: TokenText
 
 
+class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LENGTH)]
+    new_password: Password
+
+
+class Accepted(msgspec.Struct):
+    """The same answer whether or not the e-mail already had an account."""
+
+    detail: str
+
+
 class TokenPair(msgspec.Struct):
     access_token: str
     refresh_token: str
-    expires_in: int  # seconds the access token is valid
-    refresh_expires_in: int
+    expires_in: int  # seconds the access token is still valid
+    refresh_expires_in: int  # seconds the refresh token is still valid
     token_type: str = "bearer"  # noqa: S105
 
 

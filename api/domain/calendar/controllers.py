@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from advanced_alchemy.service.pagination import OffsetPagination
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 
@@ -10,7 +11,8 @@ from api.domain.calendar.schemas import AssetsOut, MeetingOut
 from api.domain.calendar.services import CalendarService, PriceService
 from api.domain.calendar.weekend import NO_WEEKEND
 from api.errors import NotFound, responses
-from api.lib.params import MeetingKey
+from api.lib.pagination import DEFAULT_PAGE, page_of
+from api.lib.params import MeetingKey, PageLimit, PageOffset
 from scoring.rules import RuleSet
 from store.live_read import AsyncLiveReader
 
@@ -23,14 +25,20 @@ class CalendarController(Controller):
         "prices": Provide(create_service_provider(PriceService)),
     }
 
-    @get("/meetings", exclude_from_auth=True, security=[{}])
+    @get("/meetings", exclude_from_auth=True, security=[{}], responses=responses(429))
     async def meetings(
-        self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
-    ) -> list[MeetingOut]:
-        """Every weekend with its sessions and their state (upcoming, live, provisional, final)."""
-        return await calendar.meetings(live)
+        self,
+        calendar: NamedDependency[CalendarService],
+        live: NamedDependency[AsyncLiveReader],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[MeetingOut]:
+        """The weekends in date order, with their sessions and states (upcoming, live, provisional,
+        final), one page at a time."""
+        found = await calendar.meetings(live, offset=offset, limit=limit)
+        return page_of(found, await calendar.meeting_count(), offset, limit)
 
-    @get("/meetings/current", exclude_from_auth=True, security=[{}], responses=responses(404))
+    @get("/meetings/current", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
     async def current(
         self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
     ) -> MeetingOut:
@@ -40,7 +48,7 @@ class CalendarController(Controller):
             raise NotFound(NO_WEEKEND)
         return (await calendar.meetings(live, weekend.meeting_key))[0]
 
-    @get("/meetings/{meeting_key:int}", exclude_from_auth=True, security=[{}], responses=responses(404))
+    @get("/meetings/{meeting_key:int}", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
     async def meeting(
         self,
         meeting_key: MeetingKey,
@@ -51,7 +59,10 @@ class CalendarController(Controller):
         return (await calendar.meetings(live, meeting_key))[0]
 
     @get(
-        "/meetings/{meeting_key:int}/assets", exclude_from_auth=True, security=[{}], responses=responses(404)
+        "/meetings/{meeting_key:int}/assets",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(404, 429),
     )
     async def meeting_assets(
         self,
@@ -64,7 +75,7 @@ class CalendarController(Controller):
         await calendar.weekend(meeting_key)
         return await prices.assets(meeting_key, rules.team.budget)
 
-    @get("/assets", exclude_from_auth=True, security=[{}], responses=responses(404))
+    @get("/assets", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
     async def assets(
         self,
         calendar: NamedDependency[CalendarService],

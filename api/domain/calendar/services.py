@@ -77,11 +77,16 @@ class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
         ).first()
         return None if row is None else to_weekend(row)
 
-    async def meetings(self, live: AsyncLiveReader, meeting_key: int | None = None) -> list[MeetingOut]:
+    async def meeting_count(self) -> int:
+        return int(await self.repository.session.scalar(select(func.count()).select_from(Meeting)) or 0)
+
+    async def meetings(
+        self, live: AsyncLiveReader, meeting_key: int | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[MeetingOut]:
         query = select(Meeting).order_by(Meeting.date_start.asc().nulls_last(), Meeting.meeting_key)
         if meeting_key is not None:
             query = query.where(Meeting.meeting_key == meeting_key)
-        meetings = list(await self.repository.session.scalars(query))
+        meetings = list(await self.repository.session.scalars(query.offset(offset).limit(limit)))
         if meeting_key is not None and not meetings:
             raise NotFound(f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them")
         keys = [m.meeting_key for m in meetings]

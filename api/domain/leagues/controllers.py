@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from advanced_alchemy.service.pagination import OffsetPagination
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -14,7 +15,8 @@ from api.domain.accounts.guards import CurrentUser
 from api.domain.leagues.schemas import JoinIn, LeagueIn, LeagueOut, MemberOut
 from api.domain.leagues.services import LeagueService
 from api.errors import responses
-from api.lib.params import LeagueId, Limit, Offset, TeamId
+from api.lib.pagination import DEFAULT_PAGE, page_of
+from api.lib.params import LeagueId, PageLimit, PageOffset, TeamId
 
 Req = Request[CurrentUser, Any, Any]
 
@@ -33,18 +35,30 @@ class LeagueController(Controller):
         return await leagues.describe(league, request.user.id)
 
     @get("/", responses=responses(401))
-    async def my_leagues(self, request: Req, leagues: NamedDependency[LeagueService]) -> list[LeagueOut]:
-        """Leagues you own or have a team in."""
+    async def my_leagues(
+        self,
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[LeagueOut]:
+        """Leagues you own or have a team in, one page at a time."""
         await leagues.global_league_id()
-        return [await leagues.describe(lg, request.user.id) for lg in await leagues.mine(request.user.id)]
+        found, total = await leagues.mine(request.user.id, offset, limit)
+        return page_of([await leagues.describe(lg, request.user.id) for lg in found], total, offset, limit)
 
     @get("/public", responses=responses(401))
     async def public_leagues(
-        self, request: Req, leagues: NamedDependency[LeagueService], offset: Offset = 0, limit: Limit = 50
-    ) -> list[LeagueOut]:
-        """Public leagues, which anyone can read and join with the code shown."""
+        self,
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[LeagueOut]:
+        """Public leagues, which anyone can read and join with the code shown, one page at a time."""
         await leagues.global_league_id()
-        return [await leagues.describe(lg, request.user.id) for lg in await leagues.public(offset, limit)]
+        found, total = await leagues.public(offset, limit)
+        return page_of([await leagues.describe(lg, request.user.id) for lg in found], total, offset, limit)
 
     @get("/global", responses=responses(401))
     async def global_league(self, request: Req, leagues: NamedDependency[LeagueService]) -> LeagueOut:
@@ -69,11 +83,16 @@ class LeagueController(Controller):
 
     @get("/{league_id:int}/members", responses=responses(401, 403, 404))
     async def members(
-        self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
-    ) -> list[MemberOut]:
-        """The teams in a league you can read, with their players."""
+        self,
+        league_id: LeagueId,
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[MemberOut]:
+        """The teams in a league you can read, with their players' display names, one page at a time."""
         await leagues.readable(league_id, request.user.id)
-        return await leagues.members(league_id)
+        return await leagues.members(league_id, request.user.id, offset, limit)
 
     @post("/{league_id:int}/invite-code", status_code=HTTP_200_OK, responses=responses(401, 403, 404, 409))
     async def rotate_code(

@@ -7,20 +7,22 @@ from typing import Annotated
 
 import msgspec
 
-from api.domain.accounts.schemas import NAME_PATTERN
 from api.lib.params import INT8_MAX
+from api.lib.text import Name, check_name
 
-LeagueName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 RulesetName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 InviteCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 TeamRef = Annotated[int, msgspec.Meta(ge=1, le=INT8_MAX)]
 
 
 class LeagueIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: LeagueName
+    name: Name
     max_teams: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = 50
     ruleset: RulesetName = "f1fantasy-2025"
     is_public: bool = False
+
+    def __post_init__(self) -> None:
+        check_name("name", self.name)
 
 
 class JoinIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,5 +46,5 @@ class LeagueOut(msgspec.Struct):
 class MemberOut(msgspec.Struct):
     team_id: int
     team_name: str
-    user_id: int
-    display_name: str
+    display_name: str  # the team's player, by name only
+    mine: bool  # the team is one of the caller's

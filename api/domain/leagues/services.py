@@ -8,6 +8,7 @@ from typing import cast
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from advanced_alchemy.service.pagination import OffsetPagination
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from api.domain.leagues.access import is_member, readable_league
 from api.domain.leagues.schemas import LeagueIn, LeagueOut, MemberOut
 from api.domain.teams.access import owned_team
 from api.errors import Conflict, Forbidden, Invalid, NotFound
+from api.lib.pagination import count_of, page_of
 from scoring.rules import available_rulesets
 from store.models import League, LeagueMember, Team, User
 
@@ -128,29 +130,34 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
     async def readable(self, league_id: int, user_id: int) -> League:
         return await readable_league(self.session, league_id, user_id)
 
-    async def members(self, league_id: int) -> list[MemberOut]:
-        rows = await self.session.execute(
-            select(Team.id, Team.name, User.id, User.display_name)
+    async def members(
+        self, league_id: int, user_id: int, offset: int, limit: int
+    ) -> OffsetPagination[MemberOut]:
+        """One page of a league's teams with their players' display names (never their user ids: the
+        global league holds every player); `mine` marks the caller's teams."""
+        query = (
+            select(Team.id, Team.name, User.display_name, Team.user_id == user_id)
             .join(LeagueMember, LeagueMember.team_id == Team.id)
             .join(User, User.id == Team.user_id)
             .where(LeagueMember.league_id == league_id)
-            .order_by(Team.id)
         )
-        return [MemberOut(*row) for row in rows]
+        total = await self.team_count(league_id)
+        rows = await self.session.execute(query.order_by(Team.id).offset(offset).limit(limit))
+        return page_of([MemberOut(*row) for row in rows], total, offset, limit)
 
-    async def mine(self, user_id: int) -> list[League]:
+    async def mine(self, user_id: int, offset: int, limit: int) -> tuple[list[League], int]:
         my_teams = select(Team.id).where(Team.user_id == user_id)
         in_league = select(LeagueMember.league_id).where(LeagueMember.team_id.in_(my_teams))
-        query = (
-            select(League)
-            .where(or_(League.owner_id == user_id, League.id.in_(in_league)))
-            .order_by(League.id)
-        )
-        return list(await self.session.scalars(query))
+        query = select(League).where(or_(League.owner_id == user_id, League.id.in_(in_league)))
+        total = await count_of(self.session, query)
+        leagues = await self.session.scalars(query.order_by(League.id).offset(offset).limit(limit))
+        return list(leagues), total
 
-    async def public(self, offset: int, limit: int) -> list[League]:
-        query = select(League).where(League.is_public).order_by(League.id).offset(offset).limit(limit)
-        return list(await self.session.scalars(query))
+    async def public(self, offset: int, limit: int) -> tuple[list[League], int]:
+        query = select(League).where(League.is_public)
+        total = await count_of(self.session, query)
+        leagues = await self.session.scalars(query.order_by(League.id).offset(offset).limit(limit))
+        return list(leagues), total
 
     async def describe(self, league: League, user_id: int) -> LeagueOut:
         sees_code = (

@@ -10,7 +10,8 @@ from typing import Any
 
 from litestar import Request
 
-from api.domain.accounts.guards import CurrentUser
+from api.domain.accounts.gate import SessionGate
+from api.domain.accounts.guards import CurrentUser, bearer_token
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.live.tickets import TicketBook
 from api.errors import Unauthorized
@@ -19,7 +20,7 @@ TICKET_PARAM = "ticket"
 
 
 async def stream_caller(
-    request: Request[Any, Any, Any], tickets: TicketBook, issuer: TokenIssuer
+    request: Request[Any, Any, Any], tickets: TicketBook, issuer: TokenIssuer, gate: SessionGate
 ) -> CurrentUser:
     ticket = request.query_params.get(TICKET_PARAM)
     if ticket is not None:
@@ -28,10 +29,13 @@ async def stream_caller(
             raise Unauthorized(
                 "the ticket is unknown, expired or already used: POST /api/live/tickets for a new one"
             )
-        return CurrentUser(user_id)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return CurrentUser(issuer.read_access(token.strip()))
+        return CurrentUser(user_id, "")  # a ticket is issued to an open session and lives a minute
+    header = request.headers.get("authorization")
+    if header:
+        claims = issuer.read_access(bearer_token(header))
+        if await gate.user_of(claims.session_id) != claims.user_id:
+            raise Unauthorized("this session has ended (logged out, or the password changed); log in again")
+        return CurrentUser(claims.user_id, claims.session_id)
     raise Unauthorized(
         "a live stream needs ?ticket=... (POST /api/live/tickets) or an Authorization: Bearer header"
     )

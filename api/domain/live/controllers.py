@@ -16,6 +16,7 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import CurrentUser
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.leagues.access import readable_league
@@ -50,6 +51,7 @@ class LivePush:
     channels: ChannelsPlugin
     tickets: TicketBook
     issuer: TokenIssuer
+    gate: SessionGate
     reads: LiveReads
     pace: Pace
 
@@ -64,7 +66,7 @@ def _stream_spec(event: str, shape: str) -> dict[int, ResponseSpec]:
         200: ResponseSpec(
             data_container=str, media_type=EVENT_STREAM, description=description, generate_examples=False
         ),
-        **responses(400, 401, 403, 404),
+        **responses(400, 401, 403, 404, 429),
     }
 
 
@@ -102,7 +104,7 @@ class LiveController(Controller):
     ) -> ServerSentEvent:
         """A league's live top `top` for a weekend, pushed on every change (same rules as the leaderboard
         read: a private league is for its members). Authenticate with `?ticket=` or a bearer token."""
-        user = await stream_caller(request, push.tickets, push.issuer)
+        user = await stream_caller(request, push.tickets, push.issuer, push.gate)
         await readable_league(db_session, league_id, user.id)
         if team_id is not None:
             await own_team_in_league(db_session, team_id, league_id, user.id)
@@ -130,7 +132,7 @@ class LiveController(Controller):
         """A team's live score for a weekend, pushed on every change (same rules as the score read: its
         owner, or anyone who can read a league it plays in). Authenticate with `?ticket=` or a bearer
         token."""
-        user = await stream_caller(request, push.tickets, push.issuer)
+        user = await stream_caller(request, push.tickets, push.issuer, push.gate)
         await readable_team(db_session, team_id, user.id)
         await known_meeting(db_session, push.reads.live, meeting_key)
         read = partial(push.reads.team_score, team_id, meeting_key)

@@ -78,7 +78,10 @@ class StandingsController(Controller):
         return await standings.final_leaderboard(league_id, meeting_key, offset, limit)
 
     @get(
-        "/sessions/{session_key:int}/points", exclude_from_auth=True, security=[{}], responses=responses(404)
+        "/sessions/{session_key:int}/points",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(404, 429),
     )
     async def session_points(
         self,

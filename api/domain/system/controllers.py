@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.domain.system.schemas import HealthOut
 from api.domain.system.services import check_health
+from api.errors import responses
 
 
 class SystemController(Controller):
@@ -25,7 +26,8 @@ class SystemController(Controller):
                 data_container=HealthOut,
                 description="Postgres or Redis does not answer",
                 generate_examples=False,
-            )
+            ),
+            **responses(429),
         },
     )
     async def health(self, state: State, db_engine: NamedDependency[AsyncEngine]) -> Response[HealthOut]:

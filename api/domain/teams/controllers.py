@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
+from advanced_alchemy.service.pagination import OffsetPagination
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -14,7 +15,8 @@ from api.domain.teams.access import owned_team
 from api.domain.teams.schemas import ChipIn, ChipOut, RosterIn, TeamDetail, TeamIn, TeamOut
 from api.domain.teams.services import TeamService
 from api.errors import responses
-from api.lib.params import TeamId
+from api.lib.pagination import DEFAULT_PAGE, page_of
+from api.lib.params import PageLimit, PageOffset, TeamId
 from scoring.rules import RuleSet
 from store.models import Team
 
@@ -38,9 +40,16 @@ class TeamController(Controller):
         return team_out(await teams.create_team(request.user.id, data.name))
 
     @get("/", responses=responses(401))
-    async def my_teams(self, request: Req, teams: NamedDependency[TeamService]) -> list[TeamOut]:
-        """Your teams."""
-        return [team_out(t) for t in await teams.mine(request.user.id)]
+    async def my_teams(
+        self,
+        request: Req,
+        teams: NamedDependency[TeamService],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[TeamOut]:
+        """Your teams, one page at a time."""
+        found, total = await teams.mine(request.user.id, offset, limit)
+        return page_of([team_out(t) for t in found], total, offset, limit)
 
     @get("/{team_id:int}", responses=responses(401, 403, 404))
     async def team(

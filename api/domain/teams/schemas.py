@@ -8,11 +8,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-from api.domain.accounts.schemas import NAME_PATTERN
+from api.lib.text import Name, check_name
 
-TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 DriverCode = Annotated[str, msgspec.Meta(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
-ConstructorName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 
 
 class Chip(StrEnum):
@@ -25,13 +23,20 @@ class Chip(StrEnum):
 
 
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: TeamName
+    name: Name
+
+    def __post_init__(self) -> None:
+        check_name("name", self.name)
 
 
 class RosterIn(msgspec.Struct, forbid_unknown_fields=True):
     drivers: Annotated[list[DriverCode], msgspec.Meta(max_length=10)]
-    constructors: Annotated[list[ConstructorName], msgspec.Meta(max_length=10)]
+    constructors: Annotated[list[Name], msgspec.Meta(max_length=10)]
     boost_driver: DriverCode
+
+    def __post_init__(self) -> None:
+        for constructor in self.constructors:
+            check_name("a constructor's name", constructor)
 
 
 class ChipIn(msgspec.Struct, forbid_unknown_fields=True):

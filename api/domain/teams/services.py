@@ -30,6 +30,7 @@ from api.domain.teams.schemas import (
 from api.domain.teams.transfers import settle
 from api.domain.teams.weeks import week_bases
 from api.errors import Conflict, Invalid
+from api.lib.pagination import count_of
 from scoring.rules import TeamRules
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
 
@@ -73,8 +74,10 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         await self.session.flush()
         return team
 
-    async def mine(self, user_id: int) -> list[Team]:
-        return list(await self.session.scalars(select(Team).where(Team.user_id == user_id).order_by(Team.id)))
+    async def mine(self, user_id: int, offset: int, limit: int) -> tuple[list[Team], int]:
+        query = select(Team).where(Team.user_id == user_id)
+        teams = await self.session.scalars(query.order_by(Team.id).offset(offset).limit(limit))
+        return list(teams), await count_of(self.session, query)
 
     # -- the race week -------------------------------------------------------------------------
     async def current_weekend(self) -> Weekend:
