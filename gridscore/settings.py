@@ -67,8 +67,11 @@ class Settings:
     jwt_secret: str | None = None
     jwt_access_ttl_s: int = 900
     jwt_refresh_ttl_s: int = 14 * 24 * 3600
-    api_auth_rate_limit: int = 10  # login and registration requests per client address per unit
+    jwt_refresh_grace_s: int = 10  # a replaced refresh token still gets the same new pair (two tabs)
+    jwt_session_max_age_s: int = 30 * 24 * 3600  # a login ends after this, however often refreshed
+    api_auth_rate_limit: int = 10  # log-in, registration, refresh, password change per address per unit
     api_auth_rate_unit: str = "minute"  # second, minute, hour or day
+    api_public_rate_limit: int = 600  # other requests without a token per address per unit
     api_health_timeout_ms: int = 1_500  # per dependency checked by /health
     live_ticket_ttl_s: int = 60  # a live-stream ticket (POST /api/live/tickets) is valid this long, once
     live_keepalive_s: int = 15  # a live stream sends a comment after this long without sending anything
@@ -155,8 +158,11 @@ class Settings:
             jwt_secret=_env("JWT_SECRET"),
             jwt_access_ttl_s=_int("JWT_ACCESS_TTL_S", 900),
             jwt_refresh_ttl_s=_int("JWT_REFRESH_TTL_S", 14 * 24 * 3600),
+            jwt_refresh_grace_s=_int("JWT_REFRESH_GRACE_S", 10),
+            jwt_session_max_age_s=_int("JWT_SESSION_MAX_AGE_S", 30 * 24 * 3600),
             api_auth_rate_limit=_int("API_AUTH_RATE_LIMIT", 10),
             api_auth_rate_unit=_env("API_AUTH_RATE_UNIT", "minute") or "minute",
+            api_public_rate_limit=_int("API_PUBLIC_RATE_LIMIT", 600),
             api_health_timeout_ms=_int("API_HEALTH_TIMEOUT_MS", 1_500),
             live_ticket_ttl_s=_int("LIVE_TICKET_TTL_S", 60),
             live_keepalive_s=_int("LIVE_KEEPALIVE_S", 15),

@@ -10,7 +10,7 @@ valid token: 401 from the auth middleware; 429 from the rate limit) are not coun
 middleware sits inside those two, so that every status it counts is the one sent.
 
 The endpoint is text for a scraper: out of the OpenAPI schema, outside authentication, never
-rate-limited (the limit applies only to routes that opt in). Keep it on the private network.
+rate-limited (api/app.py leaves it out of both limits). Keep it on the private network.
 """
 
 from __future__ import annotations
