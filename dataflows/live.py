@@ -27,6 +27,7 @@ from gridscore.settings import Settings
 from ingest.broker import BrokerConfig
 from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource
+from ingest.receiver import TopicFilter
 from scoring.rules import load_ruleset
 
 
@@ -45,13 +46,16 @@ def live_flow(
     journal: Path,
     start: JournalStart,
     stop: threading.Event,
+    source_broker: BrokerConfig | None = None,
+    source_topics: TopicFilter | None = None,
 ) -> LiveFlow:
+    """source_broker/source_topics: input from another broker (OpenF1's) than the one scores go to."""
     broker = BrokerConfig.from_settings(settings)
     rules = load_ruleset(settings.ruleset)
     health = IngestHealth(journal, settings.ingest_stall_s)
     source = MqttSource(
-        broker,
-        f"{settings.mqtt_input_prefix}#",
+        source_broker or broker,
+        source_topics or f"{settings.mqtt_input_prefix}#",
         journal,
         start=start,
         stop=stop,

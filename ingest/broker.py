@@ -3,7 +3,8 @@
 `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://host/path`, `wss://host/path` (WebSockets).
 Credentials come from MQTT_USERNAME/MQTT_PASSWORD or the URL (`mqtt://user:pass@host`); TLS is on
 for mqtts/wss or whenever MQTT_CA_FILE is set, and verifies the broker against that file (else the
-system's CAs).
+system's CAs). A subscriber may instead take its password from a `PasswordSource` (an access token
+that expires, as on OpenF1's broker): it asks for one at each connection and reconnects when told to.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import logging
 import ssl
 import threading
 import time
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -31,19 +32,32 @@ QOS = 1
 _DEFAULT_PORTS = {"mqtt": 1883, "tcp": 1883, "mqtts": 8883, "ssl": 8883, "ws": 80, "wss": 443}
 
 
+class CredentialsError(ConnectionError):
+    """No password could be had for the broker now (token endpoint down or refusing): retry later."""
+
+
+class PasswordSource(Protocol):
+    """Passwords that expire (access tokens). Picklable: the receiver process calls it."""
+
+    def password(self, renew: bool = False) -> tuple[str, float]:
+        """A valid password and when (epoch seconds) to reconnect with a new one; renew: a new one now."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerConfig:
     host: str
     port: int
     client_id: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     tls: bool = False
     ca_file: str | None = None
     transport: Literal["tcp", "websockets"] = "tcp"
     ws_path: str = "/mqtt"
     protocol: str = "3.1.1"
     session_expiry_s: int = 86_400
+    credentials: PasswordSource | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_url(
@@ -93,6 +107,12 @@ class BrokerConfig:
 
     def with_client_id(self, client_id: str) -> BrokerConfig:
         return replace(self, client_id=client_id)
+
+    def current_password(self, renew: bool = False) -> tuple[str | None, float | None]:
+        """The password to connect with now and when to reconnect with a new one (None: never)."""
+        if self.credentials is None:
+            return self.password, None
+        return self.credentials.password(renew)
 
     @property
     def address(self) -> str:

@@ -29,7 +29,7 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from ingest.broker import BrokerConfig
 from ingest.health import IngestHealth, ReceiverStatus
 from ingest.journal import JournalTail, MqttMessage, journal_lock, repair_and_count
-from ingest.receiver import run_receiver
+from ingest.receiver import TopicFilter, run_receiver
 
 __all__ = ["JournalStart", "MqttMessage", "MqttSource"]
 
@@ -53,7 +53,9 @@ class ReceiverProcess:
     The flow's thread calls `check` (restarts); /health's thread calls `status`: a lock keeps the
     two from reaping the same child at once."""
 
-    def __init__(self, broker: BrokerConfig, topic_filter: str, journal: Path, log_format: str) -> None:
+    def __init__(
+        self, broker: BrokerConfig, topic_filter: TopicFilter, journal: Path, log_format: str
+    ) -> None:
         self.broker = broker
         self.topic_filter = topic_filter
         self.journal = journal
@@ -200,7 +202,7 @@ class MqttSource(FixedPartitionedSource[MqttMessage, int]):
     def __init__(
         self,
         broker: BrokerConfig,
-        topic_filter: str,
+        topic_filter: TopicFilter,
         journal: Path,
         start: JournalStart = JournalStart.END,
         stop: threading.Event | None = None,

@@ -8,10 +8,13 @@ The engine runs this in a process of its own (`run_receiver`), so that a busy fl
 it of the GIL: a subscriber that falls behind loses messages to the broker's queue limit
 (Mosquitto's `max_queued_messages`, 1000 by default). `gridscore record` runs it in a thread.
 
-Broker trouble (`MqttError`) means reconnecting; anything else (the journal cannot be written, a
-bug) ends the receiver thread, and `run_receiver` then exits with code 1 so that the engine starts
-a new one: never a process that is up but receives nothing. The failed batch was not acknowledged,
-so the broker delivers it again.
+A broker whose password is an expiring token (`BrokerConfig.credentials`) is left and joined again
+with a new one when the token is due for renewal; the persistent session keeps what arrives between.
+
+Broker trouble (`MqttError`, or no password to be had: `CredentialsError`) means reconnecting;
+anything else (the journal cannot be written, a bug) ends the receiver thread, and `run_receiver`
+then exits with code 1 so that the engine starts a new one: never a process that is up but receives
+nothing. The failed batch was not acknowledged, so the broker delivers it again.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import aiomqtt
 
-from ingest.broker import QOS, BrokerConfig
+from ingest.broker import QOS, BrokerConfig, CredentialsError
 from ingest.journal import JournalWriter, MqttMessage, journal_lock
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 HANDOVER_MAX = 500  # messages journaled and acknowledged together, at most
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+
+TopicFilter = str | tuple[str, ...]  # one filter, or several subscribed together
 
 
 class MqttReceiver:
@@ -51,7 +58,7 @@ class MqttReceiver:
     def __init__(
         self,
         broker: BrokerConfig,
-        topic_filter: str,
+        topic_filter: TopicFilter,
         journal: JournalWriter,
         persistent: bool = True,
         rename: Callable[[str], str] = str,
@@ -99,26 +106,34 @@ class MqttReceiver:
 
     async def _connect_forever(self) -> None:
         delay = BACKOFF_FIRST_S
+        filters = (self.topic_filter,) if isinstance(self.topic_filter, str) else self.topic_filter
+        renew = False  # after a failed connection, ask for a new password rather than the cached one
         while not self._stopping.is_set():
-            client = self.broker.aiomqtt_client(persistent=self.persistent)
-            client._client.manual_ack_set(True)
             try:
+                password, renew_at = await asyncio.to_thread(self.broker.current_password, renew)
+                client = replace(self.broker, password=password).aiomqtt_client(persistent=self.persistent)
+                client._client.manual_ack_set(True)
                 async with client:
-                    await client.subscribe(self.topic_filter, qos=QOS)
+                    await client.subscribe([(f, QOS) for f in filters])
                     log.info(
                         "subscribed to %s on %s at QoS %d as %s",
-                        self.topic_filter,
+                        ", ".join(filters),
                         self.broker.address,
                         QOS,
                         self.broker.client_id,
                     )
                     self.subscribed.set()
                     delay = BACKOFF_FIRST_S
-                    await self._receive(client)
-            except aiomqtt.MqttError as exc:
+                    renew = False
+                    await self._receive(client, renew_at)
+                self.subscribed.clear()
+                if renew_at is not None and not self._stopping.is_set():
+                    log.info("MQTT %s: password due for renewal; reconnecting", self.broker.address)
+            except (aiomqtt.MqttError, CredentialsError) as exc:
                 self.subscribed.clear()
                 if self._stopping.is_set():
                     return
+                renew = self.broker.credentials is not None
                 log.warning("MQTT %s: %s; reconnecting in %.1f s", self.broker.address, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
@@ -128,9 +143,17 @@ class MqttReceiver:
                 log.exception("MQTT receiver stopped: %s", exc)
                 return
 
-    async def _receive(self, client: aiomqtt.Client) -> None:
+    async def _receive(self, client: aiomqtt.Client, renew_at: float | None = None) -> None:
+        """Journal, acknowledge and hand over batches; returns at `renew_at` (epoch seconds), if any."""
         messages = client.messages
-        async for first in messages:
+        loop = asyncio.get_running_loop()
+        deadline = None if renew_at is None else loop.time() + (renew_at - time.time())
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):  # only while waiting: a batch is never cut
+                    first = await anext(messages)
+            except (TimeoutError, StopAsyncIteration):
+                return
             batch = [first]
             while len(batch) < HANDOVER_MAX and len(messages) > 0:
                 batch.append(await anext(messages))
@@ -178,7 +201,7 @@ WATCH_S = 0.2  # how often the process looks at its receiver thread, its parent 
 
 def run_receiver(
     broker: BrokerConfig,
-    topic_filter: str,
+    topic_filter: TopicFilter,
     journal: str,
     parent_pid: int,
     log_level: str,
