@@ -97,6 +97,16 @@ class Settings:
     notify_mqtt: bool = True
     mqtt_notification_prefix: str = "f1/notifications/"
     reminder_hours: int = 24  # remind team owners this long before a weekend locks
+    # OpenF1 (`gridscore feed openf1`, `gridscore live --source openf1`); see docs/openf1.md.
+    openf1_api_url: str = "https://api.openf1.org"
+    openf1_token_url: str = "https://api.openf1.org/token"  # noqa: S105 (a URL, not a secret)
+    openf1_mqtt_url: str = "mqtts://mqtt.openf1.org:8883"
+    openf1_username: str | None = None  # the account's e-mail; also the MQTT user name
+    openf1_password: str | None = field(default=None, repr=False)  # the account's password, never logged
+    openf1_ca_file: str | None = None  # unset: the system's CAs
+    openf1_client_id: str | None = None  # unset: gridscore-<hash of the user name>, stable per account
+    openf1_pace_ms: int = 350  # pause between REST requests (OpenF1 limits requests per client)
+    openf1_cache_dir: Path | None = None  # unset: data_dir/openf1-cache
     # Operations.
     log_level: str = "INFO"
     log_format: str = "json"
@@ -109,6 +119,11 @@ class Settings:
     backup_keep_daily: int = 30  # keep the newest dump of each of this many days
     backup_keep_weekly: int = 0  # ... and of this many ISO weeks
     backup_keep_monthly: int = 0  # ... and of this many months
+
+    @property
+    def openf1_cache(self) -> Path:
+        """Where OpenF1 REST answers are kept, one file per request URL."""
+        return self.openf1_cache_dir or self.data_dir / "openf1-cache"
 
     @property
     def backups(self) -> Path:
@@ -187,6 +202,15 @@ class Settings:
             notify_mqtt=_bool("NOTIFY_MQTT", True),
             mqtt_notification_prefix=_env("MQTT_NOTIFICATION_PREFIX", "f1/notifications/") or "",
             reminder_hours=_int("REMINDER_HOURS", 24),
+            openf1_api_url=_env("OPENF1_API_URL", "https://api.openf1.org") or "",
+            openf1_token_url=_env("OPENF1_TOKEN_URL", "https://api.openf1.org/token") or "",
+            openf1_mqtt_url=_env("OPENF1_MQTT_URL", "mqtts://mqtt.openf1.org:8883") or "",
+            openf1_username=_env("OPENF1_USERNAME"),
+            openf1_password=_env("OPENF1_PASSWORD"),
+            openf1_ca_file=_env("OPENF1_CA_FILE"),
+            openf1_client_id=_env("OPENF1_CLIENT_ID"),
+            openf1_pace_ms=_int("OPENF1_PACE_MS", 350),
+            openf1_cache_dir=_path("OPENF1_CACHE_DIR"),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",
             metrics_port=_int("METRICS_PORT", 9108),
