@@ -142,7 +142,8 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
             .where(LeagueMember.league_id == league_id)
         )
         total = await self.team_count(league_id)
-        rows = await self.session.execute(query.order_by(Team.id).offset(offset).limit(limit))
+        # In the order of the (league_id, team_id) primary key, so that a deep page is an index walk.
+        rows = await self.session.execute(query.order_by(LeagueMember.team_id).offset(offset).limit(limit))
         return page_of([MemberOut(*row) for row in rows], total, offset, limit)
 
     async def mine(self, user_id: int, offset: int, limit: int) -> tuple[list[League], int]:
