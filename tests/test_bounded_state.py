@@ -280,3 +280,35 @@ def test_an_idle_session_and_its_weekend_are_let_go(tmp_path: Path) -> None:
         keys, holding = held_keys(recovery, step)
         assert keys == 1, f"{step}: {keys} keys"
         assert holding == 0, f"{step}: a key still holds state"
+
+
+def test_a_car_never_announced_expires_unknown_driver_while_its_session_scores_on() -> None:
+    """On the live clock, positions of a car that never gets its v1/drivers wait their time to live
+    (1 s) and are rejected `unknown_driver`, with the source still open and nothing else of the
+    session arriving; the announced car's points are emitted, and the session stays held."""
+    now = datetime.now(UTC)
+    items = [_session(501, 51, now, 0), _driver(501, 1, now, 1), _position(501, 1, now, now, 2)]
+    items += [_position(501, 7, now, now, 3 + i) for i in range(3)]
+    windows: list[ScoredWindow] = []
+    rejected: list[Rejected] = []
+    held: list[dict[str, float]] = []
+
+    def done() -> bool:
+        if len(rejected) < 3:
+            return False
+        held.append(gauges())
+        return True
+
+    flow = build_flow(
+        OpenSource([items], done, timeout_s=30),
+        FlowOutputs(live=TestingSink(windows), rejected=TestingSink(rejected)),
+        live_config(pending_ttl=timedelta(seconds=1)),
+    )
+    run_main(flow)
+
+    assert sorted(r.offset for r in rejected) == [3, 4, 5]
+    assert all(r.reason.startswith("unknown_driver: car 7 is not in session 501") for r in rejected)
+    assert windows
+    assert windows[-1].weekend.meeting_key == 51
+    assert held[0]["gridscore_state_waiting_messages"] == 0
+    assert held[0]["gridscore_state_sessions"] == 1
