@@ -23,6 +23,11 @@ from scoring.facts import Classification, Entrant, SessionFacts
 
 # Events that wait for their session or car to be announced, at most this many per session.
 MAX_PENDING = 5_000
+# Documents that input names by a key of its own (OpenF1 `_key`) are the only facts not bounded by
+# the range checks (cars 1-99, laps, positions): a race has a few hundred overtakes and pit stops
+# at most, so these caps leave room for any real session and stop a flood of new keys.
+MAX_OVERTAKES = 2_000
+MAX_PIT_STOPS = 1_000
 DEFAULT_LATENESS = timedelta(seconds=2)
 WAIT_FACTOR = 3  # and this many lateness bounds of arrival time (a window's worth of margin, and more)
 DEFAULT_DATE_SLACK = timedelta(hours=24)
@@ -215,9 +220,17 @@ class SessionState:
                 event.date,
                 event.position,
             )
+            if identity not in facts.overtakes and len(facts.overtakes) >= MAX_OVERTAKES:
+                return _reject(
+                    message, f"over_capacity: {MAX_OVERTAKES} overtakes already held for the session"
+                )
             facts.add_overtake(identity, event.overtaking_driver_number)
         elif isinstance(event, PitStop):
             stop_identity = event.doc_key or (event.driver_number, event.lap_number, event.date)
+            if stop_identity not in facts.pit_stops and len(facts.pit_stops) >= MAX_PIT_STOPS:
+                return _reject(
+                    message, f"over_capacity: {MAX_PIT_STOPS} pit stops already held for the session"
+                )
             facts.add_pit_stop(stop_identity, event.driver_number, event.stop_duration)
         elif isinstance(event, RaceControl):
             if (event.flag or "").upper() == "CHEQUERED":

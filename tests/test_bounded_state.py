@@ -22,6 +22,7 @@ from prometheus_client import REGISTRY
 
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
 from dataflows.scoring_steps import ScoredWindow
+from dataflows.session_state import MAX_OVERTAKES, MAX_PIT_STOPS
 from dataflows.state_limits import StateLimits
 from ingest.decode import Rejected
 from ingest.recorded import RawLine
@@ -312,3 +313,48 @@ def test_a_car_never_announced_expires_unknown_driver_while_its_session_scores_o
     assert windows[-1].weekend.meeting_key == 51
     assert held[0]["gridscore_state_waiting_messages"] == 0
     assert held[0]["gridscore_state_sessions"] == 1
+
+
+def test_documents_keyed_by_input_are_capped_per_session() -> None:
+    """Overtakes and pit stops are the facts that input names by a key of its own (`_key`): a flood
+    of new keys in an announced session stops at the cap, the excess rejected `over_capacity`; a
+    new version of a held key is still taken."""
+    start = datetime(2025, 4, 13, 15, tzinfo=UTC)
+    items = [_session(401, 1, start, 0), _driver(401, 1, start, 1), _driver(401, 2, start, 2)]
+    offset = 3
+    for i in range(MAX_OVERTAKES + 5):
+        payload = {
+            "session_key": 401,
+            "overtaking_driver_number": 1,
+            "overtaken_driver_number": 2,
+            "date": start + timedelta(seconds=1 + i / 1000),
+            "position": 1,
+            "_key": f"overtake-{i}",
+        }
+        items.append(line("overtakes", payload, start, offset))
+        offset += 1
+    for i in range(MAX_PIT_STOPS + 3):
+        payload = {
+            "session_key": 401,
+            "driver_number": 2,
+            "lap_number": 1 + i % 50,
+            "date": start + timedelta(seconds=1 + i / 1000),
+            "pit_duration": 22.0,
+            "stop_duration": 2.5,
+            "_key": f"pit-{i}",
+        }
+        items.append(line("pit", payload, start, offset))
+        offset += 1
+    again = {
+        "session_key": 401,
+        "overtaking_driver_number": 2,
+        "overtaken_driver_number": 1,
+        "date": start + timedelta(minutes=5),
+        "position": 1,
+        "_key": "overtake-0",
+    }
+    items.append(line("overtakes", again, start, offset))
+    _, rejected = replay(items, StateLimits())
+    assert Counter(r.topic for r in rejected) == {"v1/overtakes": 5, "v1/pit": 3}
+    assert all(r.category == "over_capacity" for r in rejected)
+    assert offset not in {r.offset for r in rejected}, "a new version of a held overtake is taken"
