@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from gridscore.settings import Settings
+from ingest import openf1_cli
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,20 @@ SubParsers = argparse._SubParsersAction
 def live(args: argparse.Namespace, settings: Settings) -> int:
     """Run the engine against MQTT_URL: Redis, Postgres and f1/scoring/... until SIGTERM or Ctrl-C."""
     from bytewax.testing import run_main
+
+    from ingest.broker import BrokerConfig
+    from ingest.receiver import TopicFilter
+
+    source: tuple[BrokerConfig | None, TopicFilter | None] = (None, None)
+    if args.source == "openf1":  # input from OpenF1's live broker; scores still to MQTT_URL
+        from ingest.openf1_live import openf1_input
+
+        try:
+            settings, source_broker, topics = openf1_input(settings)
+        except ValueError as exc:
+            print(f"gridscore live: {exc}", file=sys.stderr)
+            return 2
+        source = (source_broker, topics)
 
     from dataflows.live import live_flow
     from dataflows.metrics import serve_engine_metrics
@@ -37,7 +52,7 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
         if not args.no_migrate:
             upgrade(urls.database_url)
         start = JournalStart.BEGINNING if recovery is not None else JournalStart.END
-        parts = live_flow(settings, urls.database_url, urls.redis_url, journal, start, stop)
+        parts = live_flow(settings, urls.database_url, urls.redis_url, journal, start, stop, *source)
         # /metrics and /health (503 until the receiver runs); METRICS_PORT <= 0 turns both off
         serve_engine_metrics(settings.metrics_port, parts.health.verdict)
         try:
@@ -166,6 +181,12 @@ def add_commands(sub: SubParsers) -> None:
     )
     p.add_argument("--no-recovery", action="store_true", help="no snapshots: a restart starts from scratch")
     p.add_argument("--no-migrate", action="store_true", help="skip the migrations (run `gridscore migrate`)")
+    p.add_argument(
+        "--source",
+        choices=("mqtt", "openf1"),
+        default="mqtt",
+        help="mqtt: the feed on MQTT_URL; openf1: OpenF1's live broker (docs/openf1.md)",
+    )
 
     p = sub.add_parser("publish", help=publish.__doc__)
     p.add_argument("feeds", nargs="+", metavar="FEED")
@@ -201,5 +222,7 @@ def add_commands(sub: SubParsers) -> None:
         "--until-idle", type=float, default=None, help="stop this many seconds after the last message"
     )
 
+    openf1_cli.add_commands(sub)
 
-COMMANDS = {"live": live, "publish": publish, "record": record}
+
+COMMANDS = {"live": live, "publish": publish, "record": record, **openf1_cli.COMMANDS}
