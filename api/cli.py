@@ -20,9 +20,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
     from api.config import ApiConfig
+    from gridscore.error_tracking import init_error_tracking
     from gridscore.services import running_services
     from store.migrate import upgrade
 
+    init_error_tracking(settings, "api")
     with running_services(settings) as urls:
         if urls.embedded:
             upgrade(urls.database_url)

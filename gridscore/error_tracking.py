@@ -20,9 +20,16 @@ from gridscore.settings import Settings
 FILTERED = "[Filtered]"
 EXTRA_DENYLIST = ["jwt_secret", "refresh_token", "access_token", "ticket", "smtp_password", "mqtt_password"]
 _PATTERNS = (
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # a JWT
-    re.compile(r"(?<=://)[^/@\s:]*:[^/@\s]*(?=@)"),  # user:password@ in a URL
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), FILTERED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), FILTERED),  # a JWT
+    (re.compile(r"(?<=://)[^/@\s:]*:[^/@\s]*(?=@)"), FILTERED),  # user:password@ in a URL
+    # A value under a sensitive name inside text: a JSON body in a repr, a query string, a form.
+    (
+        re.compile(
+            r"""(?i)((?:password|passwd|secret|token|ticket)[\\"']{0,3}\s*[:=]\s*[\\"']{0,3})[^"'\\,&\s}]+"""
+        ),
+        rf"\g<1>{FILTERED}",
+    ),
 )
 
 
@@ -38,8 +45,8 @@ def secret_values(settings: Settings) -> list[str]:
 def scrub_text(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, FILTERED)
-    for pattern in _PATTERNS:
-        text = pattern.sub(FILTERED, text)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
     return text
 
 
