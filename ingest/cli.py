@@ -24,6 +24,10 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
     """Run the engine against MQTT_URL: Redis, Postgres and f1/scoring/... until SIGTERM or Ctrl-C."""
     from bytewax.testing import run_main
 
+    from gridscore.error_tracking import init_error_tracking
+
+    init_error_tracking(settings, "engine")
+
     from ingest.broker import BrokerConfig
     from ingest.receiver import TopicFilter
 
