@@ -433,6 +433,8 @@ def hostile_messages(draw: st.DrawFn) -> tuple[str, bytes, frozenset[str]]:
         payload, categories = draw(st.binary(max_size=300)), {"malformed", "invalid"}
     if collection == "weather":
         categories = {"unknown_topic"}
+    if len(payload) > MAX_PAYLOAD_BYTES:  # size is checked first (a deep one may be big too)
+        categories = {"oversized"}
     return collection, payload, frozenset(categories)
 
 
