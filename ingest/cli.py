@@ -152,7 +152,7 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
             duration=args.duration,
             until_idle=args.until_idle,
         )
-    except ConnectionError as exc:
+    except (ConnectionError, RuntimeError, OSError) as exc:
         print(f"gridscore record: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

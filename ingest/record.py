@@ -53,6 +53,7 @@ def record_feed(
     assert receiver.batches is not None
     started = time.monotonic()
     count = 0
+    failed = True
     try:
         if not receiver.subscribed.wait(connect_timeout):
             raise ConnectionError(f"no MQTT broker answers at {broker.address}")
@@ -61,6 +62,9 @@ def record_feed(
         last: float | None = None
         while True:
             got = take_batch(receiver.batches, 10_000, 0.05)
+            if not got and not receiver.alive:
+                # Its thread ended (a journal that cannot be written, a bug): say so, never wait on.
+                raise RuntimeError(f"the MQTT receiver stopped: {receiver.failure!r}")
             now = time.monotonic()
             if got:
                 count += len(got)
@@ -69,7 +73,12 @@ def record_feed(
                 break
             if until_idle is not None and last is not None and now - last >= until_idle:
                 break
+        failed = False
     finally:
         receiver.stop()
-        writer.close()
+        try:
+            writer.close()
+        except OSError:
+            if not failed:  # else the error that stopped the recording is the one to report
+                raise
     return Recorded(count, time.monotonic() - started)

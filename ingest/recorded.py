@@ -38,7 +38,7 @@ _arrival_decoder = msgspec.json.Decoder(_ArrivalOnly)
 def arrival_of(line: bytes) -> datetime | None:
     try:
         at = _arrival_decoder.decode(line).at
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):  # a line nested ~1000 deep
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 

@@ -69,3 +69,40 @@ def test_publish_without_a_broker_says_so(prefixes: Prefixes, tmp_path: Path) ->
     )
     assert done.returncode == 1
     assert "no MQTT broker answers at mqtt://127.0.0.1:9" in done.stderr
+
+
+def _limit_file_size() -> None:
+    """A full disk for the recording: no file of this process may grow past 4 KiB."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_record_exits_with_an_error_when_it_cannot_write(
+    mqtt_url: str, prefixes: Prefixes, tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    """Its receiver's thread dies on the write: `gridscore record` says so and exits 1, where it used
+    to wait for its whole duration with nothing recorded."""
+    env = engine_env(prefixes, database_url, redis_url, tmp_path / "data")
+    out = tmp_path / "recorded.jsonl"
+    log = tmp_path / "record.log"
+    with log.open("wb") as sink:
+        recorder = subprocess.Popen(
+            [str(GRIDSCORE), "record", "--out", str(out), "--duration", "300", "--prefix", prefixes.input],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_limit_file_size,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "subscribed to" not in log.read_text():
+            assert recorder.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        gridscore("publish", str(LAP_BY_LAP), "--max-rate", PUBLISH_RATE, "--prefix", prefixes.input, env=env)
+        assert recorder.wait(60) == 1, log.read_text()
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+    assert "gridscore record: the MQTT receiver stopped" in log.read_text()
