@@ -27,6 +27,7 @@ TOPICS = tuple(
         "pit",
         "race_control",
         "session_result",
+        "driver_of_the_day",  # not OpenF1's: taken if a relay on that broker adds it, see docs/openf1.md
     )
 )
 
