@@ -31,6 +31,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
 
 from ingest.events import TOPIC_TYPES
+from store.outages import POSTGRES, REDIS
 
 if TYPE_CHECKING:
     from dataflows.scoring_steps import ScoredWindow
@@ -134,6 +135,15 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _outage_reasons() -> list[str]:
+    """A stalled flow is most often one waiting out a server: name it, so nobody restarts in vain."""
+    return [
+        f"{d.name} unavailable for {down:.0f} s: scoring waits for it and catches up from the journal"
+        for d in (REDIS, POSTGRES)
+        if (down := d.down_for) is not None
+    ]
+
+
 def _app(health: Callable[[], Verdict] | None) -> Callable[..., Iterable[bytes]]:
     metrics = make_wsgi_app()
 
@@ -141,8 +151,11 @@ def _app(health: Callable[[], Verdict] | None) -> Callable[..., Iterable[bytes]]
         if health is None or environ.get("PATH_INFO") != "/health":
             return metrics(environ, start_response)
         verdict = health()
+        reasons = [*_outage_reasons(), *verdict.reasons] if not verdict.healthy else verdict.reasons
         body = json.dumps(
-            {"status": "ok" if verdict.healthy else "unhealthy", "reasons": verdict.reasons} | verdict.details
+            {"status": "ok" if verdict.healthy else "unhealthy", "reasons": reasons}
+            | verdict.details
+            | {"outages": {d.name: d.down_for for d in (REDIS, POSTGRES)}}
         ).encode()
         status = "200 OK" if verdict.healthy else "503 Service Unavailable"
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

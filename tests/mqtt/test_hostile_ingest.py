@@ -341,6 +341,8 @@ def test_health_says_503_when_messages_wait_and_the_flow_takes_none(
         wait_until(lambda: health(run.metrics_port)[0] == 503, 15, "503", run.engine)
         body = health(run.metrics_port)[1]
         assert any("ingest stalled" in reason for reason in body["reasons"]), body
+        assert any(reason.startswith("Redis unavailable for") for reason in body["reasons"]), body
+        assert body["outages"]["Redis"] > 0
         assert body["waiting_bytes"] > 0
         assert body["receiver"]["running"] is True
         run.engine.kill_tree()  # it would wait for Redis forever
