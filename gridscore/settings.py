@@ -106,6 +106,7 @@ class Settings:
     openf1_ca_file: str | None = None  # unset: the system's CAs
     openf1_client_id: str | None = None  # unset: gridscore-<hash of the user name>, stable per account
     openf1_pace_ms: int = 350  # pause between REST requests (OpenF1 limits requests per client)
+    openf1_silence_s: int = 60  # live: reconnect after this long without a message (0: never)
     openf1_cache_dir: Path | None = None  # unset: data_dir/openf1-cache
     # Operations.
     log_level: str = "INFO"
@@ -210,6 +211,7 @@ class Settings:
             openf1_ca_file=_env("OPENF1_CA_FILE"),
             openf1_client_id=_env("OPENF1_CLIENT_ID"),
             openf1_pace_ms=_int("OPENF1_PACE_MS", 350),
+            openf1_silence_s=_int("OPENF1_SILENCE_S", 60),
             openf1_cache_dir=_path("OPENF1_CACHE_DIR"),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_format=_env("LOG_FORMAT", "json") or "json",

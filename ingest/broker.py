@@ -58,6 +58,7 @@ class BrokerConfig:
     protocol: str = "3.1.1"
     session_expiry_s: int = 86_400
     credentials: PasswordSource | None = field(default=None, repr=False, compare=False)
+    silence_s: float | None = None  # a subscriber that hears nothing this long reconnects (None: never)
 
     @classmethod
     def from_url(

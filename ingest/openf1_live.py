@@ -56,4 +56,5 @@ def openf1_input(settings: Settings) -> tuple[Settings, BrokerConfig, tuple[str,
         mqtt_input_prefix="v1/",
         mqtt_client_id=f"{settings.mqtt_client_id}-openf1",  # journal and recovery of their own
     )
-    return engine, replace(broker, credentials=tokens), TOPICS
+    silence = float(settings.openf1_silence_s) if settings.openf1_silence_s > 0 else None
+    return engine, replace(broker, credentials=tokens, silence_s=silence), TOPICS

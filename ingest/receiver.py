@@ -10,6 +10,8 @@ it of the GIL: a subscriber that falls behind loses messages to the broker's que
 
 A broker whose password is an expiring token (`BrokerConfig.credentials`) is left and joined again
 with a new one when the token is due for renewal; the persistent session keeps what arrives between.
+With `BrokerConfig.silence_s`, a connection that hears nothing that long is opened again (OpenF1's
+feed once went silent mid-race while the connection stayed up).
 
 Broker trouble (`MqttError`, or no password to be had: `CredentialsError`) means reconnecting;
 anything else (the journal cannot be written, a bug) ends the receiver thread, and `run_receiver`
@@ -127,8 +129,6 @@ class MqttReceiver:
                     renew = False
                     await self._receive(client, renew_at)
                 self.subscribed.clear()
-                if renew_at is not None and not self._stopping.is_set():
-                    log.info("MQTT %s: password due for renewal; reconnecting", self.broker.address)
             except (aiomqtt.MqttError, CredentialsError) as exc:
                 self.subscribed.clear()
                 if self._stopping.is_set():
@@ -144,15 +144,25 @@ class MqttReceiver:
                 return
 
     async def _receive(self, client: aiomqtt.Client, renew_at: float | None = None) -> None:
-        """Journal, acknowledge and hand over batches; returns at `renew_at` (epoch seconds), if any."""
+        """Journal, acknowledge and hand over batches; returns at `renew_at` (epoch seconds), if any,
+        or after `silence_s` without a message: the caller then connects again."""
         messages = client.messages
         loop = asyncio.get_running_loop()
-        deadline = None if renew_at is None else loop.time() + (renew_at - time.time())
+        renew = None if renew_at is None else loop.time() + (renew_at - time.time())
+        silence = self.broker.silence_s
         while True:
+            quiet = None if silence is None else loop.time() + silence
+            deadline = min((t for t in (renew, quiet) if t is not None), default=None)
             try:
                 async with asyncio.timeout_at(deadline):  # only while waiting: a batch is never cut
                     first = await anext(messages)
-            except (TimeoutError, StopAsyncIteration):
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if renew is not None and loop.time() >= renew:
+                    log.info("MQTT %s: password due for renewal; reconnecting", self.broker.address)
+                else:
+                    log.warning("MQTT %s: no message for %.0f s; reconnecting", self.broker.address, silence)
                 return
             batch = [first]
             while len(batch) < HANDOVER_MAX and len(messages) > 0:

@@ -5,7 +5,9 @@ endpoint (tests/openf1_stub.py) that expires every few seconds during the weeken
 The token endpoint makes each new token the account's password on the broker (mosquitto_passwd,
 then SIGHUP) and, when a token expires with no newer one, replaces it with junk: an engine that did
 not renew could not reconnect. A whole lap-by-lap weekend is published while the tokens come and
-go; the engine must renew, reconnect, journal every message and end with the official totals.
+go, with a silence between Qualifying and the Race longer than OPENF1_SILENCE_S (the engine then
+reconnects, as it must when OpenF1's feed goes quiet); the engine must renew, reconnect, journal
+every message and end with the official totals.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ EMAIL = "fan@example.com"
 ACCOUNT_PASSWORD = "account-" + secrets.token_hex(8)
 PUBLISHER_PASSWORD = "publisher-" + secrets.token_hex(8)
 TOKEN_LIFETIME_S = 5.0  # the engine renews 1 s before expiry: about every 4 s
+SILENCE_S = 2  # OPENF1_SILENCE_S for the test (60 by default)
 PUBLISH_RATE = "150"  # messages a second: the weekend takes about 14 s, three or four tokens
 
 
@@ -108,6 +111,18 @@ def openf1_broker(tmp_path: Path) -> Iterator[OpenF1Broker]:
         process.wait(10)
 
 
+def _split(folder: Path) -> tuple[Path, Path]:
+    """The feed up to the Qualifying's last result, and the rest (the Race)."""
+    lines = FEED.read_text().splitlines(keepends=True)
+    race = next(
+        i for i, line in enumerate(lines) if json.loads(line)["payload"].get("session_key") == 2023104
+    )
+    first, second = folder / "qualifying.jsonl", folder / "race.jsonl"
+    first.write_text("".join(lines[:race]))
+    second.write_text("".join(lines[race:]))
+    return first, second
+
+
 def _journaled(path: Path) -> Counter[str]:
     out: Counter[str] = Counter()
     for line in path.read_text().splitlines():
@@ -146,6 +161,7 @@ def test_engine_on_openf1_renews_its_token_and_loses_nothing(
         OPENF1_MQTT_URL=openf1_broker.url,
         OPENF1_CA_FILE=str(openf1_broker.ca),
         OPENF1_CLIENT_ID=f"gridscore-{prefixes.run}-openf1",
+        OPENF1_SILENCE_S=str(SILENCE_S),
     )
     topic = f"{prefixes.output}{MEETING}/points"
     engine = Engine(env, tmp_path / "live.log", args=("--no-migrate", "--source", "openf1"))
@@ -154,17 +170,23 @@ def test_engine_on_openf1_renews_its_token_and_loses_nothing(
         engine.start()
         inbox = Inbox.subscribe(mqtt_url, topic)
         publisher = f"mqtts://publisher:{PUBLISHER_PASSWORD}@{openf1_broker.url.removeprefix('mqtts://')}"
-        gridscore(
-            "publish",
-            str(FEED),
-            "--broker",
-            publisher,
-            "--prefix",
-            "v1/",
-            "--max-rate",
-            PUBLISH_RATE,
-            env={**env, "MQTT_CA_FILE": str(openf1_broker.ca)},
-        )
+        qualifying, race = _split(tmp_path)
+        for part in (qualifying, race):
+            gridscore(
+                "publish",
+                str(part),
+                "--broker",
+                publisher,
+                "--prefix",
+                "v1/",
+                "--max-rate",
+                PUBLISH_RATE,
+                env={**env, "MQTT_CA_FILE": str(openf1_broker.ca)},
+            )
+            if part is qualifying:
+                silent_from = len(engine.log_text())
+                time.sleep(SILENCE_S * 2)
+                assert "no message for" in engine.log_text()[silent_from:], engine.tail()
 
         def final() -> bool:
             message = inbox.latest().get(topic) if inbox is not None else None
