@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,35 @@ def test_a_server_that_stays_down_is_a_clear_error(tmp_path: Path) -> None:
     ):
         rest.get("sessions", meeting_key=1)
     assert not list(tmp_path.rglob("*.json")), "a failed request leaves nothing in the cache"
+
+
+def test_overtakes_of_a_car_in_the_pit_lane_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OpenF1 reports the places a car loses in the pits as overtakes: one such pass per stop is
+    added to the served documents (a rival passing the car a few seconds into its stop)."""
+    bundled = FEEDS / "2025-04-bahrain.jsonl"
+    documents = documents_of(bundled)
+    stops = documents["pit"]
+    for stop in stops:
+        rival = 1 if stop["driver_number"] != 1 else 4
+        moment = datetime.fromisoformat(stop["date"]) + timedelta(seconds=3)
+        documents["overtakes"].append(
+            {
+                "meeting_key": stop["meeting_key"],
+                "session_key": stop["session_key"],
+                "overtaking_driver_number": rival,
+                "overtaken_driver_number": stop["driver_number"],
+                "date": moment.isoformat(),
+                "position": 1,
+            }
+        )
+    server = OpenF1RestStub(documents)
+    out = tmp_path / "imported.jsonl"
+    try:
+        assert main(_feed(202504, server.url, out, "--no-cache")) == 0
+    finally:
+        server.stop()
+    assert f"left out {len(stops)} overtakes" in capsys.readouterr().err
+    assert _score(capsys, out) == json.loads((FEEDS / "expected" / "2025-04-bahrain.json").read_text())
+    assert Counter(map(_key, _lines(out))) == Counter(map(_key, _lines(bundled)))
