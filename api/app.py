@@ -24,7 +24,6 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.redis import RedisStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,6 +46,8 @@ from api.domain.teams.controllers import TeamController
 from api.domain.teams.locker import run_locker
 from api.lib import log_redaction
 from api.lib.bodies import SafeRequest
+from api.lib.cors import cors_config
+from api.lib.docs_ui import docs_assets_router, docs_ui_plugin
 from api.lib.error_log import log_server_errors
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
@@ -151,7 +152,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
 
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, docs_assets_router()],
         plugins=[SQLAlchemyPlugin(config=alchemy), channels],
         on_app_init=[jwt_auth.on_app_init],
         # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware
@@ -165,6 +166,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             ),
         },
         request_class=SafeRequest,
+        cors_config=cors_config(config.cors_origins),
         dependencies={
             "live": Provide(lambda: live, use_cache=True, sync_to_thread=False),
             "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
@@ -180,7 +182,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             version="1.0.0",
             description="Fantasy F1 teams and leagues, with live (Redis) and final (Postgres) scores.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[docs_ui_plugin()],
             components=Components(
                 security_schemes={
                     TICKET_SCHEME: SecurityScheme(

@@ -42,6 +42,8 @@ class ApiConfig:
     public_rate_limit: int = 600
     rate_limit_namespace: str = "gs:api:ratelimit"
     health_timeout_s: float = 1.5
+    # Browser origins (scheme://host[:port]) allowed to call the API from another site; empty: no CORS.
+    cors_origins: tuple[str, ...] = ()
     ruleset: str = "f1fantasy-2025"
     debug: bool = False
     # Live push (server-sent events): single-use tickets for EventSource, and the pace of each stream.
@@ -81,6 +83,7 @@ class ApiConfig:
             public_rate_limit=settings.api_public_rate_limit,
             auth_rate_unit=cast(DurationUnit, unit),
             health_timeout_s=settings.api_health_timeout_ms / 1000,
+            cors_origins=settings.api_cors_origins,
             ruleset=settings.ruleset,
             live_ticket_ttl=timedelta(seconds=settings.live_ticket_ttl_s),
             live_keepalive_s=float(settings.live_keepalive_s),

@@ -22,6 +22,11 @@ def _bool(name: str, default: bool) -> bool:
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated list; blanks dropped."""
+    return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
+
+
 def _path(name: str) -> Path | None:
     raw = _env(name)
     return None if raw is None else Path(raw)
@@ -73,6 +78,7 @@ class Settings:
     api_auth_rate_unit: str = "minute"  # second, minute, hour or day
     api_public_rate_limit: int = 600  # other requests without a token per address per unit
     api_health_timeout_ms: int = 1_500  # per dependency checked by /health
+    api_cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (none: no CORS headers)
     live_ticket_ttl_s: int = 60  # a live-stream ticket (POST /api/live/tickets) is valid this long, once
     live_keepalive_s: int = 15  # a live stream sends a comment after this long without sending anything
     live_push_interval_ms: int = 1_000  # a live stream pushes at most once per interval (bursts coalesce)
@@ -180,6 +186,7 @@ class Settings:
             api_auth_rate_unit=_env("API_AUTH_RATE_UNIT", "minute") or "minute",
             api_public_rate_limit=_int("API_PUBLIC_RATE_LIMIT", 600),
             api_health_timeout_ms=_int("API_HEALTH_TIMEOUT_MS", 1_500),
+            api_cors_origins=_list("API_CORS_ORIGINS"),
             live_ticket_ttl_s=_int("LIVE_TICKET_TTL_S", 60),
             live_keepalive_s=_int("LIVE_KEEPALIVE_S", 15),
             live_push_interval_ms=_int("LIVE_PUSH_INTERVAL_MS", 1_000),
