@@ -51,6 +51,7 @@ from api.lib.docs_ui import docs_assets_router, docs_ui_plugin
 from api.lib.error_log import log_server_errors
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
+from api.lib.problems import EXCEPTION_HANDLERS
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
 from store.urls import async_url
@@ -201,5 +202,6 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             log_exceptions="never",
         ),
         after_exception=[log_server_errors],
+        exception_handlers=EXCEPTION_HANDLERS,
         debug=config.debug,
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import ClientException
+
+from api.errors import ErrorCode, Invalid
 
 NOT_JSON = "the body is not valid JSON"
 
@@ -22,14 +23,18 @@ class SafeRequest(Request[Any, Any, Any]):
         try:
             return await super().json()
         except RecursionError:
-            raise ClientException(f"{NOT_JSON}: it is nested too deeply") from None
+            raise Invalid(f"{NOT_JSON}: it is nested too deeply", code=ErrorCode.INVALID_BODY) from None
         except UnicodeDecodeError:
-            raise ClientException(f"{NOT_JSON}: it contains invalid UTF-8") from None
+            raise Invalid(f"{NOT_JSON}: it contains invalid UTF-8", code=ErrorCode.INVALID_BODY) from None
 
     async def msgpack(self) -> Any:
         try:
             return await super().msgpack()
         except RecursionError:
-            raise ClientException("the body is not valid MessagePack: it is nested too deeply") from None
+            raise Invalid(
+                "the body is not valid MessagePack: it is nested too deeply", code=ErrorCode.INVALID_BODY
+            ) from None
         except UnicodeDecodeError:
-            raise ClientException("the body is not valid MessagePack: it contains invalid UTF-8") from None
+            raise Invalid(
+                "the body is not valid MessagePack: it contains invalid UTF-8", code=ErrorCode.INVALID_BODY
+            ) from None

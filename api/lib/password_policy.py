@@ -10,7 +10,7 @@ from __future__ import annotations
 import anyio.to_thread
 from zxcvbn import zxcvbn
 
-from api.errors import Invalid
+from api.errors import ErrorCode, Invalid
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -36,4 +36,4 @@ async def check_password(password: str, *user_inputs: str) -> None:
     inputs = [part for value in user_inputs for part in (value, *value.split("@"))]
     problem = await anyio.to_thread.run_sync(password_problem, password, inputs)
     if problem is not None:
-        raise Invalid(problem)
+        raise Invalid(problem, code=ErrorCode.WEAK_PASSWORD)

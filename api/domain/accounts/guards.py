@@ -13,7 +13,7 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from api.config import ApiConfig
 from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.tokens import ACCESS_AUDIENCE, ALGORITHM, ISSUER, SESSION_CLAIM
-from api.errors import Unauthorized
+from api.errors import ErrorCode, Unauthorized
 
 UNAUTHENTICATED_PATHS = ("^/schema", "^/health$")  # besides the routes that opt out
 BEARER_ONLY = "send the access token as `Authorization: Bearer <access token>`"
@@ -56,7 +56,10 @@ def build_jwt_auth(config: ApiConfig, gate: SessionGate) -> JWTAuth[CurrentUser,
         if not token.sub.isdigit() or not isinstance(session_id, str):
             return None
         if await gate.user_of(session_id) != int(token.sub):
-            raise Unauthorized("this session has ended (logged out, or the password changed); log in again")
+            raise Unauthorized(
+                "this session has ended (logged out, or the password changed); log in again",
+                code=ErrorCode.SESSION_ENDED,
+            )
         return CurrentUser(int(token.sub), session_id)
 
     return JWTAuth[CurrentUser, Token](

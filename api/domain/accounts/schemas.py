@@ -9,8 +9,12 @@ import msgspec
 
 from api.lib.password_policy import MAX_LENGTH, MIN_LENGTH
 from api.lib.text import Name, check_name
+from api.lib.wording import pattern
 
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
+EMAIL_PATTERN = pattern(
+    r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$",
+    "an e-mail address like name@example.com",
+)
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
 Password = Annotated[

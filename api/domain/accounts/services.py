@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.config import ApiConfig
 from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.tokens import RefreshClaims, SessionState
-from api.errors import Unauthorized
+from api.errors import ErrorCode, Unauthorized
 from api.lib.password_policy import check_password
 from api.lib.passwords import Passwords
 from store.models import AuthSession, User
@@ -63,13 +63,13 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def authenticate(self, passwords: Passwords, email: str, password: str) -> User:
         user = await self.get_one_or_none(User.email == normalise_email(email))
         if not await passwords.verify(user.password_hash if user else None, password) or user is None:
-            raise Unauthorized("e-mail or password is wrong")
+            raise Unauthorized("e-mail or password is wrong", code=ErrorCode.WRONG_CREDENTIALS)
         return user
 
     async def change_password(self, passwords: Passwords, user_id: int, current: str, new: str) -> None:
         user = await self.get_one_or_none(User.id == user_id)
         if user is None or not await passwords.verify(user.password_hash, current):
-            raise Unauthorized("the current password is wrong")
+            raise Unauthorized("the current password is wrong", code=ErrorCode.WRONG_CREDENTIALS)
         await check_password(new, user.email, user.display_name)
         user.password_hash = await passwords.hash(new)
         await self.repository.session.flush()
@@ -123,7 +123,7 @@ class SessionService(SQLAlchemyAsyncRepositoryService[AuthSession]):
             or row.revoked_at is not None
             or row.expires_at <= now
         ):
-            raise Unauthorized(SESSION_ENDED)
+            raise Unauthorized(SESSION_ENDED, code=ErrorCode.SESSION_ENDED)
         if claims.jti == row.refresh_jti:
             row.previous_jti, row.refresh_jti, row.rotated_at = row.refresh_jti, new_id(), now
             row.expires_at = self._expiry(config, row.created_at, now)
@@ -136,7 +136,8 @@ class SessionService(SQLAlchemyAsyncRepositoryService[AuthSession]):
         await gate.ended([row.id])
         raise Unauthorized(
             "this refresh token was used before, so this session was ended to be safe (your other"
-            " devices stay logged in); log in again"
+            " devices stay logged in); log in again",
+            code=ErrorCode.SESSION_ENDED,
         )
 
     async def end(

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from api.domain.calendar.schemas import AssetsOut, MeetingOut
 from api.domain.calendar.services import CalendarService, PriceService
 from api.domain.calendar.weekend import NO_WEEKEND
-from api.errors import NotFound, responses
+from api.errors import ErrorCode, NotFound, responses
 from api.lib.pagination import DEFAULT_PAGE, page_of
 from api.lib.params import MeetingKey, PageLimit, PageOffset
 from scoring.rules import RuleSet
@@ -45,7 +45,7 @@ class CalendarController(Controller):
         """The race week being played: rosters built now are for this weekend."""
         weekend = await calendar.current_weekend()
         if weekend is None:
-            raise NotFound(NO_WEEKEND)
+            raise NotFound(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return (await calendar.meetings(live, weekend.meeting_key))[0]
 
     @get("/meetings/{meeting_key:int}", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
@@ -85,5 +85,5 @@ class CalendarController(Controller):
         """Drivers and constructors with their prices for the race week being played."""
         weekend = await calendar.current_weekend()
         if weekend is None:
-            raise NotFound(NO_WEEKEND)
+            raise NotFound(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return await prices.assets(weekend.meeting_key, rules.team.budget)

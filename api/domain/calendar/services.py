@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SessionOut
 from api.domain.calendar.states import meeting_state, session_state
 from api.domain.calendar.weekend import LOCKING_SESSIONS, RACE, Weekend
-from api.errors import NotFound
+from api.errors import ErrorCode, NotFound
 from store.live_read import AsyncLiveReader
 from store.models import (
     AssetKind,
@@ -62,7 +62,10 @@ class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
             await self.repository.session.execute(weekends_query().where(Meeting.meeting_key == meeting_key))
         ).first()
         if row is None:
-            raise NotFound(f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them")
+            raise NotFound(
+                f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them",
+                code=ErrorCode.MEETING_NOT_FOUND,
+            )
         return to_weekend(row)
 
     async def current_weekend(self) -> Weekend | None:
@@ -88,7 +91,10 @@ class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
             query = query.where(Meeting.meeting_key == meeting_key)
         meetings = list(await self.repository.session.scalars(query.offset(offset).limit(limit)))
         if meeting_key is not None and not meetings:
-            raise NotFound(f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them")
+            raise NotFound(
+                f"no meeting {meeting_key} in the calendar; GET /api/meetings lists them",
+                code=ErrorCode.MEETING_NOT_FOUND,
+            )
         keys = [m.meeting_key for m in meetings]
         sessions = list(
             await self.repository.session.scalars(

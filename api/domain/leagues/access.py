@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Forbidden, NotFound
+from api.errors import ErrorCode, Forbidden, NotFound
 from store.models import League, LeagueMember, Team
 
 
@@ -25,7 +25,10 @@ async def can_read(session: AsyncSession, league: League, user_id: int) -> bool:
 async def readable_league(session: AsyncSession, league_id: int, user_id: int) -> League:
     league = await session.get(League, league_id)
     if league is None:
-        raise NotFound(f"no league {league_id}")
+        raise NotFound(f"no league {league_id}", code=ErrorCode.LEAGUE_NOT_FOUND)
     if not await can_read(session, league, user_id):
-        raise Forbidden(f"league {league_id} is private: join it with its invite code to see it")
+        raise Forbidden(
+            f"league {league_id} is private: join it with its invite code to see it",
+            code=ErrorCode.PRIVATE_LEAGUE,
+        )
     return league

@@ -9,9 +9,24 @@ import msgspec
 
 from api.lib.params import INT8_MAX
 from api.lib.text import Name, check_name
+from api.lib.wording import pattern
 
-RulesetName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-InviteCode = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+RulesetName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=50,
+        pattern=pattern(r"^[a-z0-9][a-z0-9._-]*$", "the name of a rule set, like f1fantasy-2025"),
+    ),
+]
+InviteCode = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=32,
+        pattern=pattern(r"^[A-Za-z0-9_-]+$", "an invite code: letters, digits, - and _ only"),
+    ),
+]
 TeamRef = Annotated[int, msgspec.Meta(ge=1, le=INT8_MAX)]
 
 

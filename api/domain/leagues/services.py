@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain.leagues.access import is_member, readable_league
 from api.domain.leagues.schemas import LeagueIn, LeagueOut, MemberOut
 from api.domain.teams.access import owned_team
-from api.errors import Conflict, Forbidden, Invalid, NotFound
+from api.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from api.lib.pagination import count_of, page_of
 from scoring.rules import available_rulesets
 from store.models import League, LeagueMember, Team, User
@@ -79,14 +79,20 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
             select(League).where(League.invite_code == invite_code).with_for_update()
         )
         if league is None:
-            raise NotFound("no league has this invite code; ask the league's owner for the current one")
+            raise NotFound(
+                "no league has this invite code; ask the league's owner for the current one",
+                code=ErrorCode.INVITE_CODE_UNKNOWN,
+            )
         if league.is_global:
             raise Conflict("every team is in the global league already")
         member = await self.session.get(LeagueMember, (league.id, team_id))
         if member is not None:
-            raise Conflict(f"team {team_id} is in league {league.id} already")
+            raise Conflict(f"team {team_id} is in league {league.id} already", code=ErrorCode.DUPLICATE)
         if league.max_teams is not None and await self.team_count(league.id) >= league.max_teams:
-            raise Conflict(f"league {league.id} is full ({league.max_teams} teams); ask its owner for room")
+            raise Conflict(
+                f"league {league.id} is full ({league.max_teams} teams); ask its owner for room",
+                code=ErrorCode.LIMIT_REACHED,
+            )
         self.session.add(LeagueMember(league_id=league.id, team_id=team_id))
         await self.session.flush()
         return league
@@ -98,7 +104,7 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
     async def owned_league(self, league_id: int, user_id: int) -> League:
         league = await self.session.get(League, league_id, with_for_update=True)
         if league is None:
-            raise NotFound(f"no league {league_id}")
+            raise NotFound(f"no league {league_id}", code=ErrorCode.LEAGUE_NOT_FOUND)
         if league.is_global:
             raise Conflict("the global league has no owner; nobody can change it")
         if league.owner_id != user_id:
@@ -115,7 +121,7 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
         """The league's owner removes any team; a team's owner takes their own team out."""
         league = await self.session.get(League, league_id)
         if league is None:
-            raise NotFound(f"no league {league_id}")
+            raise NotFound(f"no league {league_id}", code=ErrorCode.LEAGUE_NOT_FOUND)
         if league.is_global:
             raise Conflict("every team stays in the global league")
         team = await self.session.get(Team, team_id)

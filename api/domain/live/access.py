@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.teams.access import owned_team
-from api.errors import Invalid, NotFound
+from api.errors import ErrorCode, Invalid, NotFound
 from store import live_keys
 from store.live_read import AsyncLiveReader
 from store.models import LeagueMember, Meeting
@@ -27,4 +27,6 @@ async def known_meeting(session: AsyncSession, live: AsyncLiveReader, meeting_ke
         return
     if await live.client.sismember(live_keys.live_meetings(), str(meeting_key)):
         return
-    raise NotFound(f"no meeting {meeting_key}: GET /api/meetings lists the weekends")
+    raise NotFound(
+        f"no meeting {meeting_key}: GET /api/meetings lists the weekends", code=ErrorCode.MEETING_NOT_FOUND
+    )

@@ -14,7 +14,7 @@ from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import CurrentUser, bearer_token
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.live.tickets import TicketBook
-from api.errors import Unauthorized
+from api.errors import ErrorCode, Unauthorized
 
 TICKET_PARAM = "ticket"
 
@@ -34,7 +34,10 @@ async def stream_caller(
     if header:
         claims = issuer.read_access(bearer_token(header))
         if await gate.user_of(claims.session_id) != claims.user_id:
-            raise Unauthorized("this session has ended (logged out, or the password changed); log in again")
+            raise Unauthorized(
+                "this session has ended (logged out, or the password changed); log in again",
+                code=ErrorCode.SESSION_ENDED,
+            )
         return CurrentUser(claims.user_id, claims.session_id)
     raise Unauthorized(
         "a live stream needs ?ticket=... (POST /api/live/tickets) or an Authorization: Bearer header"

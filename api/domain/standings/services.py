@@ -20,7 +20,7 @@ from api.domain.standings.schemas import (
     WeekendOut,
 )
 from api.domain.teams.schemas import Chip
-from api.errors import NotFound
+from api.errors import ErrorCode, NotFound
 from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
 from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
@@ -80,13 +80,15 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         if roster is None:
             raise NotFound(
                 f"team {team_id} has no roster for meeting {meeting_key}:"
-                " rosters are written when a weekend locks"
+                " rosters are written when a weekend locks",
+                code=ErrorCode.NO_ROSTER,
             )
         standing, document = await live.team_with_points(meeting_key, team_id)
         if standing is None:
             raise NotFound(
                 f"no live score for team {team_id} in meeting {meeting_key} yet:"
-                " it starts with the weekend's first scored session"
+                " it starts with the weekend's first scored session",
+                code=ErrorCode.NOT_STARTED,
             )
         week = await self.session.get(TeamWeek, (team_id, meeting_key))
         penalty = week.penalty if week else 0
@@ -112,7 +114,8 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         if count == 0 and await live.version(meeting_key) is None:
             raise NotFound(
                 f"no live scores for meeting {meeting_key}:"
-                " they start with the weekend's first scored session"
+                " they start with the weekend's first scored session",
+                code=ErrorCode.NOT_STARTED,
             )
         names = await self._names([s.team_id for s in standings])
         return LeaderboardOut(
@@ -132,7 +135,8 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         session_key = await self.session.scalar(LAST_FINAL_SESSION, {"meeting": meeting_key})
         if session_key is None:
             raise NotFound(
-                f"meeting {meeting_key} has no final results yet; GET .../leaderboard has live ones"
+                f"meeting {meeting_key} has no final results yet; GET .../leaderboard has live ones",
+                code=ErrorCode.NOT_FINAL,
             )
         params = {"session": session_key, "league": league_id, "offset": offset, "limit": limit}
         rows = (await self.session.execute(FINAL_STANDINGS, params)).all()
@@ -173,7 +177,10 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             )
         document = await live.session_assets(session_key)
         if document is None:
-            raise NotFound(f"no points for session {session_key} yet: they appear once it starts")
+            raise NotFound(
+                f"no points for session {session_key} yet: they appear once it starts",
+                code=ErrorCode.NOT_STARTED,
+            )
         return SessionPointsOut(
             session_key=session_key,
             meeting_key=document.get("meeting_key"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Forbidden, NotFound
+from api.errors import ErrorCode, Forbidden, NotFound
 from store.models import League, LeagueMember, Team
 
 
@@ -14,7 +14,7 @@ async def owned_team(session: AsyncSession, team_id: int, user_id: int, *, for_u
     # NO KEY UPDATE: rows that reference the team (rosters written by a lock) may still be inserted
     team = await session.scalar(query.with_for_update(key_share=True) if for_update else query)
     if team is None:
-        raise NotFound(f"no team {team_id}")
+        raise NotFound(f"no team {team_id}", code=ErrorCode.TEAM_NOT_FOUND)
     if team.user_id != user_id:
         raise Forbidden(f"team {team_id} belongs to another player; you can only change your own teams")
     return team
@@ -23,7 +23,7 @@ async def owned_team(session: AsyncSession, team_id: int, user_id: int, *, for_u
 async def readable_team(session: AsyncSession, team_id: int, user_id: int) -> Team:
     team = await session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"no team {team_id}")
+        raise NotFound(f"no team {team_id}", code=ErrorCode.TEAM_NOT_FOUND)
     if team.user_id == user_id:
         return team
     mine = select(Team.id).where(Team.user_id == user_id)
@@ -39,5 +39,7 @@ async def readable_team(session: AsyncSession, team_id: int, user_id: int) -> Te
         )
     )
     if not await session.scalar(shared):
-        raise Forbidden(f"team {team_id} plays only in private leagues you are not in")
+        raise Forbidden(
+            f"team {team_id} plays only in private leagues you are not in", code=ErrorCode.PRIVATE_LEAGUE
+        )
     return team

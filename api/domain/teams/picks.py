@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from api.errors import Invalid
+from api.errors import ErrorCode, Invalid
 from scoring.rules import TeamRules
 
 
@@ -53,5 +53,5 @@ def check_picks(
     if budget_applies and not unknown and cost > budget:
         problems.append(f"costs {cost} but the budget is {budget}: take {cost - budget} off")
     if problems:
-        raise Invalid("; ".join(problems))
+        raise Invalid("; ".join(problems), code=ErrorCode.ROSTER_INVALID, extra={"problems": problems})
     return picks

@@ -9,8 +9,16 @@ from typing import Annotated, Any
 import msgspec
 
 from api.lib.text import Name, check_name
+from api.lib.wording import pattern
 
-DriverCode = Annotated[str, msgspec.Meta(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
+DriverCode = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=3,
+        pattern=pattern(r"^[A-Z]{3}$", "a driver's three-letter code in capitals, like VER"),
+    ),
+]
 
 
 class Chip(StrEnum):

@@ -29,7 +29,7 @@ from api.domain.teams.schemas import (
 )
 from api.domain.teams.transfers import settle
 from api.domain.teams.weeks import week_bases
-from api.errors import Conflict, Invalid
+from api.errors import Conflict, ErrorCode, Invalid
 from api.lib.pagination import count_of
 from scoring.rules import TeamRules
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
@@ -64,10 +64,15 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         await self.session.scalar(select(User.id).where(User.id == user_id).with_for_update())
         held = list(await self.session.scalars(select(Team.name).where(Team.user_id == user_id)))
         if len(held) >= MAX_TEAMS_PER_PLAYER:
-            raise Conflict(f"you hold {MAX_TEAMS_PER_PLAYER} teams already, the most a player may")
+            raise Conflict(
+                f"you hold {MAX_TEAMS_PER_PLAYER} teams already, the most a player may",
+                code=ErrorCode.LIMIT_REACHED,
+            )
         name = name.strip()
         if name in held:
-            raise Conflict(f"you have a team named {name!r} already; pick another name")
+            raise Conflict(
+                f"you have a team named {name!r} already; pick another name", code=ErrorCode.DUPLICATE
+            )
         team = await self.create(Team(user_id=user_id, name=name), auto_commit=False)
         global_id = await LeagueService(session=self.session).global_league_id()
         self.session.add(LeagueMember(league_id=global_id, team_id=team.id))
@@ -83,7 +88,7 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
     async def current_weekend(self) -> Weekend:
         weekend = await CalendarService(session=self.session).current_weekend()
         if weekend is None:
-            raise Conflict(NO_WEEKEND)
+            raise Conflict(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return weekend
 
     async def open_weekend(self) -> Weekend:
@@ -109,7 +114,8 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
                 f"rosters for meeting {weekend.meeting_key} are locked since {since:%Y-%m-%d %H:%M} UTC"
                 " (its first scored session started); they open again once the Race's results are final"
                 if since
-                else f"rosters for meeting {weekend.meeting_key} are locked until its Race is final"
+                else f"rosters for meeting {weekend.meeting_key} are locked until its Race is final",
+                code=ErrorCode.ROSTER_LOCKED,
             )
         return weekend
 
@@ -262,11 +268,15 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         if played is not None:
             raise Conflict(
                 f"{chip.value} was played already this season (meeting {played.meeting_key});"
-                " each chip is once a season"
+                " each chip is once a season",
+                code=ErrorCode.CHIP_UNAVAILABLE,
             )
         this_week = await self.chip_of_week(team_id, meeting_key)
         if this_week is not None:
-            raise Conflict(f"{this_week.chip} is played this weekend already; one chip a weekend")
+            raise Conflict(
+                f"{this_week.chip} is played this weekend already; one chip a weekend",
+                code=ErrorCode.CHIP_UNAVAILABLE,
+            )
 
     async def _before_lock_chip(self, team: Team, data: ChipIn) -> dict[str, object]:
         selection = await self.session.get(TeamSelection, team.id)
@@ -305,7 +315,9 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
                 " change your roster instead"
             )
         if weekend.race_start is not None and now >= weekend.race_start:
-            raise Conflict("the Race has started; Final Fix closes when it starts")
+            raise Conflict(
+                "the Race has started; Final Fix closes when it starts", code=ErrorCode.CHIP_UNAVAILABLE
+            )
         roster = await self.session.get(Roster, (team.id, weekend.meeting_key), with_for_update=True)
         if roster is None:
             raise Conflict(f"team {team.id} has no locked roster for meeting {weekend.meeting_key}")
