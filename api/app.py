@@ -183,6 +183,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             version="1.0.0",
             description="Fantasy F1 teams and leagues, with live (Redis) and final (Postgres) scores.",
             path="/schema",
+            use_handler_docstrings=True,  # each handler's docstring is its operation's description
             render_plugins=[docs_ui_plugin()],
             components=Components(
                 security_schemes={

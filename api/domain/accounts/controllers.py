@@ -60,6 +60,8 @@ class AuthController(Controller):
 
     @post(
         "/register",
+        operation_id="register",
+        summary="Create an account",
         exclude_from_auth=True,
         status_code=HTTP_202_ACCEPTED,
         responses=responses(400, 429),
@@ -79,9 +81,11 @@ class AuthController(Controller):
 
     @post(
         "/login",
+        operation_id="logIn",
+        summary="Log in",
         exclude_from_auth=True,
         status_code=HTTP_200_OK,
-        responses=responses(401, 429),
+        responses=responses(400, 401, 429),
         opt={RATE_LIMITED: True},
         security=[{}],
     )
@@ -100,9 +104,11 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
+        operation_id="refreshTokens",
+        summary="Renew the tokens",
         exclude_from_auth=True,
         status_code=HTTP_200_OK,
-        responses=responses(401, 429),
+        responses=responses(400, 401, 429),
         opt={RATE_LIMITED: True},
         security=[{}],
     )
@@ -119,14 +125,26 @@ class AuthController(Controller):
         config: ApiConfig = issuer.config
         return token_pair(issuer, await sessions.refresh(config, gate, claims, config.refresh_grace))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, responses=responses(401))
+    @post(
+        "/logout",
+        operation_id="logOut",
+        summary="Log out of this session",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(401),
+    )
     async def logout(
         self, request: Req, sessions: NamedDependency[SessionService], gate: NamedDependency[SessionGate]
     ) -> None:
         """End the session of this access token: its access and refresh tokens stop working at once."""
         await sessions.end(gate, request.user.id, only=request.user.session_id)
 
-    @post("/logout-all", status_code=HTTP_204_NO_CONTENT, responses=responses(401))
+    @post(
+        "/logout-all",
+        operation_id="logOutEverywhere",
+        summary="Log out of every session",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(401),
+    )
     async def logout_all(
         self, request: Req, sessions: NamedDependency[SessionService], gate: NamedDependency[SessionGate]
     ) -> None:
@@ -135,6 +153,8 @@ class AuthController(Controller):
 
     @post(
         "/password",
+        operation_id="changePassword",
+        summary="Change the password",
         status_code=HTTP_204_NO_CONTENT,
         responses=responses(400, 401, 429),
         opt={RATE_LIMITED: True},
@@ -153,7 +173,7 @@ class AuthController(Controller):
         await users.change_password(passwords, request.user.id, data.current_password, data.new_password)
         await sessions.end(gate, request.user.id, keep=request.user.session_id)
 
-    @get("/me", responses=responses(401))
+    @get("/me", operation_id="getMe", summary="Your account", responses=responses(401))
     async def me(self, request: Req, users: NamedDependency[UserService]) -> UserOut:
         """The account of the access token."""
         user = await users.get_one_or_none(User.id == request.user.id)

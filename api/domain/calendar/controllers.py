@@ -25,7 +25,14 @@ class CalendarController(Controller):
         "prices": Provide(create_service_provider(PriceService)),
     }
 
-    @get("/meetings", exclude_from_auth=True, security=[{}], responses=responses(429))
+    @get(
+        "/meetings",
+        operation_id="listMeetings",
+        summary="List the race weekends",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(400, 429),
+    )
     async def meetings(
         self,
         calendar: NamedDependency[CalendarService],
@@ -38,7 +45,14 @@ class CalendarController(Controller):
         found = await calendar.meetings(live, offset=offset, limit=limit)
         return page_of(found, await calendar.meeting_count(), offset, limit)
 
-    @get("/meetings/current", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
+    @get(
+        "/meetings/current",
+        operation_id="getCurrentMeeting",
+        summary="The current race weekend",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(404, 429),
+    )
     async def current(
         self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
     ) -> MeetingOut:
@@ -48,7 +62,14 @@ class CalendarController(Controller):
             raise NotFound(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return (await calendar.meetings(live, weekend.meeting_key))[0]
 
-    @get("/meetings/{meeting_key:int}", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
+    @get(
+        "/meetings/{meeting_key:int}",
+        operation_id="getMeeting",
+        summary="One race weekend",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(400, 404, 429),
+    )
     async def meeting(
         self,
         meeting_key: MeetingKey,
@@ -60,9 +81,11 @@ class CalendarController(Controller):
 
     @get(
         "/meetings/{meeting_key:int}/assets",
+        operation_id="listMeetingAssets",
+        summary="Drivers and constructors of a weekend, with prices",
         exclude_from_auth=True,
         security=[{}],
-        responses=responses(404, 429),
+        responses=responses(400, 404, 429),
     )
     async def meeting_assets(
         self,
@@ -75,7 +98,14 @@ class CalendarController(Controller):
         await calendar.weekend(meeting_key)
         return await prices.assets(meeting_key, rules.team.budget)
 
-    @get("/assets", exclude_from_auth=True, security=[{}], responses=responses(404, 429))
+    @get(
+        "/assets",
+        operation_id="listAssets",
+        summary="Drivers and constructors on sale now",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(404, 429),
+    )
     async def assets(
         self,
         calendar: NamedDependency[CalendarService],

@@ -26,7 +26,7 @@ class LeagueController(Controller):
     tags = ["leagues"]
     dependencies = {"leagues": Provide(create_service_provider(LeagueService))}
 
-    @post("/", responses=responses(400, 401))
+    @post("/", operation_id="createLeague", summary="Create a league", responses=responses(400, 401))
     async def create_league(
         self, data: JSONBody[LeagueIn], request: Req, leagues: NamedDependency[LeagueService]
     ) -> LeagueOut:
@@ -34,7 +34,7 @@ class LeagueController(Controller):
         league = await leagues.create_league(request.user.id, data)
         return await leagues.describe(league, request.user.id)
 
-    @get("/", responses=responses(401))
+    @get("/", operation_id="listLeagues", summary="Your leagues", responses=responses(400, 401))
     async def my_leagues(
         self,
         request: Req,
@@ -47,7 +47,7 @@ class LeagueController(Controller):
         found, total = await leagues.mine(request.user.id, offset, limit)
         return page_of([await leagues.describe(lg, request.user.id) for lg in found], total, offset, limit)
 
-    @get("/public", responses=responses(401))
+    @get("/public", operation_id="listPublicLeagues", summary="Public leagues", responses=responses(400, 401))
     async def public_leagues(
         self,
         request: Req,
@@ -60,13 +60,19 @@ class LeagueController(Controller):
         found, total = await leagues.public(offset, limit)
         return page_of([await leagues.describe(lg, request.user.id) for lg in found], total, offset, limit)
 
-    @get("/global", responses=responses(401))
+    @get("/global", operation_id="getGlobalLeague", summary="The global league", responses=responses(401))
     async def global_league(self, request: Req, leagues: NamedDependency[LeagueService]) -> LeagueOut:
         """The league that holds every team."""
         league = await leagues.readable(await leagues.global_league_id(), request.user.id)
         return await leagues.describe(league, request.user.id)
 
-    @post("/join", status_code=HTTP_200_OK, responses=responses(401, 403, 404, 409))
+    @post(
+        "/join",
+        operation_id="joinLeague",
+        summary="Join a league with its invite code",
+        status_code=HTTP_200_OK,
+        responses=responses(400, 401, 403, 404, 409),
+    )
     async def join(
         self, data: JSONBody[JoinIn], request: Req, leagues: NamedDependency[LeagueService]
     ) -> LeagueOut:
@@ -74,14 +80,24 @@ class LeagueController(Controller):
         league = await leagues.join(request.user.id, data.invite_code, data.team_id)
         return await leagues.describe(league, request.user.id)
 
-    @get("/{league_id:int}", responses=responses(401, 403, 404))
+    @get(
+        "/{league_id:int}",
+        operation_id="getLeague",
+        summary="One league",
+        responses=responses(400, 401, 403, 404),
+    )
     async def league(
         self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
     ) -> LeagueOut:
         """A league you can read (public, or you own it or have a team in it)."""
         return await leagues.describe(await leagues.readable(league_id, request.user.id), request.user.id)
 
-    @get("/{league_id:int}/members", responses=responses(401, 403, 404))
+    @get(
+        "/{league_id:int}/members",
+        operation_id="listLeagueMembers",
+        summary="A league's teams",
+        responses=responses(400, 401, 403, 404),
+    )
     async def members(
         self,
         league_id: LeagueId,
@@ -94,7 +110,13 @@ class LeagueController(Controller):
         await leagues.readable(league_id, request.user.id)
         return await leagues.members(league_id, request.user.id, offset, limit)
 
-    @post("/{league_id:int}/invite-code", status_code=HTTP_200_OK, responses=responses(401, 403, 404, 409))
+    @post(
+        "/{league_id:int}/invite-code",
+        operation_id="rotateInviteCode",
+        summary="Replace a league's invite code",
+        status_code=HTTP_200_OK,
+        responses=responses(400, 401, 403, 404, 409),
+    )
     async def rotate_code(
         self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
     ) -> LeagueOut:
@@ -104,8 +126,10 @@ class LeagueController(Controller):
 
     @delete(
         "/{league_id:int}/members/{team_id:int}",
+        operation_id="removeLeagueMember",
+        summary="Remove a team from a league",
         status_code=HTTP_204_NO_CONTENT,
-        responses=responses(401, 403, 404, 409),
+        responses=responses(400, 401, 403, 404, 409),
     )
     async def remove_member(
         self, league_id: LeagueId, team_id: TeamId, request: Req, leagues: NamedDependency[LeagueService]

@@ -74,7 +74,12 @@ class LiveController(Controller):
     path = "/api/live"
     tags = ["live"]
 
-    @post("/tickets", responses=responses(401))
+    @post(
+        "/tickets",
+        operation_id="createLiveTicket",
+        summary="A ticket for a live stream",
+        responses=responses(401),
+    )
     async def ticket(
         self, request: Request[CurrentUser, Any, Any], push: NamedDependency[LivePush]
     ) -> TicketOut:
@@ -85,6 +90,8 @@ class LiveController(Controller):
 
     @get(
         "/leagues/{league_id:int}/leaderboard",
+        operation_id="streamLeagueLeaderboard",
+        summary="Stream a league's live leaderboard",
         exclude_from_auth=True,
         security=STREAM_SECURITY,
         media_type=EVENT_STREAM,
@@ -116,6 +123,8 @@ class LiveController(Controller):
 
     @get(
         "/teams/{team_id:int}/score",
+        operation_id="streamTeamScore",
+        summary="Stream a team's live score",
         exclude_from_auth=True,
         security=STREAM_SECURITY,
         media_type=EVENT_STREAM,

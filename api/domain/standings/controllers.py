@@ -26,7 +26,12 @@ class StandingsController(Controller):
     tags = ["standings"]
     dependencies = {"standings": Provide(create_service_provider(StandingsService))}
 
-    @get("/teams/{team_id:int}/score", responses=responses(401, 403, 404))
+    @get(
+        "/teams/{team_id:int}/score",
+        operation_id="getTeamScore",
+        summary="A team's score for a weekend",
+        responses=responses(400, 401, 403, 404),
+    )
     async def team_score(
         self,
         team_id: TeamId,
@@ -40,7 +45,12 @@ class StandingsController(Controller):
         await readable_team(standings.session, team_id, request.user.id)
         return await standings.team_score(live, team_id, meeting_key, rules.team)
 
-    @get("/teams/{team_id:int}/history", responses=responses(401, 403, 404))
+    @get(
+        "/teams/{team_id:int}/history",
+        operation_id="getTeamHistory",
+        summary="A team's weekends",
+        responses=responses(400, 401, 403, 404),
+    )
     async def history(
         self, team_id: TeamId, request: Req, standings: NamedDependency[StandingsService]
     ) -> HistoryOut:
@@ -48,7 +58,12 @@ class StandingsController(Controller):
         await readable_team(standings.session, team_id, request.user.id)
         return await standings.history(team_id)
 
-    @get("/leagues/{league_id:int}/leaderboard", responses=responses(401, 403, 404))
+    @get(
+        "/leagues/{league_id:int}/leaderboard",
+        operation_id="getLeagueLeaderboard",
+        summary="A league's leaderboard for a weekend",
+        responses=responses(400, 401, 403, 404),
+    )
     async def live_leaderboard(
         self,
         league_id: LeagueId,
@@ -63,7 +78,12 @@ class StandingsController(Controller):
         await readable_league(standings.session, league_id, request.user.id)
         return await standings.live_leaderboard(live, league_id, meeting_key, offset, limit)
 
-    @get("/leagues/{league_id:int}/results", responses=responses(401, 403, 404))
+    @get(
+        "/leagues/{league_id:int}/results",
+        operation_id="getLeagueResults",
+        summary="A league's final results for a weekend",
+        responses=responses(400, 401, 403, 404),
+    )
     async def final_leaderboard(
         self,
         league_id: LeagueId,
@@ -79,9 +99,11 @@ class StandingsController(Controller):
 
     @get(
         "/sessions/{session_key:int}/points",
+        operation_id="getSessionPoints",
+        summary="Every driver's and constructor's points in a session",
         exclude_from_auth=True,
         security=[{}],
-        responses=responses(404, 429),
+        responses=responses(400, 404, 429),
     )
     async def session_points(
         self,

@@ -19,6 +19,8 @@ class SystemController(Controller):
 
     @get(
         "/health",
+        operation_id="getHealth",
+        summary="Health of the API and its dependencies",
         exclude_from_auth=True,
         security=[{}],
         responses={

@@ -32,14 +32,14 @@ class TeamController(Controller):
     tags = ["teams"]
     dependencies = {"teams": Provide(create_service_provider(TeamService))}
 
-    @post("/", responses=responses(401, 409))
+    @post("/", operation_id="createTeam", summary="Create a team", responses=responses(400, 401, 409))
     async def create_team(
         self, data: JSONBody[TeamIn], request: Req, teams: NamedDependency[TeamService]
     ) -> TeamOut:
         """Create a team (3 at most per player); it joins the global league."""
         return team_out(await teams.create_team(request.user.id, data.name))
 
-    @get("/", responses=responses(401))
+    @get("/", operation_id="listTeams", summary="Your teams", responses=responses(400, 401))
     async def my_teams(
         self,
         request: Req,
@@ -51,7 +51,12 @@ class TeamController(Controller):
         found, total = await teams.mine(request.user.id, offset, limit)
         return page_of([team_out(t) for t in found], total, offset, limit)
 
-    @get("/{team_id:int}", responses=responses(401, 403, 404))
+    @get(
+        "/{team_id:int}",
+        operation_id="getTeam",
+        summary="One of your teams",
+        responses=responses(400, 401, 403, 404),
+    )
     async def team(
         self,
         team_id: TeamId,
@@ -63,7 +68,12 @@ class TeamController(Controller):
         team = await owned_team(teams.session, team_id, request.user.id)
         return await teams.detail(team, rules.team)
 
-    @put("/{team_id:int}/roster", responses=responses(400, 401, 403, 404, 409))
+    @put(
+        "/{team_id:int}/roster",
+        operation_id="setRoster",
+        summary="Pick a team's drivers, constructors and boost",
+        responses=responses(400, 401, 403, 404, 409),
+    )
     async def set_roster(
         self,
         team_id: TeamId,
@@ -75,7 +85,12 @@ class TeamController(Controller):
         """Pick 5 drivers, 2 constructors and the boosted driver for the race week (while it is open)."""
         return await teams.set_roster(team_id, request.user.id, data, rules.team)
 
-    @post("/{team_id:int}/chips", responses=responses(400, 401, 403, 404, 409))
+    @post(
+        "/{team_id:int}/chips",
+        operation_id="playChip",
+        summary="Play a chip",
+        responses=responses(400, 401, 403, 404, 409),
+    )
     async def play_chip(
         self,
         team_id: TeamId,
