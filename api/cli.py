@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gridscore.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 GRACEFUL_SHUTDOWN_S = 5
+COMING_IN_DAYS = 7  # a past weekend seeded without --start-at starts this many days from now
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,6 +57,8 @@ def seed(args: argparse.Namespace, settings: Settings) -> int:
     start = datetime.fromisoformat(args.start_at) if args.start_at else None
     if start is not None and start.tzinfo is None:
         raise SystemExit("gridscore: --start-at needs a time zone, e.g. 2026-03-14T06:00:00+00:00")
+    if start is None and not args.keep_dates:
+        start = coming_start(feed)
     with running_services(settings) as urls:
         upgrade(urls.database_url)
         seeded = seed_from_feed(urls.database_url, feed, start)
@@ -70,6 +74,26 @@ def seed(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     return 0
+
+
+def coming_start(feed: Path) -> datetime | None:
+    """A recorded weekend that is over starts a week from now instead (at the hour it started), so that
+    rosters can be picked for it; None for a weekend still to come (its own dates)."""
+    from api.domain.calendar.seed import read_feed
+
+    starts = [s.date_start for s in read_feed(feed)[0] if s.date_start is not None]
+    now = datetime.now(UTC)
+    if not starts or min(starts) > now:
+        return None
+    first = min(starts)
+    moved = (now + timedelta(days=COMING_IN_DAYS)).replace(
+        hour=first.hour, minute=first.minute, second=0, microsecond=0
+    )
+    print(
+        f"gridscore: the feed's weekend is over; it starts {moved.isoformat()} (--keep-dates keeps its own)",
+        file=sys.stderr,
+    )
+    return moved
 
 
 def lock(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,6 +119,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p = sub.add_parser("api-seed", help=seed.__doc__)
     p.add_argument("feed", metavar="FEED")
     p.add_argument("--start-at", default=None, help="move the weekend so that its first session starts then")
+    p.add_argument(
+        "--keep-dates",
+        action="store_true",
+        help="keep a past weekend's own dates (default: it starts a week from now, open for rosters)",
+    )
     p = sub.add_parser("lock", help=lock.__doc__)
     p.add_argument("meeting_key", type=int, metavar="MEETING")
 

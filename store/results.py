@@ -66,8 +66,10 @@ class FinalWriter:
         conn.execute(
             "INSERT INTO race_session (session_key, meeting_key, name, date_start, date_end, state)"
             " VALUES (%s, %s, %s, %s, %s, 'final')"
-            " ON CONFLICT (session_key) DO UPDATE SET name = EXCLUDED.name, date_start = EXCLUDED.date_start,"
-            " date_end = EXCLUDED.date_end, state = 'final'",
+            # A schedule seeded or synced before (api-seed --start-at, the calendar sync) is kept.
+            " ON CONFLICT (session_key) DO UPDATE SET name = EXCLUDED.name,"
+            " date_start = COALESCE(race_session.date_start, EXCLUDED.date_start),"
+            " date_end = COALESCE(race_session.date_end, EXCLUDED.date_end), state = 'final'",
             (
                 points.session_key,
                 weekend.meeting_key,

@@ -7,7 +7,7 @@ from advanced_alchemy.service.pagination import OffsetPagination
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 
-from api.domain.calendar.schemas import AssetsOut, MeetingOut
+from api.domain.calendar.schemas import AssetsOut, MeetingOut, SeasonOut
 from api.domain.calendar.services import CalendarService, PriceService
 from api.domain.calendar.weekend import NO_WEEKEND
 from api.errors import ErrorCode, NotFound, responses
@@ -46,6 +46,24 @@ class CalendarController(Controller):
         return page_of(found, await calendar.meeting_count(), offset, limit)
 
     @get(
+        "/seasons",
+        operation_id="listSeasons",
+        summary="List the seasons",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(400, 429),
+    )
+    async def seasons(
+        self,
+        calendar: NamedDependency[CalendarService],
+        offset: PageOffset = 0,
+        limit: PageLimit = DEFAULT_PAGE,
+    ) -> OffsetPagination[SeasonOut]:
+        """The seasons of the calendar, newest first, each with its number of weekends and their span."""
+        found = await calendar.seasons()
+        return page_of(found[offset : offset + limit], len(found), offset, limit)
+
+    @get(
         "/meetings/current",
         operation_id="getCurrentMeeting",
         summary="The current race weekend",
@@ -56,8 +74,9 @@ class CalendarController(Controller):
     async def current(
         self, calendar: NamedDependency[CalendarService], live: NamedDependency[AsyncLiveReader]
     ) -> MeetingOut:
-        """The race week being played: rosters built now are for this weekend."""
-        weekend = await calendar.current_weekend()
+        """The weekend to show: the live or next one (rosters built now are for it), else, when every
+        weekend is over, the last one. 404 `no_weekend` only when the calendar is empty."""
+        weekend = await calendar.shown_weekend()
         if weekend is None:
             raise NotFound(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return (await calendar.meetings(live, weekend.meeting_key))[0]
@@ -112,8 +131,9 @@ class CalendarController(Controller):
         prices: NamedDependency[PriceService],
         rules: NamedDependency[RuleSet],
     ) -> AssetsOut:
-        """Drivers and constructors with their prices for the race week being played."""
-        weekend = await calendar.current_weekend()
+        """Drivers and constructors with their prices for the race week being played (the last one when
+        the season is over)."""
+        weekend = await calendar.shown_weekend()
         if weekend is None:
             raise NotFound(NO_WEEKEND, code=ErrorCode.NO_WEEKEND)
         return await prices.assets(weekend.meeting_key, rules.team.budget)

@@ -42,3 +42,10 @@ class AssetsOut(msgspec.Struct):
     budget: float
     drivers: list[AssetOut]
     constructors: list[AssetOut]
+
+
+class SeasonOut(msgspec.Struct):
+    year: int
+    meetings: int  # weekends in the calendar for this season
+    first_date: datetime | None  # start of its first weekend
+    last_date: datetime | None  # start of its last weekend

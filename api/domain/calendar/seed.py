@@ -1,7 +1,9 @@
 """Seed a weekend's calendar, entrants and prices from a recorded feed (an administrator's tool).
 
 `first_session_at` shifts every session so that the weekend starts then: a recorded weekend
-becomes a coming one, whose rosters can be built before it locks.
+becomes a coming one, whose rosters can be built before it locks. Seeding a weekend again with a start
+in the future opens it again: its lock (from an earlier seeding in the past) is lifted and its sessions
+are upcoming, so that the rosters can be built until the new lock time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import msgspec
 import psycopg
 
+from api.domain.calendar.weekend import LOCKING_SESSIONS
 from ingest.recorded import iter_lines
 from store.teams import AssetMarket
 from store.urls import libpq_url
@@ -128,6 +131,11 @@ def seed_from_feed(database_url: str, feed: Path, first_session_at: datetime | N
                     now,
                 ),
             )
+        locking = [s.date_start for s in sessions if s.session_name in LOCKING_SESSIONS and s.date_start]
+        lock_at = moved(min(locking or starts)) if starts else None
+        if lock_at is not None and lock_at > now:  # a coming weekend: open until its lock time
+            conn.execute("DELETE FROM meeting_lock WHERE meeting_key = %s", (meeting_key,))
+            conn.execute("UPDATE race_session SET state = 'upcoming' WHERE meeting_key = %s", (meeting_key,))
         rows: list[tuple[Any, ...]] = [
             (meeting_key, kind, name, price)
             for kind, table in (("driver", market.drivers), ("constructor", market.constructors))

@@ -11,7 +11,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Select, and_, false, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SessionOut
+from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SeasonOut, SessionOut
 from api.domain.calendar.states import meeting_state, session_state
 from api.domain.calendar.weekend import LOCKING_SESSIONS, RACE, Weekend
 from api.errors import ErrorCode, NotFound
@@ -79,6 +79,31 @@ class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
             )
         ).first()
         return None if row is None else to_weekend(row)
+
+    async def last_weekend(self) -> Weekend | None:
+        """The latest weekend of the calendar (every one is final when there is no current one)."""
+        first_start = func.coalesce(Meeting.date_start, func.min(RaceSession.date_start))
+        query = weekends_query().order_by(first_start.desc().nulls_last(), Meeting.meeting_key.desc())
+        row = (await self.repository.session.execute(query.limit(1))).first()
+        return None if row is None else to_weekend(row)
+
+    async def shown_weekend(self) -> Weekend | None:
+        """What a player sees as "this weekend": the live or next one, else the last one; None only
+        when the calendar is empty."""
+        return await self.current_weekend() or await self.last_weekend()
+
+    async def seasons(self) -> list[SeasonOut]:
+        """Every season of the calendar, newest first, with its weekends' count and span."""
+        year = func.coalesce(Meeting.year, func.extract("year", Meeting.date_start).cast(Meeting.year.type))
+        rows = (
+            await self.repository.session.execute(
+                select(year, func.count(), func.min(Meeting.date_start), func.max(Meeting.date_start))
+                .where(year.is_not(None))
+                .group_by(year)
+                .order_by(year.desc())
+            )
+        ).all()
+        return [SeasonOut(int(y), int(n), first, last) for y, n, first, last in rows]
 
     async def meeting_count(self) -> int:
         return int(await self.repository.session.scalar(select(func.count()).select_from(Meeting)) or 0)
