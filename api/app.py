@@ -42,7 +42,7 @@ from api.domain.live.tickets import TicketBook
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
-from api.domain.teams.controllers import TeamController
+from api.domain.teams.controllers import RulesController, TeamController
 from api.domain.teams.locker import run_locker
 from api.lib import log_redaction
 from api.lib.bodies import SafeRequest
@@ -61,6 +61,7 @@ ROUTES = [
     CalendarController,
     LeagueController,
     TeamController,
+    RulesController,
     StandingsController,
     LiveController,
     SystemController,

@@ -6,13 +6,21 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from advanced_alchemy.service.pagination import OffsetPagination
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.domain.accounts.guards import CurrentUser
-from api.domain.leagues.schemas import JoinIn, LeagueIn, LeagueOut, MemberOut
+from api.domain.leagues.schemas import (
+    JoinIn,
+    LeagueIn,
+    LeagueOut,
+    LeagueRenameIn,
+    MemberOut,
+    OwnerIn,
+    TeamJoinIn,
+)
 from api.domain.leagues.services import LeagueService
 from api.errors import responses
 from api.lib.pagination import DEFAULT_PAGE, page_of
@@ -136,3 +144,68 @@ class LeagueController(Controller):
     ) -> None:
         """The owner removes a team (or a player takes their own team out)."""
         await leagues.remove_member(league_id, team_id, request.user.id)
+
+    @patch(
+        "/{league_id:int}",
+        operation_id="renameLeague",
+        summary="Rename a league",
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def rename(
+        self,
+        league_id: LeagueId,
+        data: JSONBody[LeagueRenameIn],
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+    ) -> LeagueOut:
+        """The owner gives the league a new name."""
+        league = await leagues.rename(league_id, request.user.id, data.name)
+        return await leagues.describe(league, request.user.id)
+
+    @delete(
+        "/{league_id:int}",
+        operation_id="deleteLeague",
+        summary="Delete a league",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def delete_league(
+        self, league_id: LeagueId, request: Req, leagues: NamedDependency[LeagueService]
+    ) -> None:
+        """The owner deletes the league; its teams play on in their other leagues."""
+        await leagues.remove(league_id, request.user.id)
+
+    @put(
+        "/{league_id:int}/owner",
+        operation_id="handOverLeague",
+        summary="Hand a league over to another player",
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def hand_over(
+        self,
+        league_id: LeagueId,
+        data: JSONBody[OwnerIn],
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+    ) -> LeagueOut:
+        """The owner makes another player with a team in the league its owner (and is no longer)."""
+        league = await leagues.hand_over(league_id, request.user.id, data.user_id)
+        return await leagues.describe(league, request.user.id)
+
+    @post(
+        "/{league_id:int}/join",
+        operation_id="joinPublicLeague",
+        summary="Join a public league by its id",
+        status_code=HTTP_200_OK,
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def join_public(
+        self,
+        league_id: LeagueId,
+        data: JSONBody[TeamJoinIn],
+        request: Req,
+        leagues: NamedDependency[LeagueService],
+    ) -> LeagueOut:
+        """Enter one of your teams in a public league (GET /api/leagues/public lists them); no code needed."""
+        league = await leagues.join_public(request.user.id, league_id, data.team_id)
+        return await leagues.describe(league, request.user.id)

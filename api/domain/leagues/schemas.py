@@ -40,6 +40,23 @@ class LeagueIn(msgspec.Struct, forbid_unknown_fields=True):
         check_name("name", self.name)
 
 
+class LeagueRenameIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+    def __post_init__(self) -> None:
+        check_name("name", self.name)
+
+
+class OwnerIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: Annotated[
+        int, msgspec.Meta(ge=1, le=INT8_MAX, description="the new owner: a player in the league")
+    ]
+
+
+class TeamJoinIn(msgspec.Struct, forbid_unknown_fields=True):
+    team_id: TeamRef
+
+
 class JoinIn(msgspec.Struct, forbid_unknown_fields=True):
     invite_code: InviteCode
     team_id: TeamRef

@@ -83,8 +83,23 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
                 "no league has this invite code; ask the league's owner for the current one",
                 code=ErrorCode.INVITE_CODE_UNKNOWN,
             )
+        return await self._enter(league, team_id)
+
+    async def join_public(self, user_id: int, league_id: int, team_id: int) -> League:
+        """Enter a team in a public league by its id (no invite code needed)."""
+        await owned_team(self.session, team_id, user_id)
+        league = await self.session.get(League, league_id, with_for_update=True)
+        if league is None:
+            raise NotFound(f"no league {league_id}", code=ErrorCode.LEAGUE_NOT_FOUND)
+        if not league.is_public:
+            raise Forbidden(
+                f"league {league_id} is private: join it with its invite code", code=ErrorCode.PRIVATE_LEAGUE
+            )
+        return await self._enter(league, team_id)
+
+    async def _enter(self, league: League, team_id: int) -> League:
         if league.is_global:
-            raise Conflict("every team is in the global league already")
+            raise Conflict("every team is in the global league already", code=ErrorCode.DUPLICATE)
         member = await self.session.get(LeagueMember, (league.id, team_id))
         if member is not None:
             raise Conflict(f"team {team_id} is in league {league.id} already", code=ErrorCode.DUPLICATE)
@@ -109,6 +124,38 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
             raise Conflict("the global league has no owner; nobody can change it")
         if league.owner_id != user_id:
             raise Forbidden(f"only the owner of league {league_id} can do this")
+        return league
+
+    async def rename(self, league_id: int, user_id: int, name: str) -> League:
+        league = await self.owned_league(league_id, user_id)
+        league.name = name.strip()
+        await self.session.flush()
+        return league
+
+    async def remove(self, league_id: int, user_id: int) -> None:
+        """The owner deletes the league; its teams stay (in their other leagues)."""
+        league = await self.owned_league(league_id, user_id)
+        await self.session.delete(league)
+        await self.session.flush()
+
+    async def hand_over(self, league_id: int, user_id: int, new_owner_id: int) -> League:
+        """The owner makes another player, one with a team in the league, its owner."""
+        league = await self.owned_league(league_id, user_id)
+        if new_owner_id == user_id:
+            raise Conflict("you own this league already", code=ErrorCode.DUPLICATE)
+        plays = await self.session.scalar(
+            select(func.count())
+            .select_from(LeagueMember)
+            .join(Team, Team.id == LeagueMember.team_id)
+            .where(LeagueMember.league_id == league_id, Team.user_id == new_owner_id)
+        )
+        if not plays:
+            raise Invalid(
+                f"player {new_owner_id} has no team in league {league_id}; only a member can own it",
+                code=ErrorCode.RULE_BROKEN,
+            )
+        league.owner_id = new_owner_id
+        await self.session.flush()
         return league
 
     async def rotate_code(self, league_id: int, user_id: int) -> League:

@@ -6,14 +6,27 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from advanced_alchemy.service.pagination import OffsetPagination
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.domain.accounts.guards import CurrentUser
 from api.domain.teams.access import owned_team
-from api.domain.teams.schemas import ChipIn, ChipOut, RosterIn, TeamDetail, TeamIn, TeamOut
-from api.domain.teams.services import TeamService
+from api.domain.teams.schemas import (
+    Chip,
+    ChipIn,
+    ChipOut,
+    ChipRuleOut,
+    RosterIn,
+    RosterPreviewOut,
+    RulesOut,
+    TeamDetail,
+    TeamIn,
+    TeamOut,
+)
+from api.domain.teams.services import MAX_TEAMS_PER_PLAYER, TeamService
+from api.domain.teams.transfers import FREE_PER_WEEK, MAX_BANKED, MAX_CARRIED, PENALTY_PER_EXTRA
 from api.errors import responses
 from api.lib.pagination import DEFAULT_PAGE, page_of
 from api.lib.params import PageLimit, PageOffset, TeamId
@@ -101,3 +114,105 @@ class TeamController(Controller):
     ) -> ChipOut:
         """Play a chip for the race week (each once a season, one a week; Final Fix while locked)."""
         return await teams.play_chip(team_id, request.user.id, data, rules.team)
+
+    @patch(
+        "/{team_id:int}",
+        operation_id="renameTeam",
+        summary="Rename a team",
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def rename(
+        self, team_id: TeamId, data: JSONBody[TeamIn], request: Req, teams: NamedDependency[TeamService]
+    ) -> TeamOut:
+        """Give one of your teams a new name (your teams' names differ)."""
+        return team_out(await teams.rename(team_id, request.user.id, data.name))
+
+    @delete(
+        "/{team_id:int}",
+        operation_id="deleteTeam",
+        summary="Delete a team",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def delete_team(self, team_id: TeamId, request: Req, teams: NamedDependency[TeamService]) -> None:
+        """Delete one of your teams, its picks and results (not while its weekend is locked)."""
+        await teams.remove(team_id, request.user.id)
+
+    @post(
+        "/{team_id:int}/roster/preview",
+        operation_id="previewRoster",
+        summary="Preview a roster's cost, transfers and penalty",
+        status_code=HTTP_200_OK,
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def preview_roster(
+        self,
+        team_id: TeamId,
+        data: JSONBody[RosterIn],
+        request: Req,
+        teams: NamedDependency[TeamService],
+        rules: NamedDependency[RuleSet],
+    ) -> RosterPreviewOut:
+        """What PUT .../roster with these picks would cost and which transfer penalty it would bring, or what
+        is wrong with them; nothing is saved."""
+        return await teams.preview(team_id, request.user.id, data, rules.team)
+
+    @delete(
+        "/{team_id:int}/chips/current",
+        operation_id="cancelChip",
+        summary="Take back this week's chip",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=responses(400, 401, 403, 404, 409),
+    )
+    async def cancel_chip(self, team_id: TeamId, request: Req, teams: NamedDependency[TeamService]) -> None:
+        """Cancel the chip played for the race week while the weekend is open; it can be played again."""
+        await teams.cancel_chip(team_id, request.user.id)
+
+
+class RulesController(Controller):
+    path = "/api/rules"
+    tags = ["teams"]
+
+    @get(
+        "/",
+        operation_id="getRules",
+        summary="The game's rules",
+        exclude_from_auth=True,
+        security=[{}],
+        responses=responses(429),
+    )
+    async def rules(self, rules: NamedDependency[RuleSet]) -> RulesOut:
+        """Roster size, budget, boost, transfers and their penalty, teams per player, and the chips."""
+        return rules_out(rules)
+
+
+def rules_out(rules: RuleSet) -> RulesOut:
+    return RulesOut(
+        ruleset=rules.name,
+        drivers=rules.team.drivers,
+        constructors=rules.team.constructors,
+        budget=rules.team.budget,
+        boost_multiplier=rules.team.boost_multiplier,
+        extra_drs_multiplier=rules.team.extra_drs_multiplier,
+        free_transfers_per_week=FREE_PER_WEEK,
+        max_carried_transfers=MAX_CARRIED,
+        max_banked_transfers=MAX_BANKED,
+        penalty_per_extra_transfer=PENALTY_PER_EXTRA,
+        max_teams_per_player=MAX_TEAMS_PER_PLAYER,
+        chips=[
+            ChipRuleOut(
+                chip.value, CHIP_WORDS[chip], "after_qualifying" if chip == Chip.FINAL_FIX else "before_lock"
+            )
+            for chip in Chip
+        ],
+    )
+
+
+CHIP_WORDS = {
+    Chip.WILDCARD: "unlimited free transfers for one week, within the budget",
+    Chip.LIMITLESS: "unlimited free transfers and no budget for one week; the team reverts after it",
+    Chip.EXTRA_DRS: "a second driver scores three times his points for the weekend",
+    Chip.AUTOPILOT: "the boost goes to the team's best-scoring driver",
+    Chip.NO_NEGATIVE: "negative points count as zero for the weekend",
+    Chip.FINAL_FIX: "one driver change between Qualifying and the Race",
+}

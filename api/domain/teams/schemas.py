@@ -99,3 +99,37 @@ class TeamDetail(msgspec.Struct):
     week: WeekOut | None
     chips: list[ChipOut]
     leagues: list[int]
+
+
+class RosterPreviewOut(msgspec.Struct):
+    meeting_key: int
+    valid: bool  # saving these picks would be accepted (but for a locked weekend)
+    problems: list[str]  # what is wrong with them, in words; empty when valid
+    cost: float
+    budget: float | None  # None during a Limitless week
+    budget_left: float | None
+    transfers: int  # assets changed since the last locked roster
+    free_transfers: int
+    penalty: int  # points the week's transfers would cost
+    locked: bool  # the weekend is locked: the picks cannot be saved now
+
+
+class ChipRuleOut(msgspec.Struct):
+    chip: str
+    description: str
+    when: str  # before_lock or after_qualifying
+
+
+class RulesOut(msgspec.Struct):
+    ruleset: str
+    drivers: int  # per roster
+    constructors: int  # per roster
+    budget: float
+    boost_multiplier: int
+    extra_drs_multiplier: int
+    free_transfers_per_week: int
+    max_carried_transfers: int  # unused free transfers carried to the next week, at most
+    max_banked_transfers: int
+    penalty_per_extra_transfer: int
+    max_teams_per_player: int
+    chips: list[ChipRuleOut]

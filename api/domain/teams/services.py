@@ -23,13 +23,14 @@ from api.domain.teams.schemas import (
     ChipIn,
     ChipOut,
     RosterIn,
+    RosterPreviewOut,
     SelectionOut,
     TeamDetail,
     WeekOut,
 )
 from api.domain.teams.transfers import settle
 from api.domain.teams.weeks import week_bases
-from api.errors import Conflict, ErrorCode, Invalid
+from api.errors import Conflict, ErrorCode, Invalid, NotFound
 from api.lib.pagination import count_of
 from scoring.rules import TeamRules
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
@@ -83,6 +84,32 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         query = select(Team).where(Team.user_id == user_id)
         teams = await self.session.scalars(query.order_by(Team.id).offset(offset).limit(limit))
         return list(teams), await count_of(self.session, query)
+
+    async def rename(self, team_id: int, user_id: int, name: str) -> Team:
+        team = await owned_team(self.session, team_id, user_id, for_update=True)
+        name = name.strip()
+        taken = await self.session.scalar(
+            select(Team.id).where(Team.user_id == user_id, Team.name == name, Team.id != team_id)
+        )
+        if taken is not None:
+            raise Conflict(
+                f"you have a team named {name!r} already; pick another name", code=ErrorCode.DUPLICATE
+            )
+        team.name = name
+        await self.session.flush()
+        return team
+
+    async def remove(self, team_id: int, user_id: int) -> None:
+        """Delete a team with its picks and results; not while its weekend is being scored (locked)."""
+        team = await owned_team(self.session, team_id, user_id, for_update=True)
+        weekend = await CalendarService(session=self.session).current_weekend()
+        if weekend is not None and weekend.locked(datetime.now(UTC)):
+            raise Conflict(
+                f"meeting {weekend.meeting_key} is being scored; delete the team once its Race is final",
+                code=ErrorCode.ROSTER_LOCKED,
+            )
+        await self.session.delete(team)
+        await self.session.flush()
 
     # -- the race week -------------------------------------------------------------------------
     async def current_weekend(self) -> Weekend:
@@ -236,7 +263,57 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
             chip=chip.chip if chip else None,
         )
 
+    async def preview(self, team_id: int, user_id: int, data: RosterIn, rules: TeamRules) -> RosterPreviewOut:
+        """What saving `data` would do (cost, transfers, penalty, or what is wrong); nothing is saved."""
+        team = await owned_team(self.session, team_id, user_id)
+        weekend = await self.current_weekend()
+        chip = await self.chip_of_week(team.id, weekend.meeting_key)
+        limitless = chip is not None and chip.chip == Chip.LIMITLESS
+        prices = await self.prices(weekend.meeting_key)
+        picks = Picks(tuple(data.drivers), tuple(data.constructors), data.boost_driver)
+        problems: list[str] = []
+        try:
+            check_picks(
+                data.drivers,
+                data.constructors,
+                data.boost_driver,
+                prices,
+                rules,
+                budget_applies=not limitless,
+            )
+        except Invalid as refused:
+            extra = refused.extra if isinstance(refused.extra, dict) else {}
+            problems = list(extra.get("problems", [refused.detail]))
+        basis = (await week_bases(self.session, weekend.meeting_key, [team.id])).get(team.id)
+        week = settle(
+            basis.base if basis else None, picks, basis.last if basis else None, chip.chip if chip else None
+        )
+        cost = roster_cost(picks, prices)
+        budget = None if limitless else Decimal(str(rules.budget))
+        return RosterPreviewOut(
+            meeting_key=weekend.meeting_key,
+            valid=not problems,
+            problems=problems,
+            cost=float(cost),
+            budget=None if budget is None else float(budget),
+            budget_left=None if budget is None else float(budget - cost),
+            transfers=week.transfers,
+            free_transfers=week.free_transfers,
+            penalty=week.penalty,
+            locked=weekend.locked(datetime.now(UTC)),
+        )
+
     # -- chips ---------------------------------------------------------------------------------
+    async def cancel_chip(self, team_id: int, user_id: int) -> None:
+        """Take back this week's chip while the weekend is open (a Final Fix, played once locked, stays)."""
+        team = await owned_team(self.session, team_id, user_id, for_update=True)
+        weekend = await self.open_weekend()
+        chip = await self.chip_of_week(team.id, weekend.meeting_key)
+        if chip is None:
+            raise NotFound(f"team {team.id} plays no chip for meeting {weekend.meeting_key}")
+        await self.session.delete(chip)
+        await self.session.flush()
+
     async def play_chip(self, team_id: int, user_id: int, data: ChipIn, rules: TeamRules) -> ChipOut:
         team = await owned_team(self.session, team_id, user_id, for_update=True)
         _check_chip_fields(data)
