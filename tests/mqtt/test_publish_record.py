@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -29,18 +30,18 @@ def _messages(path: Path) -> list[tuple[str, bytes]]:
     return out
 
 
-def test_record_then_replay_gives_the_same_results(
-    mqtt_url: str, prefixes: Prefixes, tmp_path: Path, database_url: str, redis_url: str
-) -> None:
-    env = engine_env(prefixes, database_url, redis_url, tmp_path / "data")
-    out = tmp_path / "recorded.jsonl"
-    log = tmp_path / "record.log"
+def record_while_publishing(
+    args: list[str], env: dict[str, str], log: Path, preexec: Callable[[], None] | None = None
+) -> int:
+    """Start `gridscore record ARGS`, publish the lap-by-lap race once it has subscribed, and return
+    the recorder's exit code."""
     with log.open("wb") as sink:
         recorder = subprocess.Popen(
-            [str(GRIDSCORE), "record", "--out", str(out), "--until-idle", "2", "--prefix", prefixes.input],
+            [str(GRIDSCORE), "record", *args],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec,
         )
     try:
         deadline = time.monotonic() + 30
@@ -48,11 +49,21 @@ def test_record_then_replay_gives_the_same_results(
             assert recorder.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        gridscore("publish", str(LAP_BY_LAP), "--max-rate", PUBLISH_RATE, "--prefix", prefixes.input, env=env)
-        assert recorder.wait(60) == 0, log.read_text()
+        prefix = env["MQTT_INPUT_PREFIX"]
+        gridscore("publish", str(LAP_BY_LAP), "--max-rate", PUBLISH_RATE, "--prefix", prefix, env=env)
+        return recorder.wait(60)
     finally:
         if recorder.poll() is None:
             recorder.kill()
+
+
+def test_record_then_replay_gives_the_same_results(
+    mqtt_url: str, prefixes: Prefixes, tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    env = engine_env(prefixes, database_url, redis_url, tmp_path / "data")
+    out, log = tmp_path / "recorded.jsonl", tmp_path / "record.log"
+    args = ["--out", str(out), "--until-idle", "2", "--prefix", prefixes.input]
+    assert record_while_publishing(args, env, log) == 0, log.read_text()
     assert _messages(out) == _messages(LAP_BY_LAP)
     assert score_feeds([out]).as_json() == score_feeds([LAP_BY_LAP]).as_json()
 
@@ -84,25 +95,7 @@ def test_record_exits_with_an_error_when_it_cannot_write(
     """Its receiver's thread dies on the write: `gridscore record` says so and exits 1, where it used
     to wait for its whole duration with nothing recorded."""
     env = engine_env(prefixes, database_url, redis_url, tmp_path / "data")
-    out = tmp_path / "recorded.jsonl"
-    log = tmp_path / "record.log"
-    with log.open("wb") as sink:
-        recorder = subprocess.Popen(
-            [str(GRIDSCORE), "record", "--out", str(out), "--duration", "300", "--prefix", prefixes.input],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_limit_file_size,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while "subscribed to" not in log.read_text():
-            assert recorder.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        gridscore("publish", str(LAP_BY_LAP), "--max-rate", PUBLISH_RATE, "--prefix", prefixes.input, env=env)
-        assert recorder.wait(60) == 1, log.read_text()
-    finally:
-        if recorder.poll() is None:
-            recorder.kill()
+    out, log = tmp_path / "recorded.jsonl", tmp_path / "record.log"
+    args = ["--out", str(out), "--duration", "300", "--prefix", prefixes.input]
+    assert record_while_publishing(args, env, log, preexec=_limit_file_size) == 1, log.read_text()
     assert "gridscore record: the MQTT receiver stopped" in log.read_text()
