@@ -1,4 +1,5 @@
-"""Live latency through MQTT: publish -> points visible in Redis, and publish -> f1/scoring message.
+"""Live latency through MQTT, end to end: publish -> f1/scoring points, -> every team's total and
+rank in Redis, -> every league's standings in Redis.
 
     python -m benchmarks.mqtt_latency [--feed F] [--speed 60] [--duration 60] [--teams 10000]
 
@@ -6,19 +7,27 @@ Starts `gridscore live` (its own topic prefixes and client id) against MQTT_URL,
 REDIS_URL (embedded servers when unset), stores TEAMS teams for the weekend, then publishes the
 feed at SPEED times real time for DURATION seconds, with every payload date moved to the moment it
 is published (so that event time is wall time, as on a live broker). Meanwhile it watches the
-meeting's Redis update channel (reading the points after each note) and the retained points topic.
+f1/scoring points topic and the meeting's Redis update channel: on each note it reads, in one
+transaction, the points document, the meeting version and the totals of 64 sample teams; a note
+of league standings names the version they were sorted from.
 
 A published message that changes the weekend's points is "visible" at the first observed points
-document equal to the points after that message or a later one, in event-time order (the order the
-windows apply them in; computed offline with the same scoring code). Latency is that moment minus
-the moment it was published: p50, p99 and max, in ms, printed as one JSON object. Expect about
-lateness + window/2: windows close by wall time once the lateness bound has passed
-(GRIDSCORE_LATENESS_MS, 2000 by default; try --lateness-ms).
+document equal to the points after that message or a later one, in the order they were published
+(computed offline with the same scoring code): the message and everything published before it.
+(`--order event` takes event-time order instead, as this benchmark first did; then a position is
+not visible before the laps published up to 1.7 s after it, which are dated at their start.)
+Totals count only where the sample teams' totals in Redis are
+the ones those points give them (read in the same transaction); league standings are matched to
+the newest points read at or before their version (if a version went unread, an older document:
+never early). Latency is that moment minus the moment the message was published: p50, p99 and
+max in ms, printed as one JSON object with the machine's load average before and after.
+`--engine-root` runs the engine from another checkout (to measure old and new code side by side).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import signal
@@ -48,8 +57,8 @@ from ingest.publish import Pacer
 from ingest.recorded import iter_lines
 from scoring.points import score_session
 from scoring.rules import load_ruleset
+from scoring.teams import TeamBook, constructor_asset, driver_asset
 from store import live_keys
-from store.live_read import LiveReader
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FEED = ROOT / "data" / "feeds" / "2023-01-bahrain.jsonl"  # lap by lap
@@ -135,17 +144,85 @@ class Observations:
             self.seen.append((stamp, _canonical(document["drivers"], document["constructors"])))
 
 
-def watch_redis(url: str, meeting: int, into: Observations, stop: threading.Event) -> None:
+SAMPLE_TEAMS = 64
+
+
+@dataclass
+class RedisObservations:
+    """What the Redis watcher read: per note of a window (stamp, version, points document, sample
+    teams' totals), per note of league standings (stamp, version)."""
+
+    windows: list[tuple[float, int, dict[str, Any], list[int | None]]] = field(default_factory=list)
+    leagues: list[tuple[float, int]] = field(default_factory=list)
+
+    def points(self) -> list[tuple[float, str]]:
+        return [(stamp, _canonical(d["drivers"], d["constructors"])) for stamp, _, d, _ in self.windows]
+
+    def totals(self, sample: TeamBook) -> tuple[list[tuple[float, str]], int]:
+        """The observations whose sample totals are the ones their points give, and how many were not."""
+        matched, mismatched, expected = [], 0, {}
+        for stamp, _, document, read in self.windows:
+            doc = _canonical(document["drivers"], document["constructors"])
+            if doc not in expected:
+                expected[doc] = _team_totals(sample, document)
+            if read == expected[doc]:
+                matched.append((stamp, doc))
+            else:
+                mismatched += 1
+        return matched, mismatched
+
+    def league_points(self) -> list[tuple[float, str]]:
+        read = sorted(
+            (version, _canonical(d["drivers"], d["constructors"])) for _, version, d, _ in self.windows
+        )
+        versions = [v for v, _ in read]
+        out = []
+        for stamp, version in self.leagues:
+            at = bisect.bisect_right(versions, version) - 1
+            if at >= 0:
+                out.append((stamp, read[at][1]))
+        return out
+
+
+def _team_totals(sample: TeamBook, document: dict[str, Any]) -> list[int | None]:
+    def by_asset(kinds: dict[str, dict[str, int]]) -> dict[str, int]:
+        points = {driver_asset(n): v for n, v in kinds.get("drivers", {}).items()}
+        points.update({constructor_asset(n): v for n, v in kinds.get("constructors", {}).items()})
+        return points
+
+    totals = sample.totals(
+        by_asset(document),
+        by_asset(document.get("no_negative", {})),
+        before_race=by_asset(document.get("before_race", {})),
+    )
+    return [int(t) for t in totals]
+
+
+def watch_redis(
+    url: str, meeting: int, slots: list[int], into: RedisObservations, stop: threading.Event
+) -> None:
     client = redis.Redis.from_url(url)
-    reader = LiveReader(client)
     pubsub = client.pubsub()
     pubsub.subscribe(live_keys.updates_channel(meeting))
     while not stop.is_set():
         note = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
-        if note is not None:
-            document = reader.points(meeting)
-            if document is not None:
-                into.add(document)
+        if note is None:
+            continue
+        stamp = time.monotonic()
+        body = json.loads(note["data"])
+        if body.get("part") == "leagues":
+            into.leagues.append((stamp, int(body["version"])))
+            continue
+        pipe = client.pipeline(transaction=True)
+        pipe.get(live_keys.meeting_points(meeting))
+        pipe.get(live_keys.meeting_version(meeting))
+        for slot in slots:
+            pipe.getrange(live_keys.team_totals(meeting), slot * 4, slot * 4 + 3)
+        raw, version, *totals = pipe.execute()
+        if raw is None:
+            continue
+        read = [int(np.frombuffer(t, "<i4")[0]) if len(t) == 4 else None for t in totals]
+        into.windows.append((stamp, int(version or 0), json.loads(raw), read))
     pubsub.close()
     client.close()
 
@@ -163,13 +240,20 @@ def watch_mqtt(broker: BrokerConfig, topic: str, into: Observations) -> Any:
 
 
 def latencies(published: list[float], docs: list[str], seen: list[tuple[float, str]]) -> list[float]:
-    """For each message (in event order) that changed the points: the first observation of the points
+    """For each message (in `order`) that changed the points: the first observation of the points
     after it (or after a later one), minus when it was published."""
+    return list(latency_by_message(published, docs, seen).values())
+
+
+def latency_by_message(
+    published: list[float], docs: list[str], seen: list[tuple[float, str]]
+) -> dict[int, float]:
+    """`latencies`, keyed by the message's place in `order`."""
     changes = [i for i in range(len(docs)) if docs[i] and (i == 0 or docs[i] != docs[i - 1])]
     where: dict[str, list[int]] = {}
     for index, doc in enumerate(docs):
         where.setdefault(doc, []).append(index)
-    out: list[float] = []
+    out: dict[int, float] = {}
     pending = 0
     for stamp, doc in sorted(seen):
         matches = [j for j in where.get(doc, []) if published[j] <= stamp]
@@ -177,9 +261,25 @@ def latencies(published: list[float], docs: list[str], seen: list[tuple[float, s
             continue
         newest = max(matches)
         while pending < len(changes) and changes[pending] <= newest:
-            out.append(stamp - published[changes[pending]])
+            out[changes[pending]] = stamp - published[changes[pending]]
             pending += 1
     return out
+
+
+def dump(
+    path: Path, planned: list[Planned], order: list[int], published: list[float], **seen: dict[int, float]
+) -> None:
+    """One line per message that changed the points: when it went out and each latency, in ms."""
+    origin = min(published, default=0.0)
+    with path.open("w") as out:
+        for place, index in enumerate(order):
+            if any(place in s for s in seen.values()):
+                row: dict[str, Any] = {
+                    "at_s": round(published[place] - origin, 3),
+                    "topic": planned[index].topic,
+                }
+                row.update({k: round(v[place] * 1000, 1) for k, v in seen.items() if place in v})
+                out.write(json.dumps(row) + "\n")
 
 
 def summary(values: list[float]) -> dict[str, float | int]:
@@ -198,6 +298,8 @@ def _engine_env(
     settings: Settings, urls: Any, run: str, args: argparse.Namespace, data: Path
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MQTT_", "GRIDSCORE_"))}
+    if args.engine_root:
+        env["PYTHONPATH"] = str(Path(args.engine_root).resolve())
     env.update(
         DATABASE_URL=urls.database_url,
         REDIS_URL=urls.redis_url,
@@ -214,14 +316,19 @@ def _engine_env(
     for name in ("MQTT_USERNAME", "MQTT_PASSWORD", "MQTT_CA_FILE"):
         if name in os.environ:
             env[name] = os.environ[name]
+    env.update(item.split("=", 1) for item in args.engine_env)
     return env
 
 
-def _start_engine(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start_engine(env: dict[str, str], log: Path, root: str | None) -> subprocess.Popen[bytes]:
     gridscore = Path(sys.executable).parent / "gridscore"
     with log.open("wb") as out:
         engine = subprocess.Popen(
-            [str(gridscore), "live", "--no-recovery"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [str(gridscore), "live", "--no-recovery"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=root,
         )
     deadline = time.monotonic() + 120
     while "subscribed to" not in log.read_text(errors="replace"):
@@ -231,6 +338,16 @@ def _start_engine(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return engine
 
 
+def _wait_for_teams(log: Path, meeting: int, timeout_s: float) -> None:
+    """Give an engine that loads the weekend's teams when it starts (before the weekend's first
+    window, as live) the time to: until it says so, at most `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if f"teams of meeting {meeting}" in log.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings.from_env()
     feed = Path(args.feed)
@@ -238,11 +355,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     meeting = summary_.meeting_keys[0]
     start = datetime.now(UTC)  # provisional; only the offsets between messages matter offline
     planned = plan(feed, args.speed, args.duration, start)
-    order = event_order(planned, start)
+    order = event_order(planned, start) if args.order == "event" else list(range(len(planned)))
     docs = points_after_each(planned, order, start, settings.ruleset)
     run_id = f"bench-{uuid.uuid4().hex[:10]}"
     data = Path(args.data_dir) / run_id
     data.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
     with running_services(settings) as urls:
         from store.migrate import upgrade
 
@@ -250,12 +368,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         book = prepare_teams(
             urls.database_url, meeting, summary_.drivers, summary_.constructors, args.teams, settings.ruleset
         )
+        rng = np.random.default_rng(meeting)
+        slots = (
+            sorted(rng.choice(book.size, min(SAMPLE_TEAMS, book.size), replace=False).tolist())
+            if book
+            else []
+        )
+        sample = book.take(np.array(slots, dtype=np.intp)) if book else None
         env = _engine_env(settings, urls, run_id, args, data)
-        engine = _start_engine(env, data / "live.log")
+        engine = _start_engine(env, data / "live.log", args.engine_root)
+        _wait_for_teams(data / "live.log", meeting, args.settle_s)
         broker = BrokerConfig.from_settings(settings, client_id=f"gridscore-bench-{run_id}-pub")
-        from_redis, from_mqtt = Observations(), Observations()
+        from_redis, from_mqtt = RedisObservations(), Observations()
         stop = threading.Event()
-        redis_watch = threading.Thread(target=watch_redis, args=(urls.redis_url, meeting, from_redis, stop))
+        redis_watch = threading.Thread(
+            target=watch_redis, args=(urls.redis_url, meeting, slots, from_redis, stop)
+        )
         redis_watch.start()
         mqtt_watch = watch_mqtt(
             broker.with_client_id(f"gridscore-bench-{run_id}-sub"),
@@ -284,6 +412,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         publisher.close()
         engine.send_signal(signal.SIGTERM)
         engine.wait(60)
+    totals, mismatched = from_redis.totals(sample) if sample is not None else ([], 0)
+    if args.dump:
+        dump(
+            Path(args.dump),
+            planned,
+            order,
+            published,
+            points=latency_by_message(published, docs, from_mqtt.seen),
+            totals=latency_by_message(published, docs, totals),
+            leagues=latency_by_message(published, docs, from_redis.league_points()),
+        )
+    to_points = summary(latencies(published, docs, from_mqtt.seen))
+    to_totals = summary(latencies(published, docs, totals))
+    to_leagues = summary(latencies(published, docs, from_redis.league_points()))
     return {
         "feed": feed.name,
         "speed": args.speed,
@@ -296,8 +438,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "teams": book.size if book else 0,
         "window_ms": args.window_ms,
         "lateness_ms": args.lateness_ms,
-        "publish_to_redis": summary(latencies(published, docs, from_redis.seen)),
-        "publish_to_mqtt": summary(latencies(published, docs, from_mqtt.seen)),
+        "order": args.order,
+        "engine_root": args.engine_root or str(ROOT),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "publish_to_points_ms_p50": to_points.get("p50_ms"),
+        "publish_to_points_ms_p99": to_points.get("p99_ms"),
+        "publish_to_totals_ms_p50": to_totals.get("p50_ms"),
+        "publish_to_totals_ms_p99": to_totals.get("p99_ms"),
+        "publish_to_leagues_ms_p50": to_leagues.get("p50_ms"),
+        "publish_to_leagues_ms_p99": to_leagues.get("p99_ms"),
+        "publish_to_mqtt": to_points,
+        "publish_to_redis": summary(latencies(published, docs, from_redis.points())),
+        "publish_to_totals": to_totals,
+        "publish_to_leagues": to_leagues,
+        "totals_reads_not_matching_points": mismatched,
     }
 
 
@@ -311,6 +466,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-ms", type=int, default=settings.window_ms)
     parser.add_argument("--lateness-ms", type=int, default=settings.lateness_ms)
     parser.add_argument("--data-dir", default=str(settings.data_dir / "bench"))
+    parser.add_argument(
+        "--engine-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an engine setting (repeatable)",
+    )
+    parser.add_argument(
+        "--order", choices=("published", "event"), default="published", help="what a message's points include"
+    )
+    parser.add_argument("--dump", help="write each message's latencies here (JSON lines)")
+    parser.add_argument("--engine-root", help="run the engine from this checkout (old against new code)")
+    parser.add_argument(
+        "--settle-s", type=float, default=60.0, help="wait at most this long for the engine to load its teams"
+    )
     print(json.dumps(run(parser.parse_args(argv))))
     return 0
 

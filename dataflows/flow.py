@@ -52,7 +52,7 @@ ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
 class ClockMode(StrEnum):
     REPLAY = "replay"  # as fast as possible: windows close on newer events or at the end
     PACED = "paced"  # a replay slowed to a pace: windows also close as wall time passes
-    LIVE = "live"  # event time is wall time: a window closes once its end plus the lateness has passed
+    LIVE = "live"  # event time is wall time: a window is what arrived since the flow last took input
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +84,11 @@ class SessionChunk:
 
 
 def _clock(config: FlowConfig) -> win.EventClock[SessionChunk]:
-    if config.mode is ClockMode.REPLAY:
-        wake: Callable[[datetime], datetime | None] = lambda _ts: None  # noqa: E731
-    elif config.mode is ClockMode.LIVE:
-        lateness, latest = config.lateness, config.window + config.lateness
-        # Event time is wall time, except in a message dated in the future: its window closes a
-        # window and a lateness bound of wall time after it came (the watermark runs on wall
-        # time), so wake then rather than on its date, which would hold its state until then.
-        wake = lambda ts: min(ts + lateness, datetime.now(UTC) + latest)  # noqa: E731
-    else:
+    if config.mode is ClockMode.PACED:
         after = config.window + config.lateness
-        wake = lambda _ts: datetime.now(UTC) + after  # noqa: E731
+        wake: Callable[[datetime], datetime | None] = lambda _ts: datetime.now(UTC) + after  # noqa: E731
+    else:
+        wake = lambda _ts: None  # noqa: E731
     return win.EventClock(
         lambda c: c.event_time, wait_for_system_duration=config.lateness, to_system_utc=wake
     )
@@ -128,21 +122,12 @@ def build_flow(
     by_session = cast(KeyedStream[SessionChunk], split.trues)
     undecodable: Stream[Rejected] = op.map("undecodable", split.falses, lambda kv: cast(Rejected, kv[1]))
 
-    windows: win.WindowOut[SessionChunk, list[SessionChunk]] = win.collect_window(
-        "coalesce_bursts",
-        by_session,
-        _clock(config),
-        win.TumblingWindower(length=config.window, align_to=ALIGN_TO),
-    )
-    batches = op.merge(
-        "windows_and_late",
-        op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
-        op.map("late_batch", windows.late, _late_batch),
-    )
+    batches = _live_batches(by_session) if config.mode is ClockMode.LIVE else _windowed(by_session, config)
     policy = StatePolicy(
         StateBudget(config.limits),
         wall_clock=config.mode is not ClockMode.REPLAY,
         drain_at_eof=config.mode is not ClockMode.LIVE,
+        mark_revisions=config.mode is ClockMode.LIVE,
     )
     steps = op.stateful_batch("session_points", batches, session_logic(config.rules, config.lateness, policy))
     session_events = cast(
@@ -163,6 +148,36 @@ def build_flow(
         all_rejected: Stream[Rejected] = op.merge("all_rejected", undecodable, state_rejected)
         op.output("rejected_out", all_rejected, outputs.rejected)
     return flow
+
+
+def _windowed(by_session: KeyedStream[SessionChunk], config: FlowConfig) -> KeyedStream[WindowBatch]:
+    """Event-time windows of each session's chunks, closed once the lateness bound has passed
+    (replays: the order of events decides, not the speed of the machine); late chunks go alone."""
+    windows: win.WindowOut[SessionChunk, list[SessionChunk]] = win.collect_window(
+        "coalesce_bursts",
+        by_session,
+        _clock(config),
+        win.TumblingWindower(length=config.window, align_to=ALIGN_TO),
+    )
+    return op.merge(
+        "windows_and_late",
+        op.map("window_batch", windows.down, lambda item: _window_batch(item, config)),
+        op.map("late_batch", windows.late, _late_batch),
+    )
+
+
+def _live_batches(by_session: KeyedStream[SessionChunk]) -> KeyedStream[WindowBatch]:
+    """Live, a session's window is what arrived since the flow last took input: it closes in wall
+    time as soon as the flow is free to score it, without waiting for the lateness bound (while
+    the flow works on one, the next gathers what arrives, so bursts still coalesce). An event
+    that comes after newer ones were published re-scores its session, and the points document
+    says that it is a revision."""
+    return cast(KeyedStream[WindowBatch], op.map("live_batch", by_session, _live_batch))
+
+
+def _live_batch(item: tuple[str, SessionChunk]) -> tuple[str, WindowBatch]:
+    key, chunk = item
+    return key, WindowBatch(chunk.event_time, time.perf_counter(), chunk.messages)
 
 
 def _chunked(items: Sequence[Message | Rejected]) -> list[tuple[str, SessionChunk | Rejected]]:

@@ -4,7 +4,8 @@ MQTT (v1/#, QoS 1) -> journal -> build_flow(PACED clock)
     -> live: Redis (totals, ranks, standings), then f1/scoring/... (points, sessions, leagues, teams)
     -> final: Postgres (classified sessions)
     -> rejected: Redis counts, then f1/ingest/rejected
-Teams: each meeting's rosters from Postgres, loaded when the meeting first appears.
+Teams: each meeting's rosters from Postgres, off the flow's path: the weekends in play are loaded
+when the engine starts, any other when it first appears (its windows go without teams meanwhile).
 Health: the source reports the receiver's state and the flow's progress to `health` (/health).
 """
 
@@ -29,6 +30,7 @@ from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource
 from ingest.receiver import TopicFilter
 from scoring.rules import load_ruleset
+from store.live import BookIndexPublisher
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ def live_flow(
             bulk_max_rate=settings.mqtt_bulk_max_rate,
         ),
     )
+    books = StoreTeamBooks(database_url, rules.team, background=True, on_loaded=BookIndexPublisher(redis_url))
+    books.preload()  # the weekends in play, on the loader's thread, while the engine starts
     flow = build_flow(
         source,
         FlowOutputs(
@@ -89,6 +93,6 @@ def live_flow(
             mode=ClockMode.LIVE,
             input_prefix=settings.mqtt_input_prefix,
         ),
-        team_books=StoreTeamBooks(database_url, rules.team),
+        team_books=books,
     )
     return LiveFlow(flow, source, rejected, health)

@@ -2,38 +2,34 @@
 
 Small documents go out with every batch: the weekend's points and the sessions that moved (both
 retained). League tops and team totals concern up to a million teams, so they go out from a
-background thread at most once per `bulk_interval_s` per meeting (at once when a session becomes
-final), only those that changed since the last round, and at most `bulk_max_rate` messages a
-second (a round over 40,000 leagues then takes 20 s instead of a core's worth of GIL for several
-seconds, which would stall the flow). Team totals are opt-in.
+process of their own (`dataflows.mqtt_bulk`) with its own client: at most once per
+`bulk_interval_s` per meeting (at once when a session becomes final), only those that changed
+since the last round, and at most `bulk_max_rate` messages a second. Tens of thousands of small
+publishes are Python work; in the engine's process they would hold the GIL the flow needs, and
+the points document would queue behind them in the same client. Team totals are opt-in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import threading
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
-import numpy as np
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import mqtt_documents as docs
-from dataflows.scoring_steps import ScoredWindow, TeamScores
+from dataflows.mqtt_options import MqttOutputOptions
+from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import rejected_document
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Rejected
-from ingest.publish import RateLimit
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class MqttOutputOptions:
-    prefix: str = "f1/scoring/"
-    league_top_n: int = 10  # 0: no league topics
-    bulk_interval_s: float = 5.0
-    team_topics: bool = False
-    bulk_max_rate: float = 2_000.0  # league and team messages per second (0: no cap)
+__all__ = ["BulkPublisher", "MqttOutputOptions", "RejectedMqttPublisher", "ScoringMqttSink"]
 
 
 class ScoringMqttSink(DynamicSink[ScoredWindow]):
@@ -43,14 +39,17 @@ class ScoringMqttSink(DynamicSink[ScoredWindow]):
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _ScoringPartition:
         publisher = Publisher(self.broker.with_client_id(f"{self.broker.client_id}-out-{worker_index}"))
-        return _ScoringPartition(publisher, self.options)
+        bulk = BulkPublisher(
+            self.broker.with_client_id(f"{self.broker.client_id}-bulk-{worker_index}"), self.options
+        )
+        return _ScoringPartition(publisher, self.options, bulk)
 
 
 class _ScoringPartition(StatelessSinkPartition[ScoredWindow]):
-    def __init__(self, publisher: Publisher, options: MqttOutputOptions) -> None:
+    def __init__(self, publisher: Publisher, options: MqttOutputOptions, bulk: BulkPublisher) -> None:
         self.publisher = publisher
         self.options = options
-        self.bulk = BulkPublisher(publisher, options)
+        self.bulk = bulk
 
     def write_batch(self, items: list[ScoredWindow]) -> None:
         prefix = self.options.prefix
@@ -59,13 +58,13 @@ class _ScoringPartition(StatelessSinkPartition[ScoredWindow]):
         for window in items:
             sessions[window.weekend.session.points.session_key] = window
             meetings[window.weekend.meeting_key] = window
-        for key, window in sessions.items():
-            topic = docs.session_topic(prefix, window.weekend.meeting_key, key)
-            self.publisher.publish(topic, docs.session_payload(window.weekend), retain=True)
-        for meeting, window in meetings.items():
+        for meeting, window in meetings.items():  # the points first: the document every reader waits for
             self.publisher.publish(
                 docs.points_topic(prefix, meeting), docs.points_payload(window.weekend), retain=True
             )
+        for key, window in sessions.items():
+            topic = docs.session_topic(prefix, window.weekend.meeting_key, key)
+            self.publisher.publish(topic, docs.session_payload(window.weekend), retain=True)
         for window in items:
             if window.teams is not None:
                 self.bulk.offer(window)
@@ -76,20 +75,24 @@ class _ScoringPartition(StatelessSinkPartition[ScoredWindow]):
 
 
 class BulkPublisher:
-    """League tops and team totals: changed-only, at most one round per interval per meeting."""
+    """League tops and team totals, handed to a child process: at most one round per interval per
+    meeting, the latest window only. A thread here sends each round (every team's total and rank,
+    and a meeting's teams and leagues when they change) down a pipe; it waits while the child is
+    still publishing the previous round, and a newer window replaces one that waits."""
 
-    def __init__(self, publisher: Publisher, options: MqttOutputOptions) -> None:
-        self.publisher = publisher
+    def __init__(self, broker: BrokerConfig, options: MqttOutputOptions) -> None:
+        self.broker = broker
         self.options = options
         self._pending: dict[int, ScoredWindow] = {}
-        self._last_tops: dict[int, docs.LeagueTops] = {}
-        self._last_teams: dict[int, TeamScores] = {}
-        self._rate = RateLimit(options.bulk_max_rate)
+        self._sent_books: dict[int, tuple[object, object, object]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
+        self._child: BaseProcess | None = None
+        self._pipe: Connection | None = None
         self._thread = threading.Thread(target=self._run, name="mqtt-bulk", daemon=True)
-        self._thread.start()
+        if self.enabled:
+            self._thread.start()
 
     @property
     def enabled(self) -> bool:
@@ -104,6 +107,8 @@ class BulkPublisher:
                 self._wake.set()  # a classification: publish now, not at the next tick
 
     def close(self) -> None:
+        if not self.enabled:
+            return
         self._closing = True
         self._wake.set()
         self._thread.join(60)
@@ -118,39 +123,61 @@ class BulkPublisher:
                 pending, self._pending = self._pending, {}
             for window in pending.values():
                 try:
-                    self._publish(window)
-                except Exception:
+                    self._send(window)
+                except (OSError, EOFError, ValueError):
                     log.exception(
-                        "publishing league and team topics of meeting %d", window.weekend.meeting_key
+                        "league and team topics of meeting %d not handed over", window.weekend.meeting_key
                     )
+                    self._stop_child()
+        self._stop_child()
 
-    def _publish(self, window: ScoredWindow) -> None:
+    def _send(self, window: ScoredWindow) -> None:
         teams = window.teams
         assert teams is not None
+        pipe = self._ensure_child()
         meeting = window.weekend.meeting_key
-        session_key = window.weekend.session.points.session_key
-        prefix = self.options.prefix
-        sent = 0
-        if self.options.league_top_n > 0:
-            tops = docs.league_tops(teams, self.options.league_top_n)
-            for row in np.flatnonzero(tops.changed_since(self._last_tops.get(meeting))).tolist():
-                self._rate.wait()
-                document = tops.document(row, meeting, session_key)
-                self.publisher.publish(
-                    docs.league_topic(prefix, meeting, document["league_id"]), docs.encode(document)
-                )
-                sent += 1
-            self._last_tops[meeting] = tops
-        if self.options.team_topics:
-            for slot in docs.changed_team_slots(self._last_teams.get(meeting), teams).tolist():
-                self._rate.wait()
-                document = docs.team_document(teams, slot, meeting, session_key)
-                self.publisher.publish(
-                    docs.team_topic(prefix, meeting, document["team_id"]), docs.encode(document)
-                )
-                sent += 1
-            self._last_teams[meeting] = teams
-        log.debug("meeting %d: %d league and team messages", meeting, sent)
+        index = (teams.book.team_ids, teams.book.member_league, teams.book.member_slot)
+        held = self._sent_books.get(meeting)
+        if held is None or not all(a is b for a, b in zip(held, index, strict=True)):
+            pipe.send(("book", meeting, teams.book.index_only()))
+            self._sent_books[meeting] = index
+        pipe.send(("round", meeting, window.weekend.session.points.session_key, teams.totals, teams.ranks))
+
+    def _ensure_child(self) -> Connection:
+        if self._child is not None and self._child.is_alive() and self._pipe is not None:
+            return self._pipe
+        if self._child is not None:
+            log.error(
+                "MQTT bulk publisher (pid %s) exited with code %s; starting it again",
+                self._child.pid,
+                self._child.exitcode,
+            )
+        from dataflows.mqtt_bulk import serve
+
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        self._child = context.Process(
+            target=serve,
+            args=(self.broker, self.options, receiver, level),
+            name="gridscore-mqtt-bulk",
+            daemon=True,
+        )
+        self._child.start()
+        receiver.close()
+        self._pipe, self._sent_books = sender, {}
+        return sender
+
+    def _stop_child(self) -> None:
+        child, pipe, self._child, self._pipe = self._child, self._pipe, None, None
+        if pipe is not None:
+            with contextlib.suppress(OSError, ValueError):
+                pipe.send(("stop",))
+            pipe.close()
+        if child is not None:
+            child.join(60)
+            if child.is_alive():
+                child.kill()
 
 
 class RejectedMqttPublisher:

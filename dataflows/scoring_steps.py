@@ -36,17 +36,21 @@ class ScoredSession:
     last_points: SessionPoints | None = None
     last_final: SessionPoints | None = None
     last_input: datetime | None = None  # wall time of the session's latest window
+    published_through: datetime | None = None  # the newest event time in the points last emitted
+    revisions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class StatePolicy:
     """How the session step bounds its state: the budget it shares with the process's other
     sessions; whether a wall clock wakes it (live and paced: waiting messages expire, idle
-    sessions are let go); whether it rejects what still waits when input ends (a recorded feed)."""
+    sessions are let go); whether it rejects what still waits when input ends (a recorded feed);
+    whether updates that correct published points are marked as revisions (live)."""
 
     budget: StateBudget = field(default_factory=lambda: StateBudget(StateLimits()))
     wall_clock: bool = False
     drain_at_eof: bool = True
+    mark_revisions: bool = False  # live: points go out before the lateness bound, late events revise them
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,7 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         scored.last_input = now
         budget = self.policy.budget
         rejected: list[Rejected] = []
+        late = self.policy.mark_revisions and self._late(values)
         for batch in values:
             room = budget.room() - (len(scored.state.pending) - self._waiting)
             rejected.extend(scored.state.apply(batch.messages, now, room, budget.admit))
@@ -102,7 +107,10 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         points = score_session(facts, self.rules)
         if points == scored.last_points:
             return [SessionStep(None, rejected)], self._count()
+        revision = late and scored.last_points is not None
+        scored.revisions += revision
         scored.last_points = points
+        scored.published_through = scored.state.high_water
         newly_final = points.final and points != scored.last_final
         if newly_final:
             scored.last_final = points
@@ -115,8 +123,19 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
             max(ends) if ends else None,
             newly_final,
             closed_at=min(b.closed_at for b in values),
+            revision=revision,
+            revisions=scored.revisions,
         )
         return [SessionStep(update, rejected)], self._count()
+
+    def _late(self, values: list[WindowBatch]) -> bool:
+        """Whether an event of these batches is dated more than the lateness bound before the
+        newest event of the points already published (the same bound the replay's windows keep)."""
+        assert self.scored is not None
+        through = self.scored.published_through
+        if through is None:
+            return False
+        return any(m.event_time + self.lateness < through for b in values for m in b.messages)
 
     def on_notify(self) -> tuple[list[SessionStep], bool]:
         scored = self.scored
@@ -225,19 +244,23 @@ TeamBookProvider = Callable[[int], TeamBook | None]
 
 @runtime_checkable
 class ReloadableBooks(Protocol):
-    """A provider that reads rosters from the store, and can be told to read a meeting's again."""
+    """A provider that reads rosters from the store: told to read a meeting's Final Fixes again,
+    and asked for the book a classification is written with (never None while teams exist)."""
 
     def reload(self, meeting_key: int) -> None: ...
 
     def wait_for_reloads(self, timeout_s: float = 60.0) -> None: ...
+
+    def book_for_final(self, meeting_key: int) -> TeamBook | None: ...
 
 
 class TeamScorer:
     """Derives every team's total, global rank and league standings from the weekend's asset points.
 
     Rosters change once after the lock: a Final Fix, which closes when the Race starts. So a
-    provider that reads the store is asked to read the meeting's rosters again at the Race's first
-    window (in the background: the rosters held so far serve until the new ones are in)."""
+    provider that reads the store is asked to read the meeting's Final Fixes again at the Race's
+    first window (in the background: the rosters held so far serve until the patched ones are in);
+    a classification waits for them, so final results count them even in a fast replay."""
 
     def __init__(self, books: TeamBookProvider | None) -> None:
         self.books = books
@@ -249,8 +272,9 @@ class TeamScorer:
             if isinstance(self.books, ReloadableBooks):
                 self.books.reload(update.meeting_key)
         if update.session.newly_final and isinstance(self.books, ReloadableBooks):
-            self.books.wait_for_reloads()  # final results with the rosters in force, even in a fast replay
-        book = self.books(update.meeting_key) if self.books else None
+            book = self.books.book_for_final(update.meeting_key)
+        else:
+            book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
         totals = book.totals(

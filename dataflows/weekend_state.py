@@ -24,6 +24,11 @@ class SessionUpdate:
     window_end: datetime | None
     newly_final: bool
     closed_at: float = 0.0  # perf_counter when the (first) window behind it closed
+    # Live: the update re-scores points already published, with events dated more than the
+    # lateness bound before ones published earlier (`revision`); how many such updates the
+    # session has had so far (`revisions`).
+    revision: bool = False
+    revisions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +72,16 @@ class WeekendUpdate:
         return _by_asset(self.positive)
 
     def points_document(self) -> dict[str, object]:
-        """The weekend so far, in the shape of `gridscore score --json` plus where it stands."""
+        """The weekend so far, in the shape of `gridscore score --json` plus where it stands:
+        `final` once every scored session is classified; `revision` when this document corrects
+        points published before it (an event came late, after newer ones had been published),
+        `revisions` how many such corrections the weekend has had."""
         return {
             "meeting_key": self.meeting_key,
             "session_key": self.session.points.session_key,
             "final": self.final,
+            "revision": self.session.revision,
+            "revisions": sum(u.revisions for u in self.sessions.values()),
             "drivers": dict(sorted(self.drivers.items())),
             "constructors": dict(sorted(self.constructors.items())),
             "no_negative": {kind: dict(sorted(points.items())) for kind, points in self.positive.items()},

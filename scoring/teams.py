@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -123,6 +124,40 @@ class TeamBook:
         object.__setattr__(self, "_fix_weight", fix_weight)
         changes = np.r_[False, self.member_league[1:] != self.member_league[:-1]]
         object.__setattr__(self, "_member_group", np.cumsum(changes, dtype=np.int64))
+
+    def index_only(self) -> TeamBook:
+        """The teams and leagues without rosters: all that league standings and tops need."""
+        return TeamBook(
+            self.team_ids,
+            (),
+            np.zeros((self.size, 0), dtype=np.int16),
+            np.zeros((self.size, 0), dtype=np.int8),
+            self.member_league,
+            self.member_slot,
+            boost_multiplier=self.boost_multiplier,
+        )
+
+    def take(self, slots: npt.NDArray[np.intp]) -> TeamBook:
+        """The teams at `slots` alone, without leagues (to check a few teams against a store)."""
+
+        def rows(array: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return None if array is None else array[slots]
+
+        empty = np.zeros(0, dtype=np.int32)
+        return TeamBook(
+            self.team_ids[slots],
+            self.assets,
+            self.picks[slots],
+            self.weights[slots],
+            empty,
+            empty,
+            penalty=rows(self.penalty),
+            autopilot=rows(self.autopilot),
+            no_negative=rows(self.no_negative),
+            fix_out=rows(self.fix_out),
+            fix_in=rows(self.fix_in),
+            boost_multiplier=self.boost_multiplier,
+        )
 
     @property
     def member_group(self) -> IntArray:

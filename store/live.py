@@ -7,6 +7,7 @@ Redis did not take is sent again, whole, once Redis is back (store/outages.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -20,9 +21,9 @@ from redis.client import Pipeline
 from dataflows.scoring_steps import ScoredWindow, TeamScores
 from dataflows.weekend_state import SessionUpdate
 from scoring.points import SessionPoints
-from scoring.teams import TeamBook
+from scoring.teams import LeagueStandings, TeamBook
 from store import live_keys as keys
-from store.outages import REDIS
+from store.outages import REDIS, redis_client
 
 SLOT_HASH_CHUNK = 10_000
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
@@ -32,6 +33,13 @@ local version = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], cjson.encode({
   meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = version }))
 return version
+"""
+# The league standings of meeting version ARGV[4] are written: note it, and say so on the channel.
+ANNOUNCE_STANDINGS = """
+redis.call('SET', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[1], cjson.encode({
+  meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = tonumber(ARGV[4]),
+  part = 'leagues' }))
 """
 log = logging.getLogger(__name__)
 
@@ -63,19 +71,21 @@ class StandingsWriter:
     """Sorts every league and writes the standings on a thread of its own, so that the flow goes on
     to the next window meanwhile (numpy's sorts and gathers release the GIL: the second core works).
     Only the latest window of a meeting is worth sorting: one that is overtaken while it waits is
-    dropped."""
+    dropped. Each write names the meeting version it was computed from and is announced on the
+    meeting's channel, so a reader knows when the standings caught up with the totals."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self._waiting: dict[int, ScoredWindow] = {}
+        self._waiting: dict[int, tuple[ScoredWindow, int]] = {}
         self._wakeup = threading.Condition()
         self._closing = False
+        self._announce = client.register_script(ANNOUNCE_STANDINGS)
         self._thread = threading.Thread(target=self._run, name="league-standings", daemon=True)
         self._thread.start()
 
-    def submit(self, window: ScoredWindow) -> None:
+    def submit(self, window: ScoredWindow, version: int = 0) -> None:
         with self._wakeup:
-            self._waiting[window.weekend.meeting_key] = window
+            self._waiting[window.weekend.meeting_key] = (window, version)
             self._wakeup.notify()
 
     def close(self) -> None:
@@ -93,14 +103,32 @@ class StandingsWriter:
                 if not self._waiting and self._closing:
                     return
                 batch, self._waiting = list(self._waiting.values()), {}
-            for window in batch:
-                self._write(window)
+            for window, version in batch:
+                self._write(window, version)
 
-    def _write(self, window: ScoredWindow) -> None:
+    def _write(self, window: ScoredWindow, version: int) -> None:
         assert window.teams is not None
         meeting = window.weekend.meeting_key
+        teams = window.teams
+        standings = teams.standings  # sorted before the write, outside the retries
+
+        def send() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            queue_standings(pipe, meeting, teams, standings)
+            self._announce(
+                keys=[keys.league_version(meeting)],
+                args=[
+                    keys.updates_channel(meeting),
+                    meeting,
+                    window.weekend.session.points.session_key,
+                    version,
+                ],
+                client=pipe,
+            )
+            pipe.execute()
+
         try:
-            REDIS.call(lambda: write_standings(self.client, meeting, window.teams), f"standings of {meeting}")
+            REDIS.call(send, f"standings of {meeting}")
         except redis.RedisError:
             log.exception("league standings of meeting %d not written", meeting)
             return
@@ -110,18 +138,20 @@ class StandingsWriter:
 def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None) -> None:
     """Every league's order, ranks and points, together."""
     assert teams is not None
-    standings = teams.standings
     pipe = client.pipeline(transaction=True)
+    queue_standings(pipe, meeting, teams, teams.standings)
+    pipe.execute()
+
+
+def queue_standings(pipe: Pipeline, meeting: int, teams: TeamScores, standings: LeagueStandings) -> None:
     pipe.set(keys.league_order(meeting), standings.order.astype("<i4").tobytes())
     pipe.set(keys.league_ranks(meeting), standings.ranks.astype("<i4").tobytes())
     pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
-    pipe.execute()
 
 
 class LiveWriter:
     def __init__(self, client: redis.Redis, standings_in_background: bool = True) -> None:
         self.client = client
-        self._published_books: dict[int, int] = {}  # meeting -> id(book) already indexed
         self._standings = StandingsWriter(client) if standings_in_background else None
         self._announce = client.register_script(ANNOUNCE_UPDATE)
 
@@ -159,7 +189,8 @@ class LiveWriter:
             self._queue_meeting(pipe, window)
         replies = pipe.execute()
         written = time.perf_counter()
-        for window, probe in zip(windows, index_probes, strict=True):
+        announced = [*index_probes[1:], len(replies)]  # each meeting's last command is its announcement
+        for window, probe, version in zip(windows, index_probes, announced, strict=True):
             window.visible_at["totals"] = written
             if window.teams is None:
                 continue
@@ -167,7 +198,7 @@ class LiveWriter:
             if not replies[probe]:  # the index was lost (Redis restarted empty)
                 publish_book_index(self.client, meeting, window.teams.book)
             if self._standings is not None:
-                self._standings.submit(window)
+                self._standings.submit(window, int(replies[version - 1]))
             else:
                 write_standings(self.client, meeting, window.teams)
                 window.visible_at["leagues"] = time.perf_counter()
@@ -196,14 +227,68 @@ class LiveWriter:
         )
 
     def _ensure_index(self, meeting: int, book: TeamBook) -> None:
-        """Write the slot and league indexes of a book once per process (they change only with the book)."""
-        if self._published_books.get(meeting) == id(book):
+        """Write the slot and league indexes of a book once per process (they change only with its
+        teams or leagues: a book patched with Final Fixes keeps them), unless its loader did."""
+        if not _INDEXED.holds(meeting, book):
+            publish_book_index(self.client, meeting, book)
+
+
+class _IndexedBooks:
+    """Which teams and leagues each meeting's Redis index was last written for, in this process
+    (the arrays themselves: a patched book shares them with the book it came from)."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[int, tuple[object, object, object]] = {}
+
+    def holds(self, meeting: int, book: TeamBook) -> bool:
+        held = self._arrays.get(meeting)
+        return held is not None and all(a is b for a, b in zip(held, _index_arrays(book), strict=True))
+
+    def note(self, meeting: int, book: TeamBook) -> None:
+        self._arrays[meeting] = _index_arrays(book)
+
+
+def _index_arrays(book: TeamBook) -> tuple[object, object, object]:
+    return (book.team_ids, book.member_league, book.member_slot)
+
+
+_INDEXED = _IndexedBooks()
+
+
+def index_digest(book: TeamBook) -> str:
+    """What a meeting's Redis index is made of (team ids, league memberships), hashed."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in _index_arrays(book):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+class BookIndexPublisher:
+    """The StoreTeamBooks hook of the live engine: a book's Redis index is written by the thread
+    that loaded it, before the book is used (a million slots take seconds to write), and not at
+    all when Redis already holds the same one (an engine restarted, Final Fixes patched in)."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+
+    def __call__(self, meeting: int, book: TeamBook) -> None:
+        if _INDEXED.holds(meeting, book):
             return
-        publish_book_index(self.client, meeting, book)
-        self._published_books[meeting] = id(book)
+        client = redis_client(self.redis_url)
+        try:
+            digest = index_digest(book)
+            held = client.get(keys.book_index_digest(meeting))
+            if held is not None and held.decode() == digest and client.exists(keys.team_ids(meeting)):
+                _INDEXED.note(meeting, book)
+                return
+            started = time.perf_counter()
+            REDIS.call(lambda: publish_book_index(client, meeting, book, digest), f"team index of {meeting}")
+            log.info("team index of meeting %d written in %.2f s", meeting, time.perf_counter() - started)
+        finally:
+            client.close()
 
 
-def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook) -> None:
+def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest: str | None = None) -> None:
     pipe = client.pipeline(transaction=False)
     pipe.set(keys.team_ids(meeting), book.team_ids.astype("<i8").tobytes())
     pipe.delete(keys.team_slots(meeting), keys.league_index(meeting))
@@ -215,7 +300,9 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook) -> Non
     if leagues.size:
         index = {str(int(lg)): f"{int(s)},{int(c)}" for lg, s, c in zip(leagues, starts, counts, strict=True)}
         pipe.hset(keys.league_index(meeting), mapping=index)  # type: ignore[arg-type]
+    pipe.set(keys.book_index_digest(meeting), digest or index_digest(book))
     pipe.execute()
+    _INDEXED.note(meeting, book)
 
 
 def read_int32(client: redis.Redis, key: str, index: int) -> int | None:

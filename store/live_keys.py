@@ -58,6 +58,14 @@ def meeting_version(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:version"  # increments on every window written
 
 
+def league_version(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:league_version"  # the meeting version the league standings are of
+
+
+def book_index_digest(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:index_digest"  # hash of the teams and leagues team_ids/slots index
+
+
 def live_meetings() -> str:
     return f"{PREFIX}:meetings"  # set of meeting keys with live state
 

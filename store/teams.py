@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -36,22 +36,74 @@ def load_book(
     Plain scans streamed out with COPY; joins and sorting happen in polars, which does them in a
     fraction of the time the server would (a million teams load in a few seconds).
     """
-    rosters = _copy_frame(
-        conn,
-        "SELECT r.team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
-        " drivers[5] AS d5, constructors[1] AS c1, constructors[2] AS c2, boost_driver,"
-        " coalesce(extra_drs_driver, '') AS extra, coalesce(w.penalty, 0) AS penalty,"
-        " coalesce(w.chip, '') AS chip, coalesce(f.detail->>'out', '') AS fix_out,"
-        " coalesce(f.detail->>'in', '') AS fix_in FROM roster r LEFT JOIN team_week w"
-        " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key LEFT JOIN chip_play f"
-        " ON f.team_id = r.team_id AND f.meeting_key = r.meeting_key AND f.chip = 'final_fix'"
-        " WHERE r.meeting_key = %s",
-        (meeting_key,),
-    )
+    rosters = _copy_frame(conn, ROSTERS + " WHERE r.meeting_key = %s", (meeting_key,))
     if rosters.height == 0:
         return None
     members = _copy_frame(conn, "SELECT league_id, team_id FROM league_member", ())
     return book_from_frames(rosters.sort("team_id"), members, boost, extra_drs)
+
+
+# A weekend's rosters with each team's week (penalty, chip) and Final Fix (driver out, driver in).
+ROSTERS = (
+    "SELECT r.team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
+    " drivers[5] AS d5, constructors[1] AS c1, constructors[2] AS c2, boost_driver,"
+    " coalesce(extra_drs_driver, '') AS extra, coalesce(w.penalty, 0) AS penalty,"
+    " coalesce(w.chip, '') AS chip, coalesce(f.detail->>'out', '') AS fix_out,"
+    " coalesce(f.detail->>'in', '') AS fix_in FROM roster r LEFT JOIN team_week w"
+    " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key LEFT JOIN chip_play f"
+    " ON f.team_id = r.team_id AND f.meeting_key = r.meeting_key AND f.chip = 'final_fix'"
+)
+
+
+def load_final_fixes(conn: psycopg.Connection, meeting_key: int) -> pl.DataFrame:
+    """The rosters of the weekend's Final Fix teams only (the one change to a locked roster, made
+    before the Race starts): a few thousand rows to patch a book with, not a million to reload."""
+    query = ROSTERS + " WHERE r.meeting_key = %s AND f.id IS NOT NULL"
+    return _copy_frame(conn, query, (meeting_key,)).sort("team_id")
+
+
+def patch_book(book: TeamBook, rosters: pl.DataFrame, boost: int, extra_drs: int) -> TeamBook | None:
+    """`book` with the rows of `rosters` (teams it holds, in load_book's columns) replaced; the
+    slots, leagues and every other row stay, so the new book shares their arrays. None when a row
+    is a team the book does not hold (read the whole weekend again instead)."""
+    if rosters.height == 0:
+        return book
+    team_ids = rosters["team_id"].to_numpy().astype(np.int64)
+    slots = np.searchsorted(book.team_ids, team_ids)
+    if (slots >= book.size).any() or not np.array_equal(
+        book.team_ids[np.minimum(slots, book.size - 1)], team_ids
+    ):
+        return None
+    known = set(book.assets)
+    names = [
+        driver_asset(d) for c in (*DRIVER_COLUMNS, "fix_out", "fix_in") for d in rosters[c].to_list() if d
+    ]
+    names += [constructor_asset(c) for col in CONSTRUCTOR_COLUMNS for c in rosters[col].to_list()]
+    assets = book.assets + tuple(sorted(set(names) - known))  # a driver nobody held before: appended
+    index = {name: i for i, name in enumerate(assets)}
+    rows = rosters.to_dicts()
+    picks, weights = book.picks.copy(), book.weights.copy()
+    fix_out = book.fix_out.copy() if book.fix_out is not None else np.full(book.size, -1, dtype=np.int64)
+    fix_in = book.fix_in.copy() if book.fix_in is not None else np.full(book.size, -1, dtype=np.int64)
+    autopilot = book.autopilot if book.autopilot is not None else np.zeros(book.size, dtype=bool)
+    for slot, row in zip(slots.tolist(), rows, strict=True):
+        drivers = [row[c] for c in DRIVER_COLUMNS]
+        picks[slot, : len(drivers)] = [index[driver_asset(d)] for d in drivers]
+        picks[slot, len(drivers) :] = [index[constructor_asset(row[c])] for c in CONSTRUCTOR_COLUMNS]
+        weights[slot, : len(drivers)] = [
+            boost if d == row["boost_driver"] else extra_drs if d == row["extra"] else 1 for d in drivers
+        ]
+        weights[slot, len(drivers) :] = 1
+        fix_out[slot] = index[driver_asset(row["fix_out"])] if row["fix_out"] else -1
+        fix_in[slot] = index[driver_asset(row["fix_in"])] if row["fix_in"] else -1
+    return replace(
+        book,
+        assets=assets,
+        picks=picks,
+        weights=without_fixed_boost(weights, autopilot, boost),
+        fix_out=fix_out,
+        fix_in=fix_in,
+    )
 
 
 DRIVER_COLUMNS = ("d1", "d2", "d3", "d4", "d5")

@@ -1,9 +1,13 @@
-"""The live flow's rosters come from Postgres, one read per meeting, and a second (in the background)
-at the Race's first window: a Final Fix changes a locked roster until the Race starts."""
+"""The flow's rosters come from Postgres, one read per meeting; at the Race's first window the
+Final Fixes (the one change to a locked roster, until the Race starts) are read again and patched
+in, in the background. Live, nothing is read on the flow's path: the weekends in play load when the
+engine starts, a meeting met without a book loads on the loader's thread."""
 
 from __future__ import annotations
 
+import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
 from dataflows.scoring_steps import TeamScorer
 from dataflows.store_books import StoreTeamBooks
@@ -14,6 +18,7 @@ from scoring.facts import SessionKind
 from scoring.points import AssetPoints, SessionPoints
 from scoring.rules import DEFAULT_RULESET, load_ruleset
 from scoring.teams import TeamBook, driver_asset
+from store.teams import load_book, load_final_fixes, patch_book
 from store.urls import libpq_url
 from tests.conftest import FEEDS
 
@@ -34,6 +39,28 @@ def book_of(scorer: TeamScorer, update: WeekendUpdate) -> TeamBook:
     return teams.book
 
 
+def final_fix(db: str, meeting: int, team: int, newcomer: str) -> str:
+    """What the API writes for a Final Fix: the locked roster's second driver replaced, and the chip."""
+    with psycopg.connect(libpq_url(db), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT drivers[2] FROM roster WHERE team_id = %s AND meeting_key = %s", (team, meeting)
+        ).fetchone()
+        assert row is not None
+        conn.execute("INSERT INTO meeting (meeting_key) VALUES (%s) ON CONFLICT DO NOTHING", (meeting,))
+        conn.execute(
+            "UPDATE roster SET drivers[2] = %(in)s,"
+            " boost_driver = CASE WHEN boost_driver = drivers[2] THEN %(in)s ELSE boost_driver END"
+            " WHERE team_id = %(team)s AND meeting_key = %(meeting)s",
+            {"in": newcomer, "team": team, "meeting": meeting},
+        )
+        conn.execute(
+            "INSERT INTO chip_play (team_id, season, meeting_key, chip, detail, created_at, updated_at)"
+            " VALUES (%s, 2025, %s, 'final_fix', %s, now(), now())",
+            (team, meeting, Jsonb({"out": row[0], "in": newcomer})),
+        )
+    return str(row[0])
+
+
 def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
     summary = summarise([JAPAN])
     meeting = summary.meeting_keys[0]
@@ -46,13 +73,7 @@ def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
     team = int(first.team_ids[0])
     held = {first.assets[a] for a in first.picks[0]}
     newcomer = next(d for d in summary.drivers if driver_asset(d) not in held)
-    with psycopg.connect(libpq_url(db), autocommit=True) as conn:  # what a Final Fix writes
-        conn.execute(
-            "UPDATE roster SET drivers[2] = %(in)s,"
-            " boost_driver = CASE WHEN boost_driver = drivers[2] THEN %(in)s ELSE boost_driver END"
-            " WHERE team_id = %(team)s AND meeting_key = %(meeting)s",
-            {"in": newcomer, "team": team, "meeting": meeting},
-        )
+    final_fix(db, meeting, team, newcomer)
     assert book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING)) is first  # one read a weekend
 
     book_of(scorer, window(weekend, RACE, SessionKind.RACE))  # the Race starts: read them again
@@ -63,3 +84,75 @@ def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
     assert book_of(scorer, window(weekend, RACE, SessionKind.RACE)) is race  # one more read, not one a window
     books.wait_for_reloads()
     assert book_of(scorer, window(weekend, RACE, SessionKind.RACE)) is race
+
+
+def test_a_final_fix_patch_scores_as_a_whole_new_read(db: str) -> None:
+    """The Race's patch (Final Fix rows only) gives the book a full read gives: same picks,
+    weights and fixes, so the same totals before and from the Race; slots and leagues shared."""
+    summary = summarise([JAPAN])
+    meeting = summary.meeting_keys[0]
+    prepare_teams(db, meeting, summary.drivers, summary.constructors, 40, DEFAULT_RULESET)
+    rules = load_ruleset().team
+    with psycopg.connect(libpq_url(db)) as conn:
+        before = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert before is not None
+    for slot in (0, 7, 39):
+        team = int(before.team_ids[slot])
+        held = {before.assets[a] for a in before.picks[slot]}
+        final_fix(db, meeting, team, next(d for d in summary.drivers if driver_asset(d) not in held))
+    with psycopg.connect(libpq_url(db)) as conn:
+        fixes = load_final_fixes(conn, meeting)
+        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert fixes.height == 3
+    assert whole is not None
+    patched = patch_book(before, fixes, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert patched is not None
+    assert patched.team_ids is before.team_ids
+    assert patched.member_slot is before.member_slot
+    rng = np.random.default_rng(3)
+    points = {a: int(rng.integers(-10, 30)) for a in whole.assets}
+    early = {a: int(rng.integers(-5, 15)) for a in whole.assets}
+    np.testing.assert_array_equal(
+        patched.totals(points, before_race=early), whole.totals(points, before_race=early)
+    )
+    assert not np.array_equal(
+        before.totals(points, before_race=early), whole.totals(points, before_race=early)
+    )
+
+
+def test_live_loads_in_the_background_and_preloads_the_weekends_in_play(db: str) -> None:
+    """Live, a call never reads Postgres: the weekends in play (rosters, Race not final) load when
+    asked to preload, a meeting without a book is requested and None returned until it is in."""
+    summary = summarise([JAPAN])
+    meeting = summary.meeting_keys[0]
+    prepare_teams(db, meeting, summary.drivers, summary.constructors, 30, DEFAULT_RULESET)
+    loaded: list[tuple[int, int]] = []
+    books = StoreTeamBooks(
+        db, load_ruleset().team, background=True, on_loaded=lambda m, b: loaded.append((m, b.size))
+    )
+    assert books.preload() == [meeting]
+    books.wait_for_reloads()
+    assert loaded == [(meeting, 30)]
+    held = books(meeting)
+    assert held is not None
+    assert held.size == 30
+
+    later = StoreTeamBooks(db, load_ruleset().team, background=True)
+    assert later(meeting) is None  # requested: it loads on the loader's thread
+    later.wait_for_reloads()
+    book = later(meeting)
+    assert book is not None
+    assert np.array_equal(book.team_ids, held.team_ids)
+    assert later(999_999) is None  # no rosters: asked again only after retry_after_s
+    later.wait_for_reloads()
+    assert later(999_999) is None
+    assert later.book_for_final(999_999) is None
+
+    with psycopg.connect(libpq_url(db), autocommit=True) as conn:  # the Race is final: not in play
+        conn.execute("INSERT INTO meeting (meeting_key) VALUES (%s) ON CONFLICT DO NOTHING", (meeting,))
+        conn.execute(
+            "INSERT INTO race_session (session_key, meeting_key, name, state)"
+            " VALUES (%s, %s, 'Race', 'final') ON CONFLICT (session_key) DO UPDATE SET state = 'final'",
+            (RACE, meeting),
+        )
+    assert StoreTeamBooks(db, load_ruleset().team, background=True).preload() == []
