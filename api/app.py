@@ -49,6 +49,7 @@ from api.lib.bodies import SafeRequest
 from api.lib.cors import cors_config
 from api.lib.docs_ui import docs_assets_router, docs_ui_plugin
 from api.lib.error_log import log_server_errors
+from api.lib.http_cache import ValidatorMiddleware, compression
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from api.lib.problems import EXCEPTION_HANDLERS
@@ -159,7 +160,14 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
         on_app_init=[jwt_auth.on_app_init],
         # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware
         # and would be counted as a 200 by an outer one; inside, every status counted is the one sent.
-        middleware=[rate_limit.middleware, public_rate_limit.middleware, prometheus_config().middleware],
+        # Validators innermost of all: the metrics count a 304 as a 304.
+        middleware=[
+            rate_limit.middleware,
+            public_rate_limit.middleware,
+            prometheus_config().middleware,
+            ValidatorMiddleware,
+        ],
+        compression_config=compression(),
         stores={
             RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace),
             # The public limit guards availability: it lets requests through while Redis is down.

@@ -16,6 +16,7 @@ class Message:
     event: str | None = None
     data: str | None = None
     comments: tuple[str, ...] = ()
+    id: str | None = None
 
     def json(self) -> Any:
         assert self.data is not None, f"no data in {self}"
@@ -58,13 +59,14 @@ class EventReader:
 
 def parse(lines: Iterator[str]) -> Iterator[Message]:
     event: str | None = None
+    event_id: str | None = None
     data: list[str] = []
     comments: list[str] = []
     for line in lines:
         if line == "":
             if event is not None or data or comments:
-                yield Message(event, "\n".join(data) if data else None, tuple(comments))
-            event, data, comments = None, [], []
+                yield Message(event, "\n".join(data) if data else None, tuple(comments), event_id)
+            event, event_id, data, comments = None, None, [], []
         elif line.startswith(":"):
             comments.append(line[1:].strip())
         else:
@@ -72,5 +74,7 @@ def parse(lines: Iterator[str]) -> Iterator[Message]:
             value = value.removeprefix(" ")
             if name == "event":
                 event = value
+            elif name == "id":
+                event_id = value
             elif name == "data":
                 data.append(value)

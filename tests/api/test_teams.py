@@ -287,7 +287,11 @@ def test_edits_racing_the_lock_are_either_in_the_locked_roster_or_refused(api: h
 
     with ThreadPoolExecutor(len(teams)) as pool:
         running = [pool.submit(edit, p, t) for p, t in zip(players, teams, strict=True)]
-        time.sleep(0.5)
+        deadline = time.monotonic() + 20  # on a loaded machine the first edits can take a while
+        while not all(any(status == 200 for _, status in outcomes[t]) for t in teams):
+            assert time.monotonic() < deadline, "edits got in before the lock"
+            time.sleep(0.05)
+        time.sleep(0.2)  # edits in flight when the lock comes
         lock_rosters_now(db, 202503)
         locked.set()
         for future in running:

@@ -60,7 +60,9 @@ def _stream_spec(event: str, shape: str) -> dict[int, ResponseSpec]:
     description = (
         f"A server-sent event stream (never ends by itself before LIVE_STREAM_MAX_S). Each `{event}` event's"
         f" data is one JSON {shape}; the first comes at once when there are live scores, then one per change"
-        " (at most one per LIVE_PUSH_INTERVAL_MS). Lines starting with `:` are keep-alive comments."
+        " (at most one per LIVE_PUSH_INTERVAL_MS). Each event's `id` is the live state's version"
+        " (`as_of.version`): reconnect with `Last-Event-ID` to skip a state already seen. Lines starting"
+        " with `:` are keep-alive comments."
     )
     return {
         200: ResponseSpec(
@@ -118,7 +120,14 @@ class LiveController(Controller):
         await known_meeting(db_session, push.reads.live, meeting_key)
         read = partial(push.reads.leaderboard, league_id, meeting_key, top, team_id)
         return ServerSentEvent(
-            live_events(push.channels, updates_channel(meeting_key), LEADERBOARD_EVENT, read, push.pace)
+            live_events(
+                push.channels,
+                updates_channel(meeting_key),
+                LEADERBOARD_EVENT,
+                read,
+                push.pace,
+                request.headers.get("last-event-id"),
+            )
         )
 
     @get(
@@ -146,5 +155,12 @@ class LiveController(Controller):
         await known_meeting(db_session, push.reads.live, meeting_key)
         read = partial(push.reads.team_score, team_id, meeting_key)
         return ServerSentEvent(
-            live_events(push.channels, updates_channel(meeting_key), SCORE_EVENT, read, push.pace)
+            live_events(
+                push.channels,
+                updates_channel(meeting_key),
+                SCORE_EVENT,
+                read,
+                push.pace,
+                request.headers.get("last-event-id"),
+            )
         )

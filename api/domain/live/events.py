@@ -10,6 +10,9 @@ events out.
 - After `keepalive_s` with nothing sent it re-reads (so a lost note costs one keep-alive period at most)
   and sends the change, or else a comment that keeps proxies from closing the connection.
 - It ends after `max_s`: the client reconnects with a new ticket and is authorised again.
+- Each event's `id:` is the live state's version (`as_of.version`). A client that reconnects with
+  `Last-Event-ID` (EventSource sends it by itself) gets the current state at once only if it is newer
+  than what it has seen; otherwise the stream goes on from there, with no repeated event.
 - Whatever ends it, a client going away included (Litestar cancels the stream), it unsubscribes.
 """
 
@@ -42,13 +45,18 @@ class Pace:
 
 
 async def live_events(
-    channels: ChannelsPlugin, channel: str, event: str, read: Read, pace: Pace
+    channels: ChannelsPlugin,
+    channel: str,
+    event: str,
+    read: Read,
+    pace: Pace,
+    last_event_id: str | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     subscriber = await channels.subscribe(channel)
     changed = asyncio.Event()
     pump = asyncio.create_task(_flag_notes(subscriber, changed))
     try:
-        async for message in _pushes(changed, event, read, pace):
+        async for message in _pushes(changed, event, read, pace, last_event_id):
             yield message
     finally:
         with anyio.CancelScope(shield=True):  # a cancelled stream still gives its subscription back
@@ -59,18 +67,20 @@ async def live_events(
 
 
 async def _pushes(
-    changed: asyncio.Event, event: str, read: Read, pace: Pace
+    changed: asyncio.Event, event: str, read: Read, pace: Pace, last_event_id: str | None
 ) -> AsyncIterator[ServerSentEventMessage]:
     clock = asyncio.get_running_loop().time
     deadline = clock() + pace.max_s
-    last = await _read(read, pace)
+    last, last_id = await _read(read, pace)
     read_at = sent_at = clock()
     if last is None:
         yield ServerSentEventMessage(
             data=None, comment="no live scores yet: they come with the first scored window"
         )
+    elif last_id is not None and last_id == last_event_id:
+        yield ServerSentEventMessage(data=None, comment=f"resumed after event {last_id}: no change since")
     else:
-        yield ServerSentEventMessage(data=last.decode(), event=event)
+        yield ServerSentEventMessage(data=last.decode(), event=event, id=last_id)
     while True:
         noted = await _wait(changed, min(sent_at + pace.keepalive_s, deadline) - clock())
         if clock() >= deadline:
@@ -78,11 +88,11 @@ async def _pushes(
         if noted:
             await asyncio.sleep(max(0.0, read_at + pace.push_interval_s - clock()))
         changed.clear()  # notes from here on ask for another read
-        body = await _read(read, pace)
+        body, body_id = await _read(read, pace)
         read_at = clock()
         if body is not None and body != last:
             last, sent_at = body, clock()
-            yield ServerSentEventMessage(data=body.decode(), event=event)
+            yield ServerSentEventMessage(data=body.decode(), event=event, id=body_id)
         elif not noted:
             sent_at = clock()
             yield ServerSentEventMessage(data=None, comment="keep-alive")
@@ -100,13 +110,18 @@ async def _wait(flag: asyncio.Event, timeout_s: float) -> bool:
     return not waited.cancelled_caught
 
 
-async def _read(read: Read, pace: Pace) -> bytes | None:
-    """The state as JSON; None when there is none yet, or when Redis or Postgres failed (the next note or
-    keep-alive tries again). Shielded: a read cut off by a disconnect would leak its database connection."""
+async def _read(read: Read, pace: Pace) -> tuple[bytes | None, str | None]:
+    """The state as JSON and its event id (its live version); None when there is none yet, or when Redis or
+    Postgres failed (the next note or keep-alive tries again). Shielded: a read cut off by a disconnect
+    would leak its database connection."""
     try:
         with anyio.CancelScope(shield=True), anyio.fail_after(pace.read_timeout_s):
             state = await read()
     except (TimeoutError, RedisError, SQLAlchemyError, OSError) as exc:
         log.warning("a live stream's read failed (%s); it retries on the next update", type(exc).__name__)
-        return None
-    return None if state is None else msgspec.json.encode(state)
+        return None, None
+    if state is None:
+        return None, None
+    as_of = getattr(state, "as_of", None)
+    version = getattr(as_of, "version", None)
+    return msgspec.json.encode(state), None if version is None else str(version)

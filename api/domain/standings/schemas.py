@@ -5,6 +5,13 @@ from __future__ import annotations
 import msgspec
 
 
+class AsOfOut(msgspec.Struct):
+    """Which state of the live scores a body shows: `version` counts the engine's scoring windows for the
+    meeting (it only grows); a live stream's event `id` is the same number."""
+
+    version: int | None
+
+
 class AssetScoreOut(msgspec.Struct):
     kind: str
     name: str
@@ -22,8 +29,10 @@ class TeamScoreOut(msgspec.Struct):
     transfer_penalty: int
     net_points: int  # points - transfer_penalty: the total the scoring flow ranks by
     assets: list[AssetScoreOut]
-    source: str = "live"
+    source: str = "live"  # live while the weekend is scored, final once its Race's results are final
     chip: str | None = None  # the chip played this weekend, if any
+    final: bool = False  # the Race's results are final: these points will not change
+    as_of: AsOfOut | None = None
 
 
 class StandingOut(msgspec.Struct):
@@ -42,6 +51,8 @@ class LeaderboardOut(msgspec.Struct):
     offset: int
     limit: int
     standings: list[StandingOut]
+    final: bool = False  # the Race's results are final
+    as_of: AsOfOut | None = None  # live standings: the state they are of
 
 
 class WeekendOut(msgspec.Struct):

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.standings.schemas import (
+    AsOfOut,
     AssetPointsOut,
     AssetScoreOut,
     HistoryOut,
@@ -96,6 +97,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             select(ChipPlay).where(ChipPlay.team_id == team_id, ChipPlay.meeting_key == meeting_key)
         )
         assets = _asset_scores(roster, document or {}, play, rules)
+        final = await self.race_final(meeting_key)
         return TeamScoreOut(
             team_id=team_id,
             meeting_key=meeting_key,
@@ -105,7 +107,21 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             net_points=standing.points,
             assets=assets,
             chip=play.chip if play else None,
+            final=final,
+            source="final" if final else "live",
+            as_of=AsOfOut(await live.version(meeting_key)),
         )
+
+    async def race_final(self, meeting_key: int) -> bool:
+        """Whether the weekend's Race has final results in Postgres."""
+        found = await self.session.scalar(
+            select(RaceSession.session_key).where(
+                RaceSession.meeting_key == meeting_key,
+                RaceSession.name == "Race",
+                RaceSession.state == "final",
+            )
+        )
+        return found is not None
 
     async def live_leaderboard(
         self, live: AsyncLiveReader, league_id: int, meeting_key: int, offset: int, limit: int
@@ -118,10 +134,13 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 code=ErrorCode.NOT_STARTED,
             )
         names = await self._names([s.team_id for s in standings])
+        final = await self.race_final(meeting_key)
         return LeaderboardOut(
+            final=final,
+            as_of=AsOfOut(await live.version(meeting_key)),
             league_id=league_id,
             meeting_key=meeting_key,
-            source="live",
+            source="final" if final else "live",
             session_key=None,
             count=count,
             offset=offset,
@@ -142,6 +161,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         rows = (await self.session.execute(FINAL_STANDINGS, params)).all()
         count = await self.session.scalar(FINAL_COUNT, params)
         return LeaderboardOut(
+            final=await self.race_final(meeting_key),
             league_id=league_id,
             meeting_key=meeting_key,
             source="final",
