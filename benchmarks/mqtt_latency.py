@@ -4,24 +4,25 @@ rank in Redis, -> every league's standings in Redis.
     python -m benchmarks.mqtt_latency [--feed F] [--speed 60] [--duration 60] [--teams 10000]
 
 Starts `gridscore live` (its own topic prefixes and client id) against MQTT_URL, DATABASE_URL and
-REDIS_URL (embedded servers when unset), stores TEAMS teams for the weekend, then publishes the
-feed at SPEED times real time for DURATION seconds, with every payload date moved to the moment it
-is published (so that event time is wall time, as on a live broker). Meanwhile it watches the
-f1/scoring points topic and the meeting's Redis update channel: on each note it reads, in one
-transaction, the points document, the meeting version and the totals of 64 sample teams; a note
-of league standings names the version they were sorted from.
+REDIS_URL (embedded servers when unset), stores TEAMS teams for the weekend, waits until the engine
+has loaded them (as it does before a weekend's first window), then publishes the feed at SPEED
+times real time for DURATION seconds, with every payload date moved to the moment it is published
+(so that event time is wall time, as on a live broker). Meanwhile it watches the f1/scoring points
+topic and the meeting's Redis update channel: on each note it reads, in one transaction, what the
+note announces (the points document and the meeting version; or the totals of 64 sample teams, with
+the points document and version they are of); a note of league standings names its version.
 
 A published message that changes the weekend's points is "visible" at the first observed points
 document equal to the points after that message or a later one, in the order they were published
 (computed offline with the same scoring code): the message and everything published before it.
 (`--order event` takes event-time order instead, as this benchmark first did; then a position is
 not visible before the laps published up to 1.7 s after it, which are dated at their start.)
-Totals count only where the sample teams' totals in Redis are
-the ones those points give them (read in the same transaction); league standings are matched to
-the newest points read at or before their version (if a version went unread, an older document:
-never early). Latency is that moment minus the moment the message was published: p50, p99 and
-max in ms, printed as one JSON object with the machine's load average before and after.
-`--engine-root` runs the engine from another checkout (to measure old and new code side by side).
+Totals count only where the sample teams' totals are the ones their points document gives them;
+league standings are matched to the newest totals read at or before their version (if that
+version went unread, an older document: never early). Latency is that moment
+minus the moment the message was published: p50, p99 and max in ms, printed as one JSON object
+with the machine's load average before and after. `--engine-root` runs the engine from another
+checkout (to measure old and new code side by side).
 """
 
 from __future__ import annotations
@@ -149,19 +150,23 @@ SAMPLE_TEAMS = 64
 
 @dataclass
 class RedisObservations:
-    """What the Redis watcher read: per note of a window (stamp, version, points document, sample
-    teams' totals), per note of league standings (stamp, version)."""
+    """What the Redis watcher read: points documents (stamp, meeting version, document), team
+    totals (stamp, the version they are of, the points document they are of, the sample teams'
+    totals) and league standings (stamp, version). An engine that writes the totals with the
+    points (one note a window, no `part`) gives both from one read."""
 
-    windows: list[tuple[float, int, dict[str, Any], list[int | None]]] = field(default_factory=list)
+    windows: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
+    totals_read: list[tuple[float, int, dict[str, Any], list[int | None]]] = field(default_factory=list)
     leagues: list[tuple[float, int]] = field(default_factory=list)
 
     def points(self) -> list[tuple[float, str]]:
-        return [(stamp, _canonical(d["drivers"], d["constructors"])) for stamp, _, d, _ in self.windows]
+        return [(stamp, _canonical(d["drivers"], d["constructors"])) for stamp, _, d in self.windows]
 
     def totals(self, sample: TeamBook) -> tuple[list[tuple[float, str]], int]:
-        """The observations whose sample totals are the ones their points give, and how many were not."""
+        """The totals read whose sample teams' totals are the ones their points document gives,
+        and how many were not."""
         matched, mismatched, expected = [], 0, {}
-        for stamp, _, document, read in self.windows:
+        for stamp, _, document, read in self.totals_read:
             doc = _canonical(document["drivers"], document["constructors"])
             if doc not in expected:
                 expected[doc] = _team_totals(sample, document)
@@ -172,15 +177,16 @@ class RedisObservations:
         return matched, mismatched
 
     def league_points(self) -> list[tuple[float, str]]:
-        read = sorted(
-            (version, _canonical(d["drivers"], d["constructors"])) for _, version, d, _ in self.windows
-        )
+        """League standings, each matched to the points document of the newest totals read at or
+        before its version (if that version went unread, an older one: never early)."""
+        read = sorted((version, i) for i, (_, version, _, _) in enumerate(self.totals_read))
         versions = [v for v, _ in read]
         out = []
         for stamp, version in self.leagues:
             at = bisect.bisect_right(versions, version) - 1
             if at >= 0:
-                out.append((stamp, read[at][1]))
+                document = self.totals_read[read[at][1]][2]
+                out.append((stamp, _canonical(document["drivers"], document["constructors"])))
         return out
 
 
@@ -209,20 +215,28 @@ def watch_redis(
         if note is None:
             continue
         stamp = time.monotonic()
-        body = json.loads(note["data"])
-        if body.get("part") == "leagues":
-            into.leagues.append((stamp, int(body["version"])))
+        part = json.loads(note["data"]).get("part")
+        if part == "leagues":
+            into.leagues.append((stamp, int(json.loads(note["data"])["version"])))
             continue
         pipe = client.pipeline(transaction=True)
-        pipe.get(live_keys.meeting_points(meeting))
-        pipe.get(live_keys.meeting_version(meeting))
-        for slot in slots:
+        if part in (None, "points"):
+            pipe.get(live_keys.meeting_points(meeting))
+            pipe.get(live_keys.meeting_version(meeting))
+        else:  # totals, and the points they are of
+            pipe.get(live_keys.totals_points(meeting))
+            pipe.get(live_keys.totals_version(meeting))
+        for slot in slots if part in (None, "totals") else []:
             pipe.getrange(live_keys.team_totals(meeting), slot * 4, slot * 4 + 3)
         raw, version, *totals = pipe.execute()
         if raw is None:
             continue
-        read = [int(np.frombuffer(t, "<i4")[0]) if len(t) == 4 else None for t in totals]
-        into.windows.append((stamp, int(version or 0), json.loads(raw), read))
+        document = json.loads(raw)
+        if part in (None, "points"):
+            into.windows.append((stamp, int(version or 0), document))
+        if part in (None, "totals"):
+            read = [int(np.frombuffer(t, "<i4")[0]) if len(t) == 4 else None for t in totals]
+            into.totals_read.append((stamp, int(version or 0), document, read))
     pubsub.close()
     client.close()
 
@@ -338,6 +352,26 @@ def _start_engine(env: dict[str, str], log: Path, root: str | None) -> subproces
     return engine
 
 
+def cpu_seconds(root: int) -> float | None:
+    """CPU time (user and system) used so far by process `root` and its children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    if root not in stats:
+        return None
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
+    return total
+
+
 def _wait_for_teams(log: Path, meeting: int, timeout_s: float) -> None:
     """Give an engine that loads the weekend's teams when it starts (before the weekend's first
     window, as live) the time to: until it says so, at most `timeout_s`."""
@@ -395,6 +429,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         begin = datetime.now(UTC) + timedelta(seconds=1)
         planned = plan(feed, args.speed, args.duration, begin)
         origin = time.monotonic() + (begin - datetime.now(UTC)).total_seconds()
+        cpu_before = cpu_seconds(engine.pid)
         published: list[float] = []
         for item in planned:
             delay = origin + item.offset_s - time.monotonic()
@@ -405,6 +440,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         publisher.flush(30)
         published = [published[i] for i in order]  # in the order the docs were computed
         time.sleep(args.lateness_ms / 1000 + args.window_ms / 1000 + 3)
+        cpu_after = cpu_seconds(engine.pid)
         stop.set()
         redis_watch.join(5)
         mqtt_watch.disconnect()
@@ -453,6 +489,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "publish_to_totals": to_totals,
         "publish_to_leagues": to_leagues,
         "totals_reads_not_matching_points": mismatched,
+        "engine_cpu_s": round(cpu_after - cpu_before, 1)
+        if cpu_before is not None and cpu_after is not None
+        else None,
     }
 
 

@@ -82,7 +82,7 @@ def live_flow(
     flow = build_flow(
         source,
         FlowOutputs(
-            live=FanOutSink[ScoredWindow](LiveRedisSink(redis_url), scores),
+            live=FanOutSink[ScoredWindow](LiveRedisSink(redis_url, background=True), scores),
             final=FinalPostgresSink(database_url, notify=settings.notifications_enabled),
             rejected=RejectedRedisSink(redis_url, also=rejected),
         ),

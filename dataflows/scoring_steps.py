@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from bytewax.operators import StatefulBatchLogic
@@ -210,21 +210,56 @@ def weekend_step(
     return state, [state.update(event)]
 
 
-@dataclass(frozen=True)
 class TeamScores:
-    """Every team's total and global rank; league standings are computed on first use, so the
-    totals can be written (and read) before the heavier sort of every league is done."""
+    """Every team's total and global rank, and every league's standings, each computed once, on
+    first use, by whichever thread asks first: the flow hands a window on without doing the
+    arithmetic for a million teams, and the live writer's threads do it off the flow's path (a
+    window overtaken before anyone asks costs nothing). Given outright, they are used as they are."""
 
-    book: TeamBook
-    totals: Int32Array
-    ranks: Int32Array
-    precomputed_standings: LeagueStandings | None = None
+    def __init__(
+        self,
+        book: TeamBook,
+        totals: Int32Array | None = None,
+        ranks: Int32Array | None = None,
+        standings: LeagueStandings | None = None,
+        *,
+        weekend: WeekendUpdate | None = None,
+    ) -> None:
+        assert totals is not None or weekend is not None, "team totals, or the weekend they come from"
+        self.book = book
+        self.weekend = weekend
+        self._totals, self._ranks, self._standings = totals, ranks, standings
+        self._locks = (threading.Lock(), threading.Lock(), threading.Lock())
 
-    @cached_property
+    @property
+    def totals(self) -> Int32Array:
+        if self._totals is None:
+            with self._locks[0]:
+                if self._totals is None and self.weekend is not None:
+                    weekend = self.weekend
+                    self._totals = self.book.totals(
+                        weekend.asset_points(),
+                        weekend.asset_positive_points(),
+                        before_race=weekend.asset_points_before_race(),
+                    )
+        assert self._totals is not None
+        return self._totals
+
+    @property
+    def ranks(self) -> Int32Array:
+        if self._ranks is None:
+            with self._locks[1]:
+                if self._ranks is None:
+                    self._ranks = competition_ranks(self.totals)
+        return self._ranks
+
+    @property
     def standings(self) -> LeagueStandings:
-        if self.precomputed_standings is not None:
-            return self.precomputed_standings
-        return league_standings(self.book, self.totals)
+        if self._standings is None:
+            with self._locks[2]:
+                if self._standings is None:
+                    self._standings = league_standings(self.book, self.totals)
+        return self._standings
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +312,4 @@ class TeamScorer:
             book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        totals = book.totals(
-            update.asset_points(),
-            update.asset_positive_points(),
-            before_race=update.asset_points_before_race(),
-        )
-        return ScoredWindow(update, TeamScores(book, totals, competition_ranks(totals)))
+        return ScoredWindow(update, TeamScores(book, weekend=update))

@@ -38,24 +38,33 @@ class _CallbackPartition(StatelessSinkPartition[Any]):
 
 class LiveRedisSink(DynamicSink[ScoredWindow]):
     """Running totals, team totals and ranks, and league standings into Redis (and the engine's metrics:
-    teams scored, window lag, refresh time)."""
+    teams scored, window lag, refresh time). `background`: team totals are written by a thread of
+    their own after the points (live); otherwise in line, every window in order (a replay).
+    `on_written` is called with each window once its teams' totals are readable."""
 
-    def __init__(self, redis_url: str, on_written: Callable[[ScoredWindow], None] | None = None) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        on_written: Callable[[ScoredWindow], None] | None = None,
+        background: bool = False,
+    ) -> None:
         self.redis_url = redis_url
         self.on_written = on_written
+        self.background = background
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
-        writer = LiveWriter(redis_client(self.redis_url))
+        def written(window: ScoredWindow) -> None:
+            metrics.observe_live_write(window, time.perf_counter())
+            if self.on_written is not None:
+                self.on_written(window)
+
+        writer = LiveWriter(
+            redis_client(self.redis_url), on_totals=written, teams_in_background=self.background
+        )
 
         def write(items: list[ScoredWindow]) -> None:
             metrics.count_scored(items)
-            windows = _latest_per_session(items)
-            writer.write_many(windows)
-            written = time.perf_counter()
-            for window in windows:
-                metrics.observe_live_write(window, written)
-                if self.on_written is not None:
-                    self.on_written(window)
+            writer.write_many(_latest_per_session(items))
 
         return _CallbackPartition(write, writer.close)
 

@@ -255,27 +255,79 @@ def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
     """Every league's members best first (ties by team id), with ranks, for all leagues at once.
 
     Teams are ordered once by points (a stable radix sort of 16-bit point gaps: linear, ties stay
-    in team id order); each membership then gets one int64 key, its league's dense index above its
-    team's place in that order. The keys are unique (a team is in a league once), so one plain
-    sort of them (NumPy's vectorised quicksort) orders every league at once, with no second pass.
+    in team id order). A league of every team (the global one) is that order as it is. Every other
+    membership gets one int64 key, its league's dense index above its team's place in that order;
+    the keys are unique (a team is in a league once), so one plain sort of them (NumPy's vectorised
+    quicksort) orders every other league at once, with no second pass.
     """
     if book.member_slot.size == 0:
         empty = np.zeros(0, dtype=np.int32)
         return LeagueStandings(empty, empty)
+    plan = _league_plan(book)
     gap = int(totals.max()) - totals.astype(np.int64)  # 0 = best
     by_points = np.argsort(gap.astype(np.uint16) if int(gap.max()) <= 0xFFFF else gap, kind="stable")
-    place = np.empty(totals.size, dtype=np.int64)
-    place[by_points] = np.arange(totals.size, dtype=np.int64)
-    bits = max((totals.size - 1).bit_length(), 1)
-    keys = (book.member_group << bits) | place[book.member_slot]
-    keys.sort()
-    order = by_points[keys & ((1 << bits) - 1)]
-    sorted_groups = keys >> bits
-    sorted_totals = totals[order]
-    position = np.arange(order.size, dtype=np.int64)
-    new_league = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
-    new_total = new_league | np.r_[True, sorted_totals[1:] != sorted_totals[:-1]]
-    group_start = np.maximum.accumulate(np.where(new_total, position, 0))
-    league_start = np.maximum.accumulate(np.where(new_league, position, 0))
-    ranks = (group_start - league_start + 1).astype(np.int32)
-    return LeagueStandings(order.astype(np.int32), ranks)
+    order = np.empty(book.member_slot.size, dtype=np.int32)
+    ranks = np.empty(book.member_slot.size, dtype=np.int32)
+    if plan.whole:
+        sorted_totals = totals[by_points]
+        new_total = np.r_[True, sorted_totals[1:] != sorted_totals[:-1]]
+        position = np.arange(totals.size, dtype=np.int64)
+        whole_ranks = (np.maximum.accumulate(np.where(new_total, position, 0)) + 1).astype(np.int32)
+        for start in plan.whole:
+            order[start : start + totals.size] = by_points
+            ranks[start : start + totals.size] = whole_ranks
+    if plan.rest.size:
+        place = np.empty(totals.size, dtype=np.int64)
+        place[by_points] = np.arange(totals.size, dtype=np.int64)
+        keys = plan.rest_keys | place[plan.rest_slots]
+        keys.sort()
+        rest_order = by_points[keys & ((1 << plan.bits) - 1)]
+        sorted_groups = keys >> plan.bits
+        sorted_totals = totals[rest_order]
+        position = np.arange(rest_order.size, dtype=np.int64)
+        new_league = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+        new_total = new_league | np.r_[True, sorted_totals[1:] != sorted_totals[:-1]]
+        group_start = np.maximum.accumulate(np.where(new_total, position, 0))
+        league_start = np.maximum.accumulate(np.where(new_league, position, 0))
+        rest_ranks = group_start - league_start + 1
+        done = 0
+        for begin, end in plan.rest_runs:  # the rest fills the gaps between whole leagues, in order
+            order[begin:end] = rest_order[done : done + end - begin]
+            ranks[begin:end] = rest_ranks[done : done + end - begin]
+            done += end - begin
+    return LeagueStandings(order, ranks)
+
+
+@dataclass(frozen=True)
+class _LeaguePlan:
+    """What league_standings needs of a book, worked out once: where the leagues of every team
+    start, and for the other memberships their positions, teams and sort keys' high bits."""
+
+    whole: list[int]
+    rest: IntArray
+    rest_runs: list[tuple[int, int]]
+    rest_slots: IntArray
+    rest_keys: IntArray
+    bits: int
+
+
+def _league_plan(book: TeamBook) -> _LeaguePlan:
+    plan: _LeaguePlan | None = book.__dict__.get("_league_plan")
+    if plan is not None:
+        return plan
+    _, starts, counts = book.league_segments()
+    whole = [int(s) for s, c in zip(starts, counts, strict=True) if c == book.size]
+    partial = np.ones(book.member_slot.size, dtype=bool)
+    bounds = [0]
+    for start in whole:
+        partial[start : start + book.size] = False
+        bounds += [start, start + book.size]
+    bounds.append(book.member_slot.size)
+    runs = [(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True) if b > a]
+    rest = np.flatnonzero(partial)
+    bits = max((book.size - 1).bit_length(), 1)
+    plan = _LeaguePlan(
+        whole, rest, runs, book.member_slot[rest].astype(np.intp), book.member_group[rest] << bits, bits
+    )
+    object.__setattr__(book, "_league_plan", plan)  # a cache: the book itself does not change
+    return plan

@@ -1,8 +1,10 @@
 """Write live state to Redis: asset points, every team's total and rank, league standings.
 
-Every window is written in one MULTI/EXEC so a reader never sees totals of one window with
-ranks of another. Writes are overwrites, so a repeated window changes nothing, and a write that
-Redis did not take is sent again, whole, once Redis is back (store/outages.py).
+A window's points and sessions are one MULTI/EXEC, every team's totals and ranks a second (so a
+reader never sees totals of one window with ranks of another), every league's standings a third;
+each is announced with the meeting version it is of. Writes are overwrites, so a repeated window
+changes nothing, and a write that Redis did not take is sent again, whole, once Redis is back
+(store/outages.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -31,15 +34,16 @@ encode = msgspec.json.Encoder().encode  # JSON documents, several times faster t
 ANNOUNCE_UPDATE = """
 local version = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], cjson.encode({
-  meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = version }))
+  meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = version, part = 'points' }))
 return version
 """
-# The league standings of meeting version ARGV[4] are written: note it, and say so on the channel.
-ANNOUNCE_STANDINGS = """
+# A later part of meeting version ARGV[4] (ARGV[5]: "totals", "leagues") is written: note which
+# version it is of, and say so on the channel.
+ANNOUNCE_PART = """
 redis.call('SET', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[1], cjson.encode({
   meeting_key = tonumber(ARGV[2]), session_key = tonumber(ARGV[3]), version = tonumber(ARGV[4]),
-  part = 'leagues' }))
+  part = ARGV[5] }))
 """
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ class StandingsWriter:
         self._waiting: dict[int, tuple[ScoredWindow, int]] = {}
         self._wakeup = threading.Condition()
         self._closing = False
-        self._announce = client.register_script(ANNOUNCE_STANDINGS)
+        self._announce = client.register_script(ANNOUNCE_PART)
         self._thread = threading.Thread(target=self._run, name="league-standings", daemon=True)
         self._thread.start()
 
@@ -110,6 +114,7 @@ class StandingsWriter:
         assert window.teams is not None
         meeting = window.weekend.meeting_key
         teams = window.teams
+        started = time.perf_counter()
         standings = teams.standings  # sorted before the write, outside the retries
 
         def send() -> None:
@@ -122,17 +127,28 @@ class StandingsWriter:
                     meeting,
                     window.weekend.session.points.session_key,
                     version,
+                    "leagues",
                 ],
                 client=pipe,
             )
             pipe.execute()
 
+        sorted_at = time.perf_counter()
         try:
             REDIS.call(send, f"standings of {meeting}")
         except redis.RedisError:
             log.exception("league standings of meeting %d not written", meeting)
             return
         window.visible_at["leagues"] = time.perf_counter()
+        log.debug(
+            "league standings of meeting %d, version %d: %.1f ms after its totals, sorted in %.1f ms,"
+            " written in %.1f ms",
+            meeting,
+            version,
+            (started - window.visible_at.get("totals", started)) * 1000,
+            (sorted_at - started) * 1000,
+            (window.visible_at["leagues"] - sorted_at) * 1000,
+        )
 
 
 def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None) -> None:
@@ -149,13 +165,143 @@ def queue_standings(pipe: Pipeline, meeting: int, teams: TeamScores, standings: 
     pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
 
 
-class LiveWriter:
-    def __init__(self, client: redis.Redis, standings_in_background: bool = True) -> None:
+class TeamsWriter:
+    """Every team's total and rank, on a thread of its own: the flow writes a window's points and
+    goes on, while this computes the meeting's latest window for a million teams (numpy, mostly
+    without the GIL) and writes its arrays; windows that pile up meanwhile are written once, as
+    the latest. Then the league standings follow, on theirs."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        standings: StandingsWriter | None,
+        on_totals: Callable[[ScoredWindow], None] | None = None,
+        background: bool = True,
+    ) -> None:
         self.client = client
+        self.standings = standings
+        self.on_totals = on_totals
+        self._waiting: dict[int, list[tuple[ScoredWindow, int]]] = {}
+        self._wakeup = threading.Condition()
+        self._closing = False
+        self._announce = client.register_script(ANNOUNCE_PART)
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="team-totals", daemon=True)
+            self._thread.start()
+
+    def submit(self, window: ScoredWindow, version: int) -> None:
+        if self._thread is None:  # in line (a replay: every window written, in order)
+            self._write([(window, version)])
+            return
+        with self._wakeup:
+            self._waiting.setdefault(window.weekend.meeting_key, []).append((window, version))
+            self._wakeup.notify()
+
+    def close(self) -> None:
+        """Write what is still waiting, then stop."""
+        if self._thread is None:
+            return
+        with self._wakeup:
+            self._closing = True
+            self._wakeup.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                while not self._waiting and not self._closing:
+                    self._wakeup.wait()
+                if not self._waiting and self._closing:
+                    return
+                batch, self._waiting = list(self._waiting.values()), {}
+            for windows in batch:
+                try:
+                    self._write(windows)
+                except Exception:  # a bug here must not stop the next windows' totals
+                    log.exception("team totals of meeting %d not written", windows[-1][0].weekend.meeting_key)
+
+    def _write(self, windows: list[tuple[ScoredWindow, int]]) -> None:
+        window, version = windows[-1]
+        teams = window.teams
+        assert teams is not None
+        meeting = window.weekend.meeting_key
+        started = time.perf_counter()
+        totals, ranks = teams.totals.astype("<i4").tobytes(), teams.ranks.astype("<i4").tobytes()
+        points = encode(window.weekend.points_document())
+        computed = time.perf_counter()
+        if not _INDEXED.holds(meeting, teams.book):
+            REDIS.call(
+                lambda: publish_book_index(self.client, meeting, teams.book), f"team index of {meeting}"
+            )
+
+        def send() -> list[Any]:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.exists(keys.team_ids(meeting))
+            pipe.set(keys.team_totals(meeting), totals)
+            pipe.set(keys.team_ranks(meeting), ranks)
+            pipe.set(keys.totals_points(meeting), points)
+            self._announce(
+                keys=[keys.totals_version(meeting)],
+                args=[
+                    keys.updates_channel(meeting),
+                    meeting,
+                    window.weekend.session.points.session_key,
+                    version,
+                    "totals",
+                ],
+                client=pipe,
+            )
+            return pipe.execute()
+
+        replies = REDIS.call(send, f"team totals of meeting {meeting}")
+        written = time.perf_counter()
+        log.debug(
+            "team totals of meeting %d, version %d (%d windows): %.1f ms after its points, computed in"
+            " %.1f ms, written in %.1f ms",
+            meeting,
+            version,
+            len(windows),
+            (started - window.visible_at.get("points", started)) * 1000,
+            (computed - started) * 1000,
+            (written - computed) * 1000,
+        )
+        if not replies[0]:  # the index was lost (Redis restarted empty)
+            REDIS.call(
+                lambda: publish_book_index(self.client, meeting, teams.book), f"team index of {meeting}"
+            )
+        for each, _ in windows:  # the overtaken ones became readable with the latest
+            each.visible_at["totals"] = written
+            if self.on_totals is not None:
+                self.on_totals(each)
+        if self.standings is not None:
+            self.standings.submit(window, version)
+        else:
+            write_standings(self.client, meeting, teams)
+            window.visible_at["leagues"] = time.perf_counter()
+
+
+class LiveWriter:
+    """A window's points in one MULTI/EXEC, at once; then every team's total and rank (on a thread
+    of its own when `teams_in_background`: live) and every league's standings (on another). Each
+    part is announced on the meeting's channel with the meeting version it is of. `on_totals` is
+    called with each window once its teams' totals are readable (at once for a window without)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        standings_in_background: bool = True,
+        on_totals: Callable[[ScoredWindow], None] | None = None,
+        teams_in_background: bool = False,
+    ) -> None:
+        self.client = client
+        self.on_totals = on_totals
         self._standings = StandingsWriter(client) if standings_in_background else None
+        self._teams = TeamsWriter(client, self._standings, on_totals, background=teams_in_background)
         self._announce = client.register_script(ANNOUNCE_UPDATE)
 
     def close(self) -> None:
+        self._teams.close()
         if self._standings is not None:
             self._standings.close()
         self.client.close()
@@ -172,41 +318,36 @@ class LiveWriter:
             latest[window.weekend.meeting_key] = window
         if not latest:
             return
-        REDIS.call(lambda: self._write(list(latest.values())), f"live state of meetings {sorted(latest)}")
-        for window in windows:  # the overtaken ones became readable with the latest
-            window.visible_at.setdefault("totals", latest[window.weekend.meeting_key].visible_at["totals"])
+        versions = REDIS.call(
+            lambda: self._write(list(latest.values())), f"live state of meetings {sorted(latest)}"
+        )
+        written = time.perf_counter()
+        for window in windows:  # the overtaken ones with the latest: their teams too
+            meeting = window.weekend.meeting_key
+            window.visible_at["points"] = written
+            if window.teams is not None:
+                self._teams.submit(window, versions[meeting])
+            else:
+                window.visible_at["totals"] = written
+                if self.on_totals is not None:
+                    self.on_totals(window)
 
-    def _write(self, windows: list[ScoredWindow]) -> None:
+    def _write(self, windows: list[ScoredWindow]) -> dict[int, int]:
         """Each meeting's whole live state (every session, not only the one that moved), so that
         Redis restarted empty is whole again after the next window; its update is announced in the
-        same transaction, so a subscriber that reads on the announcement sees it."""
+        same transaction, so a subscriber that reads on the announcement sees it. Returns each
+        meeting's new version."""
         pipe = self.client.pipeline(transaction=True)
-        index_probes: list[int] = []
+        announced: list[int] = []
         for window in windows:
-            if window.teams is not None:
-                self._ensure_index(window.weekend.meeting_key, window.teams.book)
-            index_probes.append(len(pipe))
             self._queue_meeting(pipe, window)
+            announced.append(len(pipe) - 1)  # a meeting's last command is its announcement
         replies = pipe.execute()
-        written = time.perf_counter()
-        announced = [*index_probes[1:], len(replies)]  # each meeting's last command is its announcement
-        for window, probe, version in zip(windows, index_probes, announced, strict=True):
-            window.visible_at["totals"] = written
-            if window.teams is None:
-                continue
-            meeting = window.weekend.meeting_key
-            if not replies[probe]:  # the index was lost (Redis restarted empty)
-                publish_book_index(self.client, meeting, window.teams.book)
-            if self._standings is not None:
-                self._standings.submit(window, int(replies[version - 1]))
-            else:
-                write_standings(self.client, meeting, window.teams)
-                window.visible_at["leagues"] = time.perf_counter()
+        return {w.weekend.meeting_key: int(replies[a]) for w, a in zip(windows, announced, strict=True)}
 
     def _queue_meeting(self, pipe: Pipeline, window: ScoredWindow) -> None:
         weekend = window.weekend
         meeting = weekend.meeting_key
-        pipe.exists(keys.team_ids(meeting))
         pipe.set(keys.meeting_points(meeting), encode(weekend.points_document()))
         for session in weekend.sessions.values():
             pipe.set(
@@ -216,21 +357,12 @@ class LiveWriter:
             pipe.hset(
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
             )
-        if window.teams is not None:
-            pipe.set(keys.team_totals(meeting), window.teams.totals.astype("<i4").tobytes())
-            pipe.set(keys.team_ranks(meeting), window.teams.ranks.astype("<i4").tobytes())
         pipe.sadd(keys.live_meetings(), str(meeting))
         self._announce(
             keys=[keys.meeting_version(meeting)],
             args=[keys.updates_channel(meeting), meeting, weekend.session.points.session_key],
             client=pipe,
         )
-
-    def _ensure_index(self, meeting: int, book: TeamBook) -> None:
-        """Write the slot and league indexes of a book once per process (they change only with its
-        teams or leagues: a book patched with Final Fixes keeps them), unless its loader did."""
-        if not _INDEXED.holds(meeting, book):
-            publish_book_index(self.client, meeting, book)
 
 
 class _IndexedBooks:

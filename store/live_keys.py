@@ -58,6 +58,14 @@ def meeting_version(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:version"  # increments on every window written
 
 
+def totals_version(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:totals_version"  # the meeting version the team totals are of
+
+
+def totals_points(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:totals_points"  # JSON: the points document the team totals are of
+
+
 def league_version(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:league_version"  # the meeting version the league standings are of
 

@@ -29,6 +29,8 @@ def books(draw: st.DrawFn) -> Case:
         rosters.append((1000 + team * 7, picks, weights))
     leagues = draw(st.lists(st.tuples(st.integers(1, 4), st.integers(0, n - 1)), max_size=3 * n, unique=True))
     memberships = [(league, 1000 + slot * 7) for league, slot in leagues]
+    if draw(st.booleans()):  # a league of every team, as the global one
+        memberships += [(9, 1000 + slot * 7) for slot in range(n)]
     points = {a: draw(st.integers(-40, 80)) for a in ASSETS}
     # An asset's positive items add up to at least its total, and to at least 0.
     positive = {a: max(p, 0) + draw(st.integers(0, 30)) for a, p in points.items()}
