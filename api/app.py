@@ -29,9 +29,11 @@ from litestar.stores.redis import RedisStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import ApiConfig
+from api.domain.accounts.account_controller import AccountController
 from api.domain.accounts.controllers import RATE_LIMITED, AuthController
 from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import UNAUTHENTICATED_PATHS, build_jwt_auth
+from api.domain.accounts.mail import AccountMail, MailQueue
 from api.domain.accounts.tokens import TokenIssuer
 from api.domain.calendar.controllers import CalendarController
 from api.domain.leagues.controllers import LeagueController
@@ -59,6 +61,7 @@ from store.urls import async_url
 
 ROUTES = [
     AuthController,
+    AccountController,
     CalendarController,
     LeagueController,
     TeamController,
@@ -92,6 +95,11 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
     issuer = TokenIssuer(config)
     passwords = Passwords(config.password_time_cost, config.password_memory_kib)
     live = AsyncLiveReader(client)
+    account_mail = AccountMail(
+        queue=MailQueue(config.celery_broker_url or config.redis_url),
+        verifications=TicketBook(client, f"{config.account_code_namespace}:verify", config.verification_ttl),
+        resets=TicketBook(client, f"{config.account_code_namespace}:reset", config.reset_ttl),
+    )
     # Live push: one pub/sub connection per process; the engine PUBLISHes `meeting:<key>` notes straight
     # to Redis, which this backend hears on the plain channel name. A subscriber keeps only the latest note.
     channels = ChannelsPlugin(
@@ -184,6 +192,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             "passwords": Provide(lambda: passwords, use_cache=True, sync_to_thread=False),
             "push": Provide(lambda: push, use_cache=True, sync_to_thread=False),
             "gate": Provide(lambda: gate, use_cache=True, sync_to_thread=False),
+            "account_mail": Provide(lambda: account_mail, use_cache=True, sync_to_thread=False),
         },
         state=State({"api_config": config, "redis": client}),
         lifespan=[background],

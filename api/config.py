@@ -52,6 +52,11 @@ class ApiConfig:
     live_keepalive_s: float = 15.0
     live_push_interval_s: float = 1.0
     live_stream_max_s: float = 900.0
+    # Account e-mails: queued for Celery (its broker; None: the Redis above), single-use tokens in Redis.
+    celery_broker_url: str | None = None
+    verification_ttl: timedelta = timedelta(hours=48)
+    reset_ttl: timedelta = timedelta(minutes=30)
+    account_code_namespace: str = "gs:api:acct"
     # argon2id cost; None: argon2-cffi's defaults (RFC 9106). Only tests lower it, to run quickly.
     password_time_cost: int | None = None
     password_memory_kib: int | None = None
@@ -84,6 +89,7 @@ class ApiConfig:
             auth_rate_unit=cast(DurationUnit, unit),
             health_timeout_s=settings.api_health_timeout_ms / 1000,
             cors_origins=settings.api_cors_origins,
+            celery_broker_url=settings.celery_broker_url,
             ruleset=settings.ruleset,
             live_ticket_ttl=timedelta(seconds=settings.live_ticket_ttl_s),
             live_keepalive_s=float(settings.live_keepalive_s),

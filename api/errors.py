@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"  # no token, or one that is invalid or expired
     WRONG_CREDENTIALS = "wrong_credentials"  # e-mail or password wrong
     SESSION_ENDED = "session_ended"  # logged out, or the password changed: log in again
+    TOKEN_INVALID = "token_invalid"  # noqa: S105 (a code) an e-mailed code unknown, used or expired
     # 403
     FORBIDDEN = "forbidden"  # it belongs to another player
     PRIVATE_LEAGUE = "private_league"  # a private league you are not in
@@ -116,7 +117,8 @@ class Conflict(ApiError):  # noqa: N818 (named by what the client did, as before
 _DESCRIPTIONS = {
     400: "The request breaks a rule (`invalid_body`, `validation_failed`, `rule_broken`, `roster_invalid`,"
     " `weak_password`); `detail` says which in words, `extra` names the fields.",
-    401: "Missing, expired or invalid credentials (`unauthorized`, `wrong_credentials`, `session_ended`).",
+    401: "Missing, expired or invalid credentials (`unauthorized`, `wrong_credentials`, `session_ended`,"
+    " `token_invalid`).",
     403: "This belongs to another player (`forbidden`, `private_league`).",
     404: "No such resource, or not yet (`not_found`, `team_not_found`, `league_not_found`,"
     " `meeting_not_found`, `invite_code_unknown`, `no_weekend`, `not_started`, `not_final`, `no_roster`).",

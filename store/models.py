@@ -132,6 +132,8 @@ class User(IdentityAuditBase):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))  # anonymised then
 
 
 class League(IdentityAuditBase):

@@ -14,7 +14,13 @@ from gridscore.error_tracking import init_error_tracking
 from gridscore.settings import Settings, get_settings
 from tasks.schedule import beat_schedule
 
-TASK_MODULES = ("tasks.sync_task", "tasks.notify", "tasks.price_task", "tasks.backup_task")
+TASK_MODULES = (
+    "tasks.sync_task",
+    "tasks.notify",
+    "tasks.price_task",
+    "tasks.backup_task",
+    "tasks.account_mail",
+)
 
 
 def broker_url(settings: Settings) -> str | None:

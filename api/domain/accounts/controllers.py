@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
@@ -15,10 +15,12 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from api.config import ApiConfig
 from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import CurrentUser
+from api.domain.accounts.lifecycle import AccountLife, provide_life
 from api.domain.accounts.schemas import (
     Accepted,
     LoginIn,
     PasswordChangeIn,
+    ProfileIn,
     RefreshIn,
     RegisterIn,
     TokenPair,
@@ -36,7 +38,9 @@ Req = Request[CurrentUser, Any, Any]
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(user.id, user.email, user.display_name, user.created_at)
+    return UserOut(
+        user.id, user.email, user.display_name, user.created_at, user.email_verified_at is not None
+    )
 
 
 def token_pair(issuer: TokenIssuer, state: SessionState) -> TokenPair:
@@ -56,6 +60,7 @@ class AuthController(Controller):
     dependencies = {
         "users": Provide(create_service_provider(UserService)),
         "sessions": Provide(create_service_provider(SessionService)),
+        "life": Provide(provide_life, sync_to_thread=False),
     }
 
     @post(
@@ -180,3 +185,11 @@ class AuthController(Controller):
         if user is None:
             raise Unauthorized("this account no longer exists; register again")
         return user_out(user)
+
+    @patch("/me", operation_id="editProfile", summary="Edit your profile", responses=responses(400, 401, 409))
+    async def edit(
+        self, data: JSONBody[ProfileIn], request: Req, life: NamedDependency[AccountLife]
+    ) -> UserOut:
+        """Change your display name and/or e-mail. A new e-mail is unverified until you send back the code
+        mailed to it (POST /api/auth/verification/confirm)."""
+        return user_out(await life.edit(request.user.id, data.display_name, data.email))

@@ -71,3 +71,32 @@ class UserOut(msgspec.Struct):
     email: str
     display_name: str
     created_at: datetime
+    email_verified: bool = False  # the player confirmed the e-mail's code
+
+
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: Name | None = None
+    email: Email | None = None  # a new e-mail is unverified until its code comes back
+
+    def __post_init__(self) -> None:
+        if self.display_name is not None:
+            check_name("display_name", self.display_name)
+        if self.email is not None:
+            check_name("email", self.email)
+
+
+class CodeIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="the code from the e-mail")]
+
+
+class ResetAskIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class ResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="the code from the e-mail")]
+    new_password: Password
+
+
+class DeleteIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LENGTH)]

@@ -36,5 +36,12 @@ class TicketBook:
         raw = await self.client.getdel(self._key(ticket))
         return None if raw is None else int(raw)
 
+    async def holder(self, ticket: str) -> int | None:
+        """The user id of a valid ticket, without using it up."""
+        if not _TICKET.match(ticket):
+            return None
+        raw = await self.client.get(self._key(ticket))
+        return None if raw is None else int(raw)
+
     def _key(self, ticket: str) -> str:
         return f"{self.namespace}:{hashlib.sha256(ticket.encode()).hexdigest()}"
