@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a separate, throwaway Mosquitto with GridScore's ACL and known test passwords.
 #
-#   deploy/mosquitto/test-broker.sh DIR PORT     start it (daemonised), listening on 127.0.0.1:PORT
+#   deploy/mosquitto/test-broker.sh DIR PORT [WS_PORT]   start it (daemonised), listening on
+#                                                        127.0.0.1:PORT (and WebSockets on WS_PORT)
 #   deploy/mosquitto/test-broker.sh stop DIR     stop the one started in DIR
 #
 # DIR gets mosquitto.conf, acl, passwd, mosquitto.pid and mosquitto.log. Test users:
@@ -28,6 +29,8 @@ fi
 dir="${1:?usage: test-broker.sh DIR PORT}"
 port="${2:?usage: test-broker.sh DIR PORT}"
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "test-broker.sh: PORT must be a number" >&2; exit 2; }
+ws_port="${3:-}"
+[[ -z "$ws_port" || "$ws_port" =~ ^[0-9]+$ ]] || { echo "test-broker.sh: WS_PORT must be a number" >&2; exit 2; }
 
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
@@ -51,6 +54,10 @@ MQTT_SUBSCRIBER_PASSWORD=subscriber-test \
     echo "password_file $dir/passwd"
     echo "acl_file $dir/acl"
     echo "listener $port 127.0.0.1"
+    if [[ -n "$ws_port" ]]; then
+        echo "listener $ws_port 127.0.0.1"
+        echo "protocol websockets"
+    fi
     echo "persistence false"
     echo "pid_file $dir/mosquitto.pid"
     echo "log_dest file $dir/mosquitto.log"
