@@ -224,14 +224,18 @@ class SessionState:
                 return _reject(
                     message, f"over_capacity: {MAX_OVERTAKES} overtakes already held for the session"
                 )
-            facts.add_overtake(identity, event.overtaking_driver_number)
+            facts.add_overtake(
+                identity, event.overtaking_driver_number, event.overtaken_driver_number, event.date
+            )
         elif isinstance(event, PitStop):
             stop_identity = event.doc_key or (event.driver_number, event.lap_number, event.date)
             if stop_identity not in facts.pit_stops and len(facts.pit_stops) >= MAX_PIT_STOPS:
                 return _reject(
                     message, f"over_capacity: {MAX_PIT_STOPS} pit stops already held for the session"
                 )
-            facts.add_pit_stop(stop_identity, event.driver_number, event.stop_duration)
+            facts.add_pit_stop(
+                stop_identity, event.driver_number, event.stop_duration, event.date, event.lane_duration
+            )
         elif isinstance(event, RaceControl):
             if (event.flag or "").upper() == "CHEQUERED":
                 facts.mark_chequered()

@@ -66,12 +66,7 @@ def feed(args: argparse.Namespace, settings: Settings) -> int:
     names = ", ".join(f"{s['session_name']} ({s['session_key']})" for s in built.sessions)
     print(
         f"wrote {len(built.lines)} lines to {out}: {names}; {stats.requests} requests"
-        f" ({stats.retries} retried), {stats.cached} answered from the cache"
-        + (
-            f"; left out {built.pit_overtakes} overtakes of cars in the pit lane"
-            if built.pit_overtakes
-            else ""
-        ),
+        f" ({stats.retries} retried), {stats.cached} answered from the cache",
         file=sys.stderr,
     )
     return 0

@@ -8,8 +8,8 @@ for results, at its end. Nothing is dropped or invented, with two exceptions tha
 force: its starting grid hangs off the qualifying session (it is moved to the race it is the grid
 of), and 2023's "Sprint Shootout" is called "Sprint Qualifying" as from 2024. Driver of the Day is
 not in OpenF1: it is taken from the server if it offers it, or from `--driver-of-the-day`.
-OpenF1's overtakes include position changes from pit stops: an overtake of a car that is in the pit
-lane at that moment (its pit entry to entry + lane time, a few seconds either side) is left out.
+OpenF1's overtakes include position changes from pit stops; they are kept as OpenF1 has them, and
+scoring leaves them out (scoring/facts.py), live and replayed alike.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ COLLECTIONS = (
 )
 _RANK = {name: rank for rank, name in enumerate(("sessions", *COLLECTIONS))}
 GRID_FROM = {"Race": "Qualifying", "Sprint": "Sprint Qualifying"}  # whose grid a session starts from
-PIT_SLACK = timedelta(seconds=5)  # around a car's time in the pit lane, a pass of it is the stop's doing
-PIT_LANE_DEFAULT = timedelta(seconds=30)  # when OpenF1 has no lane_duration for the stop
 
 
 class FeedError(Exception):
@@ -69,7 +67,6 @@ class Feed:
     sessions: list[Document]
     lines: list[FeedLine]
     counts: Counter[str] = field(default_factory=Counter)
-    pit_overtakes: int = 0  # overtakes left out: the overtaken car was in the pit lane
 
 
 def parse_time(value: object) -> datetime | None:
@@ -130,9 +127,6 @@ def build_feed(
             fetched[collection] = _collection(source, collection, session, every)
             if on_request:
                 on_request(f"{session['session_name']}: {collection}")
-        on_track = _not_pit_passes(fetched["overtakes"], fetched["pit"])
-        feed.pit_overtakes += len(fetched["overtakes"]) - len(on_track)
-        fetched["overtakes"] = on_track
         for collection, documents in fetched.items():
             for document in documents:
                 at = _when(collection, document, start, end)
@@ -173,28 +167,6 @@ def _collection(source: Source, collection: str, session: Document, every: list[
             return []
         return source.get(collection, optional=True, session_key=key)  # not every server has it
     return source.get(collection, session_key=key)
-
-
-def _not_pit_passes(overtakes: list[Document], stops: list[Document]) -> list[Document]:
-    """The overtakes whose overtaken car was not in the pit lane at the time."""
-    lanes: dict[object, list[tuple[datetime, datetime]]] = {}
-    for stop in stops:
-        entry = parse_time(stop.get("date"))
-        if entry is None:
-            continue
-        lane = stop.get("lane_duration")
-        length = timedelta(seconds=float(lane)) if isinstance(lane, (int, float)) else PIT_LANE_DEFAULT
-        lanes.setdefault(stop.get("driver_number"), []).append(
-            (entry - PIT_SLACK, entry + length + PIT_SLACK)
-        )
-    kept = []
-    for overtake in overtakes:
-        moment = parse_time(overtake.get("date"))
-        spans = lanes.get(overtake.get("overtaken_driver_number"), [])
-        if moment is not None and any(a <= moment <= b for a, b in spans):
-            continue
-        kept.append(overtake)
-    return kept
 
 
 def _when(collection: str, document: Document, start: datetime, end: datetime) -> datetime:

@@ -7,8 +7,11 @@ re-versioned message leaves the facts unchanged. Pure data, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+PIT_PASS_SLACK = timedelta(seconds=5)  # around a car's time in the pit lane, a pass of it is the stop's
+PIT_LANE_DEFAULT = timedelta(seconds=30)  # a stop's time in the pit lane when the feed has none
 
 
 class SessionKind(StrEnum):
@@ -57,11 +60,11 @@ class SessionFacts:
     grid: dict[int, int] = field(default_factory=dict)
     pit_lane_start: set[int] = field(default_factory=set)
     running_position: dict[int, tuple[datetime, int]] = field(default_factory=dict)
-    overtakes: dict[object, int] = field(default_factory=dict)
-    overtake_count: dict[int, int] = field(default_factory=dict)
+    overtakes: dict[object, tuple[int, int | None, datetime]] = field(default_factory=dict)
     laps: dict[tuple[int, int], tuple[float | None, datetime | None]] = field(default_factory=dict)
     best_lap: dict[int, tuple[float, datetime | None]] = field(default_factory=dict)
     pit_stops: dict[object, tuple[int, float | None]] = field(default_factory=dict)
+    pit_lanes: dict[int, dict[object, tuple[datetime, datetime]]] = field(default_factory=dict)
     results: dict[int, tuple[tuple[datetime, int], Classification]] = field(default_factory=dict)
     driver_of_the_day: int | None = None
     chequered: bool = False
@@ -96,14 +99,10 @@ class SessionFacts:
         if current is None or date >= current[0]:
             self.running_position[driver_number] = (date, position)
 
-    def add_overtake(self, identity: object, overtaking_driver: int) -> None:
-        previous = self.overtakes.get(identity)
-        if previous == overtaking_driver:
-            return
-        if previous is not None:
-            self.overtake_count[previous] -= 1
-        self.overtakes[identity] = overtaking_driver
-        self.overtake_count[overtaking_driver] = self.overtake_count.get(overtaking_driver, 0) + 1
+    def add_overtake(
+        self, identity: object, overtaking_driver: int, overtaken_driver: int | None, date: datetime
+    ) -> None:
+        self.overtakes[identity] = (overtaking_driver, overtaken_driver, date)
 
     def add_lap(
         self,
@@ -132,8 +131,23 @@ class SessionFacts:
                 if best is None or lap_before((duration, started), best):
                     self.best_lap[number] = (duration, started)
 
-    def add_pit_stop(self, identity: object, driver_number: int, stop_duration: float | None) -> None:
+    def add_pit_stop(
+        self,
+        identity: object,
+        driver_number: int,
+        stop_duration: float | None,
+        date: datetime | None = None,
+        lane_duration: float | None = None,
+    ) -> None:
+        previous = self.pit_stops.get(identity)
+        if previous is not None:
+            self.pit_lanes.get(previous[0], {}).pop(identity, None)
         self.pit_stops[identity] = (driver_number, stop_duration)
+        if date is not None:
+            timed = lane_duration is not None and lane_duration > 0
+            lane = timedelta(seconds=lane_duration or 0) if timed else PIT_LANE_DEFAULT
+            span = (date - PIT_PASS_SLACK, date + lane + PIT_PASS_SLACK)
+            self.pit_lanes.setdefault(driver_number, {})[identity] = span
 
     def set_result(self, driver_number: int, version: tuple[datetime, int], result: Classification) -> None:
         """A later version (arrival time, then message id) corrects an earlier one."""
@@ -158,7 +172,18 @@ class SessionFacts:
         return {number: result for number, (_, result) in self.results.items()}
 
     def overtake_counts(self) -> dict[int, int]:
-        return self.overtake_count
+        """On-track overtakes per car. OpenF1 also reports the places a car loses in the pits as
+        overtakes: a pass of a car while it is in the pit lane (entry to entry plus lane time, a few
+        seconds either side) is the stop's doing, and does not count."""
+        counts: dict[int, int] = {}
+        for overtaking, overtaken, date in self.overtakes.values():
+            if overtaken is not None and self._in_pit_lane(overtaken, date):
+                continue
+            counts[overtaking] = counts.get(overtaking, 0) + 1
+        return counts
+
+    def _in_pit_lane(self, driver_number: int, moment: datetime) -> bool:
+        return any(start <= moment <= end for start, end in self.pit_lanes.get(driver_number, {}).values())
 
 
 def _is_timed(duration: float | None) -> bool:
