@@ -41,6 +41,7 @@ from api.domain.live.controllers import TICKET_SCHEME, LiveController, LivePush
 from api.domain.live.events import Pace
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
+from api.domain.notifications.controllers import NotificationController
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
@@ -68,6 +69,7 @@ ROUTES = [
     RulesController,
     StandingsController,
     LiveController,
+    NotificationController,
     SystemController,
     MetricsController,
 ]

@@ -35,6 +35,7 @@ EVENT_STREAM = "text/event-stream"
 TICKET_SCHEME = "LiveTicket"  # OpenAPI security scheme: the `ticket` query parameter (api/app.py)
 STREAM_SECURITY: list[SecurityRequirement] = [{"BearerToken": []}, {TICKET_SCHEME: []}]
 LEADERBOARD_EVENT = "leaderboard"
+INBOX_EVENT = "inbox"
 SCORE_EVENT = "score"
 
 Top = Annotated[int, Parameter(ge=1, le=200, description="teams from the top of the league in each event")]
@@ -163,4 +164,26 @@ class LiveController(Controller):
                 push.pace,
                 request.headers.get("last-event-id"),
             )
+        )
+
+    @get(
+        "/notifications",
+        operation_id="streamNotifications",
+        summary="Stream your inbox",
+        exclude_from_auth=True,
+        security=STREAM_SECURITY,
+        media_type=EVENT_STREAM,
+        responses=_stream_spec(
+            INBOX_EVENT, "object {unread, latest}: your unread count and newest notification"
+        ),
+    )
+    async def notifications(
+        self, request: Request[Any, Any, Any], push: NamedDependency[LivePush]
+    ) -> ServerSentEvent:
+        """Your inbox, pushed when it changes: the unread count and the newest notification (checked at
+        least every LIVE_KEEPALIVE_S). Authenticate with `?ticket=` or a bearer token."""
+        user = await stream_caller(request, push.tickets, push.issuer, push.gate)
+        read = partial(push.reads.inbox, user.id)
+        return ServerSentEvent(
+            live_events(push.channels, f"notifications:{user.id}", INBOX_EVENT, read, push.pace)
         )

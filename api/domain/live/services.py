@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.live.schemas import LiveLeaderboardOut
+from api.domain.notifications.schemas import InboxOut
+from api.domain.notifications.services import Inbox
 from api.domain.standings.schemas import StandingOut, TeamScoreOut
 from api.domain.standings.services import StandingsService
 from api.errors import NotFound
@@ -53,3 +55,8 @@ class LiveReads:
                 )
             except NotFound:
                 return None
+
+    async def inbox(self, user_id: int) -> InboxOut:
+        """The player's unread count and newest notification."""
+        async with self.sessions() as session:
+            return await Inbox(session).state(user_id)
