@@ -42,6 +42,7 @@ from api.domain.live.events import Pace
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
 from api.domain.notifications.controllers import NotificationController
+from api.domain.season.controllers import SeasonController
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
@@ -68,6 +69,7 @@ ROUTES = [
     TeamController,
     RulesController,
     StandingsController,
+    SeasonController,
     LiveController,
     NotificationController,
     SystemController,
