@@ -32,9 +32,11 @@ class AssetOut(msgspec.Struct):
     kind: str  # driver or constructor
     name: str  # a driver's acronym or a constructor's name: what rosters list
     price: float
-    full_name: str | None = None
-    number: int | None = None
-    constructor: str | None = None
+    full_name: str | None = None  # "Max Verstappen"; a constructor's name
+    number: int | None = None  # a driver's car number (constructors have none)
+    constructor: str | None = None  # a driver's team
+    colour: str | None = None  # the team's colour, hex RGB without '#' (OpenF1's team_colour)
+    image_url: str | None = None  # where a headshot or logo goes; null until an image source is set
 
 
 class AssetsOut(msgspec.Struct):

@@ -11,6 +11,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Select, and_, false, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from api.domain.calendar.colours import colour_of
 from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SeasonOut, SessionOut
 from api.domain.calendar.states import meeting_state, session_state
 from api.domain.calendar.weekend import LOCKING_SESSIONS, RACE, Weekend
@@ -225,14 +226,15 @@ class PriceService(SQLAlchemyAsyncRepositoryService[AssetPrice]):
             )
         ).all()
         info = {acronym: (full, number, team) for acronym, full, number, team in driver_rows}
-        drivers = [
-            AssetOut("driver", name, float(price), *info.get(name, (None, None, None)))
-            for (kind, name), price in sorted(prices.items(), key=lambda kv: (-kv[1], kv[0][1]))
-            if kind == "driver"
-        ]
+        ranked = sorted(prices.items(), key=lambda kv: (-kv[1], kv[0][1]))
+        drivers = []
+        for (kind, name), price in ranked:
+            if kind == "driver":
+                full, number, team = info.get(name, (None, None, None))
+                drivers.append(AssetOut("driver", name, float(price), full, number, team, colour_of(team)))
         constructors = [
-            AssetOut("constructor", name, float(price))
-            for (kind, name), price in sorted(prices.items(), key=lambda kv: (-kv[1], kv[0][1]))
+            AssetOut("constructor", name, float(price), full_name=name, colour=colour_of(name))
+            for (kind, name), price in ranked
             if kind == "constructor"
         ]
         return AssetsOut(meeting_key, budget, drivers, constructors)
