@@ -161,7 +161,8 @@ def test_chips_and_penalties_are_in_the_flows_totals_ranks_and_results(
     for team, owner in ((pilot, player), (shield, player), (shuffler, player), (fixer, fixer_player)):
         history = api.get(f"/api/teams/{team}/history", headers=owner.headers).json()["weekends"]
         japan = next(w for w in history if w["meeting_key"] == MEETING)
-        assert (japan["final"], japan["points"], japan["rank"]) == (True, net[team], ranks[team])
+        assert (japan["final"], japan["net_points"], japan["rank"]) == (True, net[team], ranks[team])
+        assert japan["points"] == net[team] + japan["transfer_penalty"]  # before the penalty, as in /score
 
     # Each session's own points add up to the weekend's, before the penalty (a Final Fix splits at
     # the Race). Autopilot's choice is made after the fact: the Qualifying row, as of Qualifying,

@@ -187,7 +187,7 @@ def test_register_league_teams_lock_replay_and_read_back(api: httpx.Client, db: 
 
     # History, weekend state, and asset points per session read back from the final results.
     history = api.get(f"/api/teams/{b_team}/history", headers=alice.headers).json()["weekends"]
-    assert [(w["meeting_key"], w["final"], w["points"], w["extra_drs_driver"]) for w in history] == [
+    assert [(w["meeting_key"], w["final"], w["net_points"], w["extra_drs_driver"]) for w in history] == [
         (MEETING, True, expected[b_team], extra)
     ]
     meeting = api.get(f"/api/meetings/{MEETING}").json()

@@ -60,7 +60,7 @@ class WeekendOut(msgspec.Struct):
     meeting_name: str | None
     final: bool  # the Race's results are final
     session_key: int | None  # the last final session of the weekend with results for the team
-    points: int | None
+    points: int | None  # before the transfer penalty, as in GET .../score
     rank: int | None  # among every team
     transfer_penalty: int
     chip: str | None
@@ -68,6 +68,7 @@ class WeekendOut(msgspec.Struct):
     constructors: list[str]
     boost_driver: str
     extra_drs_driver: str | None
+    net_points: int | None = None  # points - transfer_penalty: what ranks and season tables count
 
 
 class HistoryOut(msgspec.Struct):

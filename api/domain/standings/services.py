@@ -174,7 +174,14 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
 
     async def history(self, team_id: int) -> HistoryOut:
         rows = (await self.session.execute(HISTORY, {"team": team_id})).all()
-        return HistoryOut(team_id, [WeekendOut(*row) for row in rows])
+        weekends = []
+        for row in rows:
+            weekend = WeekendOut(*row)
+            if weekend.points is not None:  # the flow's weekend total is after the penalty
+                weekend.net_points = weekend.points
+                weekend.points = weekend.points + weekend.transfer_penalty
+            weekends.append(weekend)
+        return HistoryOut(team_id, weekends)
 
     async def session_points(self, live: AsyncLiveReader, session_key: int) -> SessionPointsOut:
         race_session = await self.session.get(RaceSession, session_key)
