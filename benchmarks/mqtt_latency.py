@@ -338,7 +338,7 @@ def _start_engine(env: dict[str, str], log: Path, root: str | None) -> subproces
     gridscore = Path(sys.executable).parent / "gridscore"
     with log.open("wb") as out:
         engine = subprocess.Popen(
-            [str(gridscore), "live", "--no-recovery"],
+            [str(gridscore), "live", "--no-recovery", "--no-migrate"],  # migrated above
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -7,6 +7,7 @@ compared with what was last published, so that only the ones that changed are se
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,26 @@ class LeagueTops:
                 for r, t, p in zip(
                     self.ranks[row][valid], self.team_ids[row][valid], self.points[row][valid], strict=True
                 )
+            ],
+        }
+
+
+def league_documents(
+    tops: LeagueTops, rows: npt.NDArray[np.int64], meeting_key: int, session_key: int
+) -> Iterator[dict[str, Any]]:
+    """`tops.document(row, ...)` for each of `rows`, the arrays read once for all of them (a round
+    is tens of thousands of documents: indexing numpy arrays row by row would cost most of it)."""
+    columns = (tops.leagues[rows], tops.sizes[rows], tops.team_ids[rows], tops.points[rows], tops.ranks[rows])
+    for league, size, ids, points, ranks in zip(*(c.tolist() for c in columns), strict=True):
+        yield {
+            "meeting_key": meeting_key,
+            "session_key": session_key,
+            "league_id": league,
+            "teams": size,
+            "top": [
+                {"rank": r, "team_id": t, "points": p}
+                for r, t, p in zip(ranks, ids, points, strict=True)
+                if t >= 0
             ],
         }
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dataflows.mqtt_documents import changed_team_slots, league_tops, team_document
+from dataflows.mqtt_bulk import encode as bulk_encode
+from dataflows.mqtt_documents import changed_team_slots, encode, league_documents, league_tops, team_document
 from dataflows.scoring_steps import TeamScores
 from scoring.teams import TeamBook, competition_ranks, league_standings
 
@@ -42,6 +43,10 @@ def test_league_tops_are_the_first_n_of_each_league_best_first() -> None:
         {"rank": 1, "team_id": 13, "points": 20},
     ]
     assert tops.document(2, 1, 2)["top"] == [{"rank": 1, "team_id": 12, "points": 25}]
+    # A round reads the arrays once for every league: the same documents, the same bytes.
+    round_ = list(league_documents(tops, np.array([0, 2]), 1, 2))
+    assert round_ == [tops.document(0, 1, 2), tops.document(2, 1, 2)]
+    assert [bulk_encode(d) for d in round_] == [encode(d) for d in round_]
 
 
 def test_only_leagues_whose_top_changed_are_sent_again() -> None:
