@@ -72,7 +72,12 @@ def test_every_error_response_is_described_with_the_problem_body(schema: dict[st
 
 
 def test_streams_describe_their_events(schema: dict[str, Any]) -> None:
-    for path in ("/api/live/leagues/{league_id}/leaderboard", "/api/live/teams/{team_id}/score"):
+    for path, data in (
+        ("/api/live/leagues/{league_id}/leaderboard", "LiveLeaderboardOut"),
+        ("/api/live/teams/{team_id}/score", "TeamScoreOut"),
+        ("/api/live/notifications", "InboxOut"),
+    ):
         ok = schema["paths"][path]["get"]["responses"]["200"]
-        assert "text/event-stream" in ok["content"]
+        assert ok["content"]["text/event-stream"]["schema"] == {"$ref": f"#/components/schemas/{data}"}
         assert "event" in ok["description"]
+        assert "Last-Event-ID" in ok["description"]

@@ -23,9 +23,11 @@ from api.domain.leagues.access import readable_league
 from api.domain.live.access import known_meeting, own_team_in_league
 from api.domain.live.callers import stream_caller
 from api.domain.live.events import Pace, live_events
-from api.domain.live.schemas import TicketOut
+from api.domain.live.schemas import LiveLeaderboardOut, TicketOut
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
+from api.domain.notifications.schemas import InboxOut
+from api.domain.standings.schemas import TeamScoreOut
 from api.domain.teams.access import readable_team
 from api.errors import responses
 from api.lib.params import INT8_MAX, LeagueId, MeetingKey, TeamId
@@ -57,17 +59,19 @@ class LivePush:
     pace: Pace
 
 
-def _stream_spec(event: str, shape: str) -> dict[int, ResponseSpec]:
+def _stream_spec(event: str, shape: str, data: type[Any]) -> dict[int, ResponseSpec]:
+    """The stream's documentation; its schema is that of one event's data (what `data:` carries)."""
     description = (
         f"A server-sent event stream (never ends by itself before LIVE_STREAM_MAX_S). Each `{event}` event's"
-        f" data is one JSON {shape}; the first comes at once when there are live scores, then one per change"
+        f" data is one JSON {shape} (the schema here is one event's data); the first comes at once when there"
+        " is a state, then one per change"
         " (at most one per LIVE_PUSH_INTERVAL_MS). Each event's `id` is the live state's version"
         " (`as_of.version`): reconnect with `Last-Event-ID` to skip a state already seen. Lines starting"
         " with `:` are keep-alive comments."
     )
     return {
         200: ResponseSpec(
-            data_container=str, media_type=EVENT_STREAM, description=description, generate_examples=False
+            data_container=data, media_type=EVENT_STREAM, description=description, generate_examples=False
         ),
         **responses(400, 401, 403, 404, 429),
     }
@@ -99,7 +103,9 @@ class LiveController(Controller):
         security=STREAM_SECURITY,
         media_type=EVENT_STREAM,
         responses=_stream_spec(
-            LEADERBOARD_EVENT, "body of GET /api/leagues/{league_id}/leaderboard plus `own`"
+            LEADERBOARD_EVENT,
+            "body of GET /api/leagues/{league_id}/leaderboard plus `own`",
+            LiveLeaderboardOut,
         ),
     )
     async def leaderboard(
@@ -138,7 +144,7 @@ class LiveController(Controller):
         exclude_from_auth=True,
         security=STREAM_SECURITY,
         media_type=EVENT_STREAM,
-        responses=_stream_spec(SCORE_EVENT, "body of GET /api/teams/{team_id}/score"),
+        responses=_stream_spec(SCORE_EVENT, "body of GET /api/teams/{team_id}/score", TeamScoreOut),
     )
     async def team_score(
         self,
@@ -174,7 +180,7 @@ class LiveController(Controller):
         security=STREAM_SECURITY,
         media_type=EVENT_STREAM,
         responses=_stream_spec(
-            INBOX_EVENT, "object {unread, latest}: your unread count and newest notification"
+            INBOX_EVENT, "object {unread, latest}: your unread count and newest notification", InboxOut
         ),
     )
     async def notifications(
