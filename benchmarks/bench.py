@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -32,6 +33,7 @@ from benchmarks.feeds import repeated_feed
 from dataflows.scoring_steps import ScoredWindow
 from gridscore.feeds import summarise
 from gridscore.replay import store_flow
+from gridscore.services import ServiceUrls
 from gridscore.settings import Settings
 from scoring.rules import load_ruleset
 from store import live_keys
@@ -62,8 +64,17 @@ class BenchResult:
     teams_load_s: float
     book_load_s: float
     speed: float
+    # Live, end to end through the broker (benchmarks/mqtt_latency.py): publish -> f1/scoring points,
+    # -> every team's total and rank in Redis, -> every league's standings. None: not measured.
+    publish_to_points_ms_p50: float | None = None
+    publish_to_points_ms_p99: float | None = None
+    publish_to_totals_ms_p50: float | None = None
+    publish_to_totals_ms_p99: float | None = None
+    publish_to_leagues_ms_p50: float | None = None
+    publish_to_leagues_ms_p99: float | None = None
+    latency_load_average: float | None = None  # the machine's 1-minute load average meanwhile
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
 
 
@@ -155,6 +166,7 @@ def run_bench(
     speed: float = 100.0,
     database: str = BENCH_DB,
     redis_db: int = BENCH_REDIS_DB,
+    latency_s: float = 60.0,
 ) -> BenchResult:
     """`speed` paces the race (100: a 95-minute race in under a minute) so that windows close as
     they would live, one after another; 0 replays as fast as possible, which piles windows up
@@ -222,6 +234,7 @@ def run_bench(
     throughput = replay_throughput(db, rurl)
     refresh_p50 = percentile(refresh, 50)
     baseline_p50 = statistics.median(baseline) * 1000
+    latency = live_latency(db, rurl, teams, latency_s) if latency_s > 0 else {}
     return BenchResult(
         teams=teams,
         windows=len(refresh),
@@ -237,4 +250,31 @@ def run_bench(
         teams_load_s=round(teams_load_s, 1),
         book_load_s=round(book_load_s, 2),
         speed=speed,
+        **{k: v for k, v in latency.items() if k in LATENCY_KEYS},
     )
+
+
+LATENCY_KEYS = (
+    "publish_to_points_ms_p50",
+    "publish_to_points_ms_p99",
+    "publish_to_totals_ms_p50",
+    "publish_to_totals_ms_p99",
+    "publish_to_leagues_ms_p50",
+    "publish_to_leagues_ms_p99",
+    "latency_load_average",
+)
+
+
+def live_latency(
+    database_url: str, redis_url: str, teams: int, duration_s: float, data_dir: Path | None = None
+) -> dict[str, Any]:
+    """The live engine (`gridscore live`) on the bench's teams, with the race published through
+    MQTT_URL's broker at 60x for `duration_s` seconds (benchmarks/mqtt_latency.py); its journal
+    and log under `data_dir` (GRIDSCORE_DATA_DIR/bench when None)."""
+    from benchmarks import mqtt_latency
+
+    options = ["--teams", str(teams), "--duration", str(duration_s), "--feed", str(LAP_BY_LAP)]
+    args = mqtt_latency.parser().parse_args(options + (["--data-dir", str(data_dir)] if data_dir else []))
+    result = mqtt_latency.run(args, ServiceUrls(database_url, redis_url))
+    before, after = result["load_average_before"][0], result["load_average_after"][0]
+    return {**result, "latency_load_average": round((before + after) / 2, 2)}

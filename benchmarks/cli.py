@@ -15,7 +15,13 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
 
     with running_services(settings) as urls:
         result = run_bench(
-            settings, urls.database_url, urls.redis_url, args.teams, args.baseline_runs, args.speed
+            settings,
+            urls.database_url,
+            urls.redis_url,
+            args.teams,
+            args.baseline_runs,
+            args.speed,
+            latency_s=args.latency_s,
         )
     if args.json:
         print(json.dumps(result.as_dict()))
@@ -38,6 +44,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--baseline-runs", type=int, default=3)
     p.add_argument("--speed", type=float, default=100.0, help="race pace (0: as fast as possible)")
+    p.add_argument(
+        "--latency-s",
+        type=float,
+        default=60.0,
+        help="seconds of live race through MQTT_URL's broker for the publish_to_* keys (0: skip)",
+    )
 
 
 COMMANDS = {"bench": bench}

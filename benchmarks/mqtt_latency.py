@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import os
 import signal
@@ -50,7 +51,7 @@ from dataflows.session_state import SessionState
 from dataflows.weekend_state import SessionUpdate, WeekendState
 from gridscore.feeds import summarise
 from gridscore.replay import prepare_teams
-from gridscore.services import running_services
+from gridscore.services import ServiceUrls, running_services
 from gridscore.settings import Settings
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope, Message, decode_payload
@@ -216,8 +217,10 @@ def watch_redis(
             continue
         stamp = time.monotonic()
         part = json.loads(note["data"]).get("part")
-        if part == "leagues":
-            into.leagues.append((stamp, int(json.loads(note["data"])["version"])))
+        if part == "leagues":  # read here: the channel is shared by every Redis DB's engines
+            version = int(client.get(live_keys.league_version(meeting)) or 0)
+            if not into.leagues or into.leagues[-1][1] != version:
+                into.leagues.append((stamp, version))
             continue
         pipe = client.pipeline(transaction=True)
         if part in (None, "points"):
@@ -382,7 +385,9 @@ def _wait_for_teams(log: Path, meeting: int, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, servers: ServiceUrls | None = None) -> dict[str, Any]:
+    """The benchmark; `servers`: PostgreSQL and Redis to use (those of the settings, or embedded ones,
+    when None)."""
     settings = Settings.from_env()
     feed = Path(args.feed)
     summary_ = summarise([feed])
@@ -395,7 +400,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = Path(args.data_dir) / run_id
     data.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    with running_services(settings) as urls:
+    with contextlib.nullcontext(servers) if servers is not None else running_services(settings) as urls:
         from store.migrate import upgrade
 
         upgrade(urls.database_url)
@@ -496,6 +501,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    print(json.dumps(run(parser().parse_args(argv))))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mqtt_latency", description=__doc__)
     parser.add_argument("--feed", default=str(DEFAULT_FEED))
@@ -520,8 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle-s", type=float, default=60.0, help="wait at most this long for the engine to load its teams"
     )
-    print(json.dumps(run(parser.parse_args(argv))))
-    return 0
+    return parser
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def test_bench_reports_every_figure_against_a_baseline_that_agrees(servers: Serv
             speed=0,
             database=database,
             redis_db=TEST_REDIS_DB,
+            latency_s=0,  # the live latency keys: tests/mqtt/test_bench_latency.py
         ).as_dict()
     finally:
         with psycopg.connect(libpq_url(servers.database_url), autocommit=True) as conn:
