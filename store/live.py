@@ -71,25 +71,25 @@ def session_status(session: SessionUpdate) -> bytes:
     )
 
 
-class StandingsWriter:
-    """Sorts every league and writes the standings on a thread of its own, so that the flow goes on
-    to the next window meanwhile (numpy's sorts and gathers release the GIL: the second core works).
-    Only the latest window of a meeting is worth sorting: one that is overtaken while it waits is
-    dropped. Each write names the meeting version it was computed from and is announced on the
-    meeting's channel, so a reader knows when the standings caught up with the totals."""
+Pending = tuple[ScoredWindow, int]  # a window and the meeting version it is of
 
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-        self._waiting: dict[int, tuple[ScoredWindow, int]] = {}
+
+class _PerMeetingThread:
+    """A thread that writes what waits for each meeting, the flow never waiting on it: windows that
+    pile up for a meeting while it writes are handed over together, and `write` decides what to do
+    with them (usually: only the latest). An error in one write never stops the next ones."""
+
+    def __init__(self, name: str, write: Callable[[list[Pending]], None]) -> None:
+        self._write = write
+        self._waiting: dict[int, list[Pending]] = {}
         self._wakeup = threading.Condition()
         self._closing = False
-        self._announce = client.register_script(ANNOUNCE_PART)
-        self._thread = threading.Thread(target=self._run, name="league-standings", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, window: ScoredWindow, version: int = 0) -> None:
+    def submit(self, window: ScoredWindow, version: int) -> None:
         with self._wakeup:
-            self._waiting[window.weekend.meeting_key] = (window, version)
+            self._waiting.setdefault(window.weekend.meeting_key, []).append((window, version))
             self._wakeup.notify()
 
     def close(self) -> None:
@@ -107,8 +107,33 @@ class StandingsWriter:
                 if not self._waiting and self._closing:
                     return
                 batch, self._waiting = list(self._waiting.values()), {}
-            for window, version in batch:
-                self._write(window, version)
+            for windows in batch:
+                try:
+                    self._write(windows)
+                except Exception:  # a bug here must not stop the next windows
+                    log.exception(
+                        "%s of meeting %d not written", self._thread.name, windows[-1][0].weekend.meeting_key
+                    )
+
+
+class StandingsWriter:
+    """Sorts every league and writes the standings on a thread of its own, so that the flow goes on
+    to the next window meanwhile (numpy's sorts and gathers release the GIL: the second core works).
+    Only the latest window of a meeting is worth sorting: one that is overtaken while it waits is
+    dropped. Each write names the meeting version it was computed from and is announced on the
+    meeting's channel, so a reader knows when the standings caught up with the totals."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._announce = client.register_script(ANNOUNCE_PART)
+        self._thread = _PerMeetingThread("league-standings", lambda windows: self._write(*windows[-1]))
+
+    def submit(self, window: ScoredWindow, version: int = 0) -> None:
+        self._thread.submit(window, version)
+
+    def close(self) -> None:
+        """Write what is still waiting, then stop."""
+        self._thread.close()
 
     def _write(self, window: ScoredWindow, version: int) -> None:
         assert window.teams is not None
@@ -181,45 +206,19 @@ class TeamsWriter:
         self.client = client
         self.standings = standings
         self.on_totals = on_totals
-        self._waiting: dict[int, list[tuple[ScoredWindow, int]]] = {}
-        self._wakeup = threading.Condition()
-        self._closing = False
         self._announce = client.register_script(ANNOUNCE_PART)
-        self._thread: threading.Thread | None = None
-        if background:
-            self._thread = threading.Thread(target=self._run, name="team-totals", daemon=True)
-            self._thread.start()
+        self._thread = _PerMeetingThread("team-totals", self._write) if background else None
 
     def submit(self, window: ScoredWindow, version: int) -> None:
         if self._thread is None:  # in line (a replay: every window written, in order)
             self._write([(window, version)])
             return
-        with self._wakeup:
-            self._waiting.setdefault(window.weekend.meeting_key, []).append((window, version))
-            self._wakeup.notify()
+        self._thread.submit(window, version)
 
     def close(self) -> None:
         """Write what is still waiting, then stop."""
-        if self._thread is None:
-            return
-        with self._wakeup:
-            self._closing = True
-            self._wakeup.notify()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._wakeup:
-                while not self._waiting and not self._closing:
-                    self._wakeup.wait()
-                if not self._waiting and self._closing:
-                    return
-                batch, self._waiting = list(self._waiting.values()), {}
-            for windows in batch:
-                try:
-                    self._write(windows)
-                except Exception:  # a bug here must not stop the next windows' totals
-                    log.exception("team totals of meeting %d not written", windows[-1][0].weekend.meeting_key)
+        if self._thread is not None:
+            self._thread.close()
 
     def _write(self, windows: list[tuple[ScoredWindow, int]]) -> None:
         window, version = windows[-1]
