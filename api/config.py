@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, cast
 
-from gridscore.services import ServiceUrls
-from gridscore.settings import Settings
+from gridscore.base.services import ServiceUrls
+from gridscore.base.settings import Settings
 
 log = logging.getLogger(__name__)
 

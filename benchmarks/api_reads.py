@@ -32,8 +32,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from api.config import ApiConfig
-from gridscore.services import running_services
-from gridscore.settings import Settings
+from gridscore.base.services import running_services
+from gridscore.base.settings import Settings
 from store.urls import libpq_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def _drop_database(server_url: str, url: str) -> None:
 def prepare(database_url: str, redis_url: str, feed: Path, teams: int) -> tuple[int, int, list[int]]:
     """(meeting key, global league id, team ids): the weekend, N teams and their live totals."""
     from api.domain.calendar.seed import seed_from_feed
-    from gridscore.replay import run_replay
+    from gridscore.cli.replay import run_replay
     from store.migrate import upgrade
 
     upgrade(database_url)

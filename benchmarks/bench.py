@@ -31,10 +31,10 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.feeds import repeated_feed
 from dataflows.scoring_steps import ScoredWindow
-from gridscore.feeds import summarise
-from gridscore.replay import store_flow
-from gridscore.services import ServiceUrls
-from gridscore.settings import Settings
+from gridscore.base.services import ServiceUrls
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import store_flow
+from ingest.feeds import summarise
 from scoring.rules import load_ruleset
 from store import live_keys
 from store.migrate import upgrade

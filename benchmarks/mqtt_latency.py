@@ -49,12 +49,12 @@ import redis
 
 from dataflows.session_state import SessionState
 from dataflows.weekend_state import SessionUpdate, WeekendState
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams
-from gridscore.services import ServiceUrls, running_services
-from gridscore.settings import Settings
+from gridscore.base.services import ServiceUrls, running_services
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import prepare_teams
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope, Message, decode_payload
+from ingest.feeds import summarise
 from ingest.publish import Pacer
 from ingest.recorded import iter_lines
 from scoring.points import score_session

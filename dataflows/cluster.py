@@ -20,7 +20,7 @@ from bytewax.dataflow import Dataflow
 from dataflows.flow import FlowConfig, FlowOutputs, build_flow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from dataflows.store_books import StoreTeamBooks
-from gridscore.settings import get_settings
+from gridscore.base.settings import get_settings
 from ingest.recorded import RecordedFeedSource
 from scoring.rules import load_ruleset
 

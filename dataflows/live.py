@@ -24,7 +24,7 @@ from dataflows.mqtt_sink import MqttOutputOptions, RejectedMqttPublisher, Scorin
 from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from dataflows.store_books import StoreTeamBooks
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from ingest.broker import BrokerConfig
 from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource

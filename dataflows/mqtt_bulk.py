@@ -19,7 +19,7 @@ import numpy as np
 from dataflows import mqtt_documents as docs
 from dataflows.mqtt_options import MqttOutputOptions
 from dataflows.scoring_steps import TeamScores
-from gridscore.logs import configure_logging
+from gridscore.base.logs import configure_logging
 from ingest.broker import BrokerConfig, Publisher
 from ingest.publish import RateLimit
 from scoring.teams import Int32Array, TeamBook

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from dataflows import metrics
-from gridscore.settings import Settings, get_settings
+from gridscore.base.settings import Settings, get_settings
 
 
 @dataclass(frozen=True, slots=True)

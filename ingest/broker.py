@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 if TYPE_CHECKING:
-    from gridscore.settings import Settings
+    from gridscore.base.settings import Settings
 
 log = logging.getLogger(__name__)
 

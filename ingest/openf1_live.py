@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from ingest.broker import BrokerConfig
 from ingest.openf1_auth import TokenSource
 

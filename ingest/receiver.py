@@ -222,7 +222,7 @@ def run_receiver(
 
     `subscribed` mirrors whether the broker has us subscribed, for the engine's health. Exits with
     code 1 if the receiver thread stops by itself."""
-    from gridscore.logs import configure_logging
+    from gridscore.base.logs import configure_logging
 
     configure_logging(log_level, log_format)
     stop = threading.Event()

@@ -12,7 +12,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from gridscore.settings import get_settings
+from gridscore.base.settings import get_settings
 from tasks.app import app
 from tasks.mailer import Mailer
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from celery import Celery, signals
 
-from gridscore.error_tracking import init_error_tracking
-from gridscore.settings import Settings, get_settings
+from gridscore.base.error_tracking import init_error_tracking
+from gridscore.base.settings import Settings, get_settings
 from tasks.schedule import beat_schedule
 
 TASK_MODULES = (
@@ -50,7 +50,7 @@ def make_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         worker_cancel_long_running_tasks_on_connection_loss=True,
-        worker_hijack_root_logger=False,  # gridscore.logs configures logging (JSON or text)
+        worker_hijack_root_logger=False,  # gridscore.base.logs configures logging (JSON or text)
         beat_schedule=beat_schedule(settings),
     )
     return app

@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from types import TracebackType
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 
 class Mailer:

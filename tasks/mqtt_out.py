@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 
 class MqttError(Exception):

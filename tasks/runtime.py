@@ -6,7 +6,7 @@ import functools
 
 import psycopg
 
-from gridscore.settings import Settings, get_settings
+from gridscore.base.settings import Settings, get_settings
 from store.urls import libpq_url
 
 

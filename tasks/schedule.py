@@ -7,7 +7,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 SYNC_TASK = "tasks.sync_season"
 SWEEP_RESULTS_TASK = "tasks.sweep_final_results"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from store.sync import SyncCounts, write_season
 from tasks.jolpica import JolpicaClient, fetch_season
 from tasks.runtime import connect

@@ -20,8 +20,8 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from gridscore.services import ServiceUrls, running_services
-from gridscore.settings import Settings
+from gridscore.base.services import ServiceUrls, running_services
+from gridscore.base.settings import Settings
 from store.migrate import upgrade
 from store.urls import libpq_url
 

@@ -18,7 +18,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from dataflows.runner import score_feeds
-from gridscore.services import ServiceUrls
+from gridscore.base.services import ServiceUrls
 from store.backup import RetentionPolicy, apply_retention, dump_path, kept_by_policy, manifest_path
 from store.urls import libpq_url
 from tests.conftest import FEEDS

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from benchmarks.bench import run_bench
-from gridscore.services import ServiceUrls
-from gridscore.settings import Settings
+from gridscore.base.services import ServiceUrls
+from gridscore.base.settings import Settings
 from store.urls import libpq_url
 from tests.conftest import TEST_REDIS_DB
 

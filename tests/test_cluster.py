@@ -13,8 +13,8 @@ import redis
 from bytewax.testing import run_main
 
 from dataflows.cluster import replay_flow
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams
+from gridscore.cli.replay import prepare_teams
+from ingest.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url
 from tests.conftest import SHARED_FEEDS

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflows.runner import score_feeds
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from tests.conftest import FEEDS
 
 CASES = ["2025-04-bahrain", "2025-01-australia", "2023-10-britain"]

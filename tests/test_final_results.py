@@ -12,9 +12,9 @@ import redis
 from bytewax.testing import run_main
 
 from dataflows.runner import score_feeds
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams, store_flow
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import prepare_teams, store_flow
+from ingest.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url
 from tests.conftest import FEEDS

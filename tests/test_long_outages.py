@@ -39,10 +39,10 @@ import pytest
 import redis
 from bytewax.testing import run_main
 
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams, store_flow
-from gridscore.services import embedded_postgres
-from gridscore.settings import Settings
+from gridscore.base.services import embedded_postgres
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import prepare_teams, store_flow
+from ingest.feeds import summarise
 from store import live_keys
 from store.migrate import upgrade
 from tests.conftest import FEEDS

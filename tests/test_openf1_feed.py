@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gridscore.cli import main
+from gridscore.cli.main import main
 from ingest.openf1_rest import OpenF1Error, OpenF1Rest, RestOptions
 from tests.conftest import FEEDS, SHARED_FEEDS
 from tests.openf1_stub import Fault, OpenF1RestStub, documents_of

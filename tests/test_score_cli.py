@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gridscore.cli import main
+from gridscore.cli.main import main
 from tests.conftest import FEEDS, SHARED_FEEDS
 from tests.sprint_weekend import SPRINT_EXPECTED, build_sprint_weekend
 

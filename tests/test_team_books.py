@@ -12,8 +12,8 @@ from psycopg.types.json import Jsonb
 from dataflows.scoring_steps import TeamScorer
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import SessionUpdate, WeekendState, WeekendUpdate
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams
+from gridscore.cli.replay import prepare_teams
+from ingest.feeds import summarise
 from scoring.facts import SessionKind
 from scoring.points import AssetPoints, SessionPoints
 from scoring.rules import DEFAULT_RULESET, load_ruleset

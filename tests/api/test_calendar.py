@@ -13,9 +13,9 @@ import pytest
 import redis
 
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.cli import main
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.main import main
+from gridscore.cli.replay import run_replay
 from store.urls import libpq_url
 from tests.api.helpers import (
     AUSTRALIA,

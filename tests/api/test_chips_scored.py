@@ -14,8 +14,8 @@ import redis
 
 from api.domain.teams.lock import lock_rosters_now
 from dataflows.runner import score_feeds
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from store import live_keys
 from store.urls import libpq_url
 from tests.api.helpers import (

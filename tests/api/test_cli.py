@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gridscore.cli import main
+from gridscore.cli.main import main
 from tests.api.helpers import JAPAN
 
 

@@ -22,8 +22,8 @@ from celery import Celery
 from api.app import create_app
 from api.config import ApiConfig
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, seed_weekend
 from tests.api.mailbox import Mailbox, celery_worker, smtp_server
 from tests.api.server import serving

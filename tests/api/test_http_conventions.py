@@ -11,8 +11,8 @@ import httpx
 import redis
 
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from store.live_keys import meeting_version
 from tests.api.helpers import AUSTRALIA, JAPAN, cheapest_roster, create_team, register, seed_weekend
 from tests.api.sse import EventReader

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from tests.api.helpers import JAPAN, create_team, register, seed_weekend
 
 MEETING = 202503

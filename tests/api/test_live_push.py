@@ -26,8 +26,8 @@ import redis
 from api.app import create_app
 from api.config import ApiConfig
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, register, seed_weekend
 from tests.api.server import serving

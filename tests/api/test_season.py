@@ -10,8 +10,8 @@ import httpx
 import redis
 
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from tests.api.helpers import BAHRAIN, JAPAN, cheapest_roster, create_team, register, seed_weekend
 
 WEEKENDS = ((JAPAN, 202503), (BAHRAIN, 202504))

@@ -11,7 +11,7 @@ import pytest
 
 from api.app import create_app
 from api.config import ApiConfig
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from tests.api.server import free_port, serving
 
 

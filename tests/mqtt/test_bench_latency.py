@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.bench import LAP_BY_LAP, LATENCY_KEYS, live_latency
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams
+from gridscore.cli.replay import prepare_teams
+from ingest.feeds import summarise
 from scoring.rules import DEFAULT_RULESET
 
 

@@ -22,7 +22,7 @@ import pytest
 import redis
 
 from dataflows.runner import score_feeds
-from gridscore.feeds import summarise
+from ingest.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url
 from tests.conftest import FEEDS, empty_database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from gridscore.feeds import summarise
+from ingest.feeds import summarise
 from tests.conftest import FEEDS, empty_database
 from tests.mqtt.conftest import GRIDSCORE, Engine, Inbox, Prefixes, engine_env, forget_session, retained
 

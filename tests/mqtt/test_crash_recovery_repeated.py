@@ -7,7 +7,7 @@ the end, against an uninterrupted reference:
 - the journal holds every published message (duplicates aside: re-deliveries after a kill);
 - the retained `f1/scoring/<meeting>/points` document equals `gridscore score` of the feed;
 - Postgres final results (race_session, asset_result with breakdowns, team_result) equal those of
-  the same feed through `gridscore.replay.store_flow` on the same stored teams, run beforehand in
+  the same feed through `gridscore.cli.replay.store_flow` on the same stored teams, run beforehand in
   the same database (snapshot, then cleared);
 - with a real Celery worker on the engine's broker (the engine's final sink queues
   `announce_final` after each final write), each team owner has exactly one results row per final
@@ -38,9 +38,9 @@ import pytest
 import redis
 from bytewax.testing import run_main
 
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams, store_flow
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import prepare_teams, store_flow
+from ingest.feeds import summarise
 from ingest.journal import decode_line
 from store.notify_ledger import RESULTS_FINAL
 from store.urls import libpq_url

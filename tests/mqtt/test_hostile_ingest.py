@@ -36,10 +36,10 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridscore.feeds import summarise
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES
 from ingest.events import TOPIC_TYPES
+from ingest.feeds import summarise
 from ingest.journal import JournalTail
 from ingest.receiver import Flag, run_receiver
 from ingest.recorded import iter_lines

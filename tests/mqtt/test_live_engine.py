@@ -20,10 +20,10 @@ import pytest
 import redis
 
 from dataflows.runner import score_feeds
-from gridscore.feeds import summarise
-from gridscore.replay import prepare_teams
+from gridscore.cli.replay import prepare_teams
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope
+from ingest.feeds import summarise
 from ingest.journal import JournalTail
 from ingest.recorded import iter_lines
 from store import live_keys

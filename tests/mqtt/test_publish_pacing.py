@@ -27,9 +27,9 @@ import msgspec
 import paho.mqtt.client as paho
 import pytest
 
-from gridscore.feeds import summarise
 from ingest.broker import BrokerConfig
 from ingest.decode import Envelope
+from ingest.feeds import summarise
 from ingest.recorded import iter_lines
 from tests.conftest import FEEDS
 from tests.mqtt.conftest import Engine, Prefixes, engine_env, forget_session, gridscore, retained

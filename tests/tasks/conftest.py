@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from store.urls import libpq_url
 from tests.conftest import ROOT
 from tests.tasks.inbox import MqttInbox, SmtpInbox

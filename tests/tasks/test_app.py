@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from celery.schedules import crontab
 from sqlalchemy import create_engine
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 from store.urls import sync_url
 from tasks.app import make_app
 

@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from gridscore.cli.worker import sync as sync_command
 from tasks.app import make_app
-from tasks.cli import sync as sync_command
 from tasks.jolpica import Driver, JolpicaClient, SourceError
 from tasks.schedule import SYNC_TASK
 from tests.conftest import FEEDS

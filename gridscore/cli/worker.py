@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 _NEEDS_SERVERS = (
     "gridscore {command}: set CELERY_BROKER_URL or REDIS_URL, and DATABASE_URL: the worker and beat"
@@ -57,7 +57,7 @@ def sync(args: argparse.Namespace, settings: Settings) -> int:
         if settings.database_url is not None:
             counts = run_sync(settings, season)
         else:
-            from gridscore.services import embedded_postgres
+            from gridscore.base.services import embedded_postgres
             from store.migrate import upgrade
 
             with embedded_postgres(settings.data_dir) as database_url:

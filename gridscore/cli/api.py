@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 GRACEFUL_SHUTDOWN_S = 5
@@ -22,8 +22,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
     from api.config import ApiConfig
-    from gridscore.error_tracking import init_error_tracking
-    from gridscore.services import running_services
+    from gridscore.base.error_tracking import init_error_tracking
+    from gridscore.base.services import running_services
     from store.migrate import upgrade
 
     init_error_tracking(settings, "api")
@@ -48,7 +48,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 def seed(args: argparse.Namespace, settings: Settings) -> int:
     """Store a feed's weekend (meeting, sessions), its drivers and constructors, and their prices."""
     from api.domain.calendar.seed import seed_from_feed
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
     from store.migrate import upgrade
 
     feed = Path(args.feed)
@@ -99,7 +99,7 @@ def coming_start(feed: Path) -> datetime | None:
 def lock(args: argparse.Namespace, settings: Settings) -> int:
     """Lock a weekend's rosters now (idempotent): each team's picks become what the flow scores."""
     from api.domain.teams.lock import lock_rosters_now
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
 
     with running_services(settings) as urls:
         try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 
 def bench(args: argparse.Namespace, settings: Settings) -> int:
     """Measure live refresh, the SQL baseline, final writes, memory and replay throughput."""
     from benchmarks.bench import run_bench
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
 
     with running_services(settings) as urls:
         result = run_bench(

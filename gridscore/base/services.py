@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 log = logging.getLogger(__name__)
 

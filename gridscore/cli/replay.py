@@ -19,10 +19,10 @@ from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
 from dataflows.metrics import serve_engine_metrics
 from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
-from gridscore.display import console, leaderboard_table
-from gridscore.feeds import summarise
-from gridscore.services import running_services
-from gridscore.settings import Settings
+from gridscore.base.services import running_services
+from gridscore.base.settings import Settings
+from gridscore.cli.display import console, leaderboard_table
+from ingest.feeds import summarise
 from ingest.recorded import BATCH_SIZE, RecordedFeedSource
 from scoring.rules import load_ruleset
 from scoring.teams import TeamBook

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 FILTERED = "[Filtered]"
 EXTRA_DENYLIST = ["jwt_secret", "refresh_token", "access_token", "ticket", "smtp_password", "mqtt_password"]

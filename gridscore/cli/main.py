@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from gridscore.settings import Settings, get_settings
+from gridscore.base.settings import Settings, get_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 _COMMANDS: dict[str, Handler] = {}
@@ -41,7 +41,7 @@ def score(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(totals.as_json(), sort_keys=True))
     else:
-        from gridscore.display import print_totals
+        from gridscore.cli.display import print_totals
 
         print_totals(totals)
     if totals.rejected:
@@ -52,7 +52,7 @@ def score(args: argparse.Namespace, settings: Settings) -> int:
 @command("migrate")
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the Alembic migrations to DATABASE_URL (or the embedded server)."""
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
     from store.migrate import upgrade
 
     with running_services(settings) as urls:
@@ -64,7 +64,7 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
 @command("replay")
 def replay(args: argparse.Namespace, settings: Settings) -> int:
     """The main job: replay a feed into Redis and Postgres for N teams with a live leaderboard."""
-    from gridscore.replay import run_replay
+    from gridscore.cli.replay import run_replay
 
     return run_replay(
         settings,
@@ -80,7 +80,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
 @command("backup")
 def backup(args: argparse.Namespace, settings: Settings) -> int:
     """Dump PostgreSQL (custom format, with a manifest) and apply the retention policy."""
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
     from store.backup import RetentionPolicy, apply_retention
     from store.backup import backup as write_backup
 
@@ -99,7 +99,7 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
 @command("restore")
 def restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a dump into an empty database (refuses a non-empty one unless --replace)."""
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
     from store.backup import BackupError
     from store.backup import restore as restore_dump
 
@@ -160,7 +160,12 @@ def _load_extensions() -> None:
     import importlib
 
     _EXTENSIONS.clear()
-    for module in ("api.cli", "ingest.cli", "tasks.cli", "benchmarks.cli"):
+    for module in (
+        "gridscore.cli.api",
+        "gridscore.cli.engine",
+        "gridscore.cli.worker",
+        "gridscore.cli.bench",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -175,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _load_extensions()
     args = build_parser().parse_args(argv)
     settings = get_settings()
-    from gridscore.logs import configure_logging
+    from gridscore.base.logs import configure_logging
 
     configure_logging(args.log_level or settings.log_level, settings.log_format)
     logging.getLogger(__name__).debug("running %s", args.command)

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from gridscore.settings import Settings
-from ingest import openf1_cli
+from gridscore.base.settings import Settings
+from gridscore.cli import openf1 as openf1_cli
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
     """Run the engine against MQTT_URL: Redis, Postgres and f1/scoring/... until SIGTERM or Ctrl-C."""
     from bytewax.testing import run_main
 
-    from gridscore.error_tracking import init_error_tracking
+    from gridscore.base.error_tracking import init_error_tracking
 
     init_error_tracking(settings, "engine")
 
@@ -44,7 +44,7 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
 
     from dataflows.live import live_flow
     from dataflows.metrics import serve_engine_metrics
-    from gridscore.services import running_services
+    from gridscore.base.services import running_services
     from ingest.mqtt import JournalStart
     from store.migrate import upgrade
 

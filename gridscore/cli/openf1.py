@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gridscore.settings import Settings
+from gridscore.base.settings import Settings
 
 
 def feed(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,1 @@
+"""The roof: every `gridscore` command. It imports every layer; nothing imports it."""
