@@ -27,7 +27,7 @@ setup: $(VENV)/.synced
 demo: setup
 	$(BIN)/gridscore replay $(DEMO_FEED) --teams $(DEMO_TEAMS) --speed $(DEMO_SPEED)
 
-## Every test, after the linters and the type checker.
+## Every test, after the linters, the type checker and the import contract.
 test: setup lint
 	$(BIN)/pytest
 
@@ -35,6 +35,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format .

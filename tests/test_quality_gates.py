@@ -27,7 +27,15 @@ def test_pre_commit_hooks_pass_with_no_network(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    for hook in ("ruff check", "ruff format", "mypy", "hadolint", "actionlint", "shellcheck"):
+    for hook in (
+        "ruff check",
+        "ruff format",
+        "mypy",
+        "import-linter",
+        "hadolint",
+        "actionlint",
+        "shellcheck",
+    ):
         assert any(line.startswith(hook) and line.endswith("Passed") for line in done.stdout.splitlines()), (
             hook
         )
