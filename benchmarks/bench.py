@@ -30,11 +30,11 @@ from bytewax.testing import run_main
 from sqlalchemy.engine import make_url
 
 from benchmarks.feeds import repeated_feed
-from dataflows.scoring_steps import ScoredWindow
 from gridscore.base.services import ServiceUrls
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import store_flow
 from ingest.feeds import summarise
+from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 from store import live_keys
 from store.migrate import upgrade

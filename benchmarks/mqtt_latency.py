@@ -48,7 +48,7 @@ import numpy as np
 import redis
 
 from dataflows.session_state import SessionState
-from dataflows.weekend_state import SessionUpdate, WeekendState
+from dataflows.weekend_state import WeekendState
 from gridscore.base.services import ServiceUrls, running_services
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import prepare_teams
@@ -60,6 +60,7 @@ from ingest.recorded import iter_lines
 from scoring.points import score_session
 from scoring.rules import load_ruleset
 from scoring.teams import TeamBook, constructor_asset, driver_asset
+from scoring.weekend import SessionUpdate
 from store import live_keys
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,6 @@ from bytewax.outputs import Sink
 
 from dataflows.metrics import decode_counter
 from dataflows.scoring_steps import (
-    ScoredWindow,
     SessionStep,
     StatePolicy,
     TeamBookProvider,
@@ -42,9 +41,11 @@ from dataflows.scoring_steps import (
     weekend_step,
 )
 from dataflows.state_limits import StateBudget, StateLimits, default_limits
-from dataflows.weekend_state import SessionRetired, SessionUpdate
+from dataflows.weekend_state import SessionRetired
 from ingest.decode import Message, Rejected, decode_input
+from scoring.outcomes import ScoredWindow
 from scoring.rules import RuleSet
+from scoring.weekend import SessionUpdate
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -21,7 +21,6 @@ from bytewax.dataflow import Dataflow
 from dataflows.fanout_sink import FanOutSink
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
 from dataflows.mqtt_sink import MqttOutputOptions, RejectedMqttPublisher, ScoringMqttSink
-from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from dataflows.store_books import StoreTeamBooks
 from gridscore.base.settings import Settings
@@ -29,6 +28,7 @@ from ingest.broker import BrokerConfig
 from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource
 from ingest.receiver import TopicFilter
+from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 from store.live import BookIndexPublisher
 

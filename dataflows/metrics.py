@@ -34,9 +34,9 @@ from ingest.events import TOPIC_TYPES
 from store.outages import POSTGRES, REDIS
 
 if TYPE_CHECKING:
-    from dataflows.scoring_steps import ScoredWindow
     from ingest.decode import Message, Rejected
     from ingest.health import Verdict
+    from scoring.outcomes import ScoredWindow
 
 log = logging.getLogger(__name__)
 

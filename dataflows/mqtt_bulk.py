@@ -18,10 +18,10 @@ import numpy as np
 
 from dataflows import mqtt_documents as docs
 from dataflows.mqtt_options import MqttOutputOptions
-from dataflows.scoring_steps import TeamScores
 from gridscore.base.logs import configure_logging
 from ingest.broker import BrokerConfig, Publisher
 from ingest.publish import RateLimit
+from scoring.outcomes import TeamScores
 from scoring.teams import Int32Array, TeamBook
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dataflows.scoring_steps import TeamScores
-from dataflows.weekend_state import WeekendUpdate
+from scoring.outcomes import TeamScores
+from scoring.weekend import WeekendUpdate
 from store.live import session_document
 
 

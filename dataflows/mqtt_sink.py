@@ -22,10 +22,10 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import mqtt_documents as docs
 from dataflows.mqtt_options import MqttOutputOptions
-from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import rejected_document
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Rejected
+from scoring.outcomes import ScoredWindow
 
 log = logging.getLogger(__name__)
 

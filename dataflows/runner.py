@@ -10,9 +10,9 @@ from pathlib import Path
 from bytewax.testing import TestingSink, run_main
 
 from dataflows.flow import FlowConfig, FlowOutputs, build_flow
-from dataflows.scoring_steps import ScoredWindow
 from ingest.decode import Rejected
 from ingest.recorded import RecordedFeedSource
+from scoring.outcomes import ScoredWindow
 from scoring.rules import DEFAULT_RULESET, load_ruleset
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
-from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import tally
 from ingest.decode import Rejected
+from scoring.outcomes import ScoredWindow, TeamScores
 from scoring.teams import competition_ranks
+from scoring.weekend import tally
 from store import live_keys
 from store.live import LiveWriter
 from store.outages import REDIS, redis_client

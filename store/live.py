@@ -21,10 +21,10 @@ import numpy as np
 import redis
 from redis.client import Pipeline
 
-from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import SessionUpdate
+from scoring.outcomes import ScoredWindow, TeamScores
 from scoring.points import SessionPoints
 from scoring.teams import LeagueStandings, TeamBook
+from scoring.weekend import SessionUpdate
 from store import live_keys as keys
 from store.outages import REDIS, redis_client
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 
-from dataflows.scoring_steps import ScoredWindow
-from dataflows.weekend_state import tally
+from scoring.outcomes import ScoredWindow
+from scoring.weekend import tally
 from store.outages import POSTGRES
 from store.urls import libpq_url
 

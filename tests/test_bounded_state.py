@@ -21,11 +21,11 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 from prometheus_client import REGISTRY
 
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
-from dataflows.scoring_steps import ScoredWindow
 from dataflows.session_state import MAX_OVERTAKES, MAX_PIT_STOPS
 from dataflows.state_limits import StateLimits
 from ingest.decode import Rejected
 from ingest.recorded import RawLine
+from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 
 RULES = load_ruleset("f1fantasy-2025")

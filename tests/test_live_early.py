@@ -16,12 +16,13 @@ import redis
 from bytewax.testing import TestingSink, run_main
 
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
-from dataflows.scoring_steps import ScoredWindow, TeamScores
-from dataflows.weekend_state import SessionUpdate, WeekendState
+from dataflows.weekend_state import WeekendState
 from ingest.recorded import RawLine
 from scoring.facts import SessionKind
+from scoring.outcomes import ScoredWindow, TeamScores
 from scoring.points import AssetPoints, SessionPoints
 from scoring.teams import TeamBook, competition_ranks, league_standings
+from scoring.weekend import SessionUpdate
 from store import live_keys
 from store.live import LiveWriter
 from tests.test_bounded_state import RULES, OpenSource, _driver, _session, line

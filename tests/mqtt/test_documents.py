@@ -6,7 +6,7 @@ import numpy as np
 
 from dataflows.mqtt_bulk import encode as bulk_encode
 from dataflows.mqtt_documents import changed_team_slots, encode, league_documents, league_tops, team_document
-from dataflows.scoring_steps import TeamScores
+from scoring.outcomes import TeamScores
 from scoring.teams import TeamBook, competition_ranks, league_standings
 
 DRIVERS = ["driver:A", "driver:B", "driver:C", "driver:D", "driver:E"]
