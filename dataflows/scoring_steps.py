@@ -15,7 +15,7 @@ from dataflows.state_limits import StateBudget, StateLimits
 from dataflows.weekend_state import SessionRetired, WeekendState
 from ingest.decode import Message, Rejected
 from scoring.facts import SessionKind
-from scoring.outcomes import ScoredWindow, TeamScores
+from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import SessionPoints, score_session
 from scoring.rules import RuleSet
 from scoring.teams import TeamBook
@@ -249,4 +249,7 @@ class TeamScorer:
             book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        return ScoredWindow(update, TeamScores(book, weekend=update))
+        teams = TeamScores(book, weekend=update)
+        return ScoredWindow(
+            update, teams, final=FinalTeams(teams, update) if update.session.newly_final else None
+        )

@@ -6,16 +6,13 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import metrics
 from ingest.decode import Rejected
-from scoring.outcomes import ScoredWindow, TeamScores
-from scoring.teams import competition_ranks
-from scoring.weekend import tally
+from scoring.outcomes import ScoredWindow
 from store import live_keys
 from store.live import LiveWriter
 from store.outages import REDIS, redis_client
@@ -83,8 +80,8 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
     """Final results of classified sessions into Postgres; once committed, the team owners' notifications
     are queued (Celery) unless `notify` is off.
 
-    A session's team rows are the weekend as of that session (`as_of_session`), so they do not depend
-    on when its classification window closed relative to later sessions' windows."""
+    A session's team rows are the flow's (ScoredWindow.final: the weekend as of that session); the
+    writer stores them as they are."""
 
     def __init__(
         self,
@@ -100,7 +97,7 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
         writer = FinalWriter(self.database_url)
 
         def write(items: list[ScoredWindow]) -> None:
-            for window in map(as_of_session, items):
+            for window in items:
                 writer.write(window)
                 if self.notify and window.teams is not None:
                     from tasks.notify import announce_final
@@ -110,27 +107,6 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
                     self.on_written(window)
 
         return _CallbackPartition(write, writer.close)
-
-
-def as_of_session(window: ScoredWindow) -> ScoredWindow:
-    """The window with every team's weekend points and rank as they stand after its own session:
-    that session plus the ones that started before it, never a later one.
-
-    The weekend state holds the latest points of every session seen so far, so a session's final
-    window also carries whatever a later session had scored when that window closed. When that is
-    depends on processing order, not on the results: a replay closes a qualifying window only once
-    the race is under way, a live engine at once, and one restarted from its journal may close it
-    in the same batch as race windows. Postgres would then hold different Qualifying `weekend_points`
-    and ranks (and owners be told them) for the same feed."""
-    teams = window.teams
-    earlier = window.weekend.sessions_as_of(window.weekend.session)
-    if teams is None or len(earlier) == len(window.weekend.sessions):
-        return window
-    as_of = tally(earlier)
-    totals = teams.book.totals(
-        as_of.asset_points(), as_of.asset_positive_points(), before_race=as_of.asset_points_before_race()
-    )
-    return replace(window, teams=TeamScores(teams.book, totals, competition_ranks(totals)))
 
 
 class RejectedRedisSink(DynamicSink[Rejected]):

@@ -8,8 +8,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from scoring.teams import Int32Array, LeagueStandings, TeamBook, competition_ranks, league_standings
-from scoring.weekend import WeekendUpdate
+from scoring.weekend import WeekendUpdate, tally
 
 
 class TeamScores:
@@ -64,12 +67,83 @@ class TeamScores:
         return self._standings
 
 
+class FinalTeams:
+    """A classified session's team rows as Postgres keeps them, each array computed once, on first
+    use (by the final sink, off the live path), then read as they are:
+
+    - `session_points`: every team's points in that session alone (no transfer penalty; an
+      Autopilot boost on the driver best over the weekend as of the session);
+    - `weekend_points` and `ranks`: its weekend total (penalty off) and rank as of that session, i.e.
+      that session plus the ones that started before it, never a later one.
+
+    Why as of the session: the weekend state holds the latest points of every session seen so far,
+    so a session's final window also carries whatever a later session had scored when it closed.
+    When that is depends on processing order, not on the results (a replay closes a qualifying window
+    once the race is under way, a live engine at once, one restarted from its journal in the same
+    batch as race windows): Postgres would hold different Qualifying weekend points and ranks, and
+    owners be told them, for the same feed."""
+
+    def __init__(self, teams: TeamScores, weekend: WeekendUpdate) -> None:
+        self.teams = teams
+        self.weekend = weekend
+        self._rows: tuple[Int32Array, Int32Array, Int32Array] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def team_ids(self) -> npt.NDArray[np.int64]:
+        return self.teams.book.team_ids
+
+    @property
+    def session_points(self) -> Int32Array:
+        return self._computed()[0]
+
+    @property
+    def weekend_points(self) -> Int32Array:
+        return self._computed()[1]
+
+    @property
+    def ranks(self) -> Int32Array:
+        return self._computed()[2]
+
+    def _computed(self) -> tuple[Int32Array, Int32Array, Int32Array]:
+        if self._rows is None:
+            with self._lock:
+                if self._rows is None:
+                    self._rows = self._compute()
+        return self._rows
+
+    def _compute(self) -> tuple[Int32Array, Int32Array, Int32Array]:
+        book, weekend = self.teams.book, self.weekend
+        earlier = weekend.sessions_as_of(weekend.session)
+        as_of = tally(earlier)
+        if len(earlier) == len(weekend.sessions):  # nothing later yet: the weekend's own totals
+            totals, ranks = self.teams.totals, self.teams.ranks
+        else:
+            totals = book.totals(
+                as_of.asset_points(),
+                as_of.asset_positive_points(),
+                before_race=as_of.asset_points_before_race(),
+            )
+            ranks = competition_ranks(totals)
+        own = tally([weekend.session])
+        session = book.totals(
+            own.asset_points(),
+            own.asset_positive_points(),
+            with_penalty=False,
+            before_race=own.asset_points_before_race(),
+            boost_from=as_of.asset_points(),
+        )
+        return session, totals, ranks
+
+
 @dataclass(frozen=True, slots=True)
 class ScoredWindow:
     """One window's outcome for a meeting: asset points and, when teams are loaded, every team's."""
 
     weekend: WeekendUpdate
     teams: TeamScores | None = None
+    # The team rows Postgres keeps, when the window makes its session final (and teams are loaded).
+    final: FinalTeams | None = field(default=None, compare=False)
     scored_at: datetime | None = field(default=None, compare=False)
     # perf_counter() when each part became readable in Redis: "totals" (every team's total and rank)
     # and "leagues" (every league's standings). Filled in by the live writer, read by benchmarks.

@@ -13,7 +13,6 @@ import numpy as np
 import psycopg
 
 from scoring.outcomes import ScoredWindow
-from scoring.weekend import tally
 from store.outages import POSTGRES
 from store.urls import libpq_url
 
@@ -90,36 +89,23 @@ class FinalWriter:
                 " final, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
                 rows,
             )
-        if window.teams is not None:
+        if window.final is not None:
             FinalWriter._write_teams(conn, window)
 
     @staticmethod
     def _write_teams(conn: psycopg.Connection, window: ScoredWindow) -> None:
-        """Load every team's row into a fresh partition, index it, and swap it in for the old one."""
-        assert window.teams is not None
-        teams = window.teams
-        points = window.weekend.session.points
-        own = tally([window.weekend.session])
-        key = int(points.session_key)
+        """Load every team's row, as the flow scored it (ScoredWindow.final), into a fresh partition,
+        index it, and swap it in for the old one."""
+        final = window.final
+        assert final is not None
+        key = int(window.weekend.session.points.session_key)
         partition, loading = f"team_result_{key}", f"team_result_{key}_loading"
         conn.execute(f"DROP TABLE IF EXISTS {loading}")
         conn.execute(
             f"CREATE TABLE {loading} (LIKE team_result INCLUDING DEFAULTS,"
             f" CONSTRAINT {loading}_session CHECK (session_key = {key}))"
         )
-        rows = binary_copy_rows(
-            key,
-            teams.book.team_ids,
-            teams.book.totals(
-                own.asset_points(),
-                own.asset_positive_points(),
-                with_penalty=False,
-                before_race=own.asset_points_before_race(),
-                boost_from=tally(window.weekend.sessions_as_of(window.weekend.session)).asset_points(),
-            ),
-            teams.totals,
-            teams.ranks,
-        )
+        rows = binary_copy_rows(key, final.team_ids, final.session_points, final.weekend_points, final.ranks)
         with conn.cursor() as cur, cur.copy(f"COPY {loading} FROM STDIN (FORMAT binary)") as copy:
             copy.write(rows)
         conn.execute(f"ALTER TABLE {loading} ADD CONSTRAINT {loading}_pk PRIMARY KEY (session_key, team_id)")
