@@ -29,6 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "data" / "feeds"
 SHARED_FEEDS = sorted(FEEDS.glob("*.jsonl"))
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "9"))
+UNIT = ROOT / "tests" / "unit"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`pytest -m unit` collects tests/unit only: importing the integration modules alone takes
+    longer than running every unit test (tests/unit/conftest.py marks everything there `unit`)."""
+    if config.getoption("markexpr", "") != "unit":
+        return None
+    path = collection_path.resolve()
+    if path == UNIT or UNIT in path.parents or path in UNIT.parents:
+        return None
+    return True
 
 
 @pytest.fixture(scope="session")
