@@ -225,7 +225,7 @@ def run_bench(
     run_main(flow)  # returns once the standings thread has written what was waiting
     leagues = [visible["leagues"] - closed for closed, visible in written if "leagues" in visible]
     client = redis.Redis.from_url(rurl)
-    stored = np.frombuffer(client.get(live_keys.team_totals(meeting)) or b"", "<i4")
+    stored = live_keys.unpack_int32(client.get(live_keys.team_totals(meeting)) or b"")
     assert stored.size == teams, "every team's total is in Redis"
 
     baseline = baseline_sql(db, meeting, last_points, baseline_runs)

@@ -231,7 +231,7 @@ def watch_redis(
             pipe.get(live_keys.totals_points(meeting))
             pipe.get(live_keys.totals_version(meeting))
         for slot in slots if part in (None, "totals") else []:
-            pipe.getrange(live_keys.team_totals(meeting), slot * 4, slot * 4 + 3)
+            pipe.getrange(live_keys.team_totals(meeting), *live_keys.int32_bytes(slot, slot + 1))
         raw, version, *totals = pipe.execute()
         if raw is None:
             continue
@@ -239,7 +239,8 @@ def watch_redis(
         if part in (None, "points"):
             into.windows.append((stamp, int(version or 0), document))
         if part in (None, "totals"):
-            read = [int(np.frombuffer(t, "<i4")[0]) if len(t) == 4 else None for t in totals]
+            unpacked = [live_keys.unpack_int32(t) for t in totals]
+            read = [int(t[0]) if t.size == 1 else None for t in unpacked]
             into.totals_read.append((stamp, int(version or 0), document, read))
     pubsub.close()
     client.close()

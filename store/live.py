@@ -185,9 +185,9 @@ def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None)
 
 
 def queue_standings(pipe: Pipeline, meeting: int, teams: TeamScores, standings: LeagueStandings) -> None:
-    pipe.set(keys.league_order(meeting), standings.order.astype("<i4").tobytes())
-    pipe.set(keys.league_ranks(meeting), standings.ranks.astype("<i4").tobytes())
-    pipe.set(keys.league_points(meeting), teams.totals[standings.order].astype("<i4").tobytes())
+    pipe.set(keys.league_order(meeting), keys.pack_int32(standings.order))
+    pipe.set(keys.league_ranks(meeting), keys.pack_int32(standings.ranks))
+    pipe.set(keys.league_points(meeting), keys.pack_int32(teams.totals[standings.order]))
 
 
 class TeamsWriter:
@@ -226,7 +226,7 @@ class TeamsWriter:
         assert teams is not None
         meeting = window.weekend.meeting_key
         started = time.perf_counter()
-        totals, ranks = teams.totals.astype("<i4").tobytes(), teams.ranks.astype("<i4").tobytes()
+        totals, ranks = keys.pack_int32(teams.totals), keys.pack_int32(teams.ranks)
         points = encode(window.weekend.points_document())
         computed = time.perf_counter()
         if not _INDEXED.holds(meeting, teams.book):
@@ -421,7 +421,7 @@ class BookIndexPublisher:
 
 def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest: str | None = None) -> None:
     pipe = client.pipeline(transaction=False)
-    pipe.set(keys.team_ids(meeting), book.team_ids.astype("<i8").tobytes())
+    pipe.set(keys.team_ids(meeting), keys.pack_team_ids(book.team_ids))
     pipe.delete(keys.team_slots(meeting), keys.league_index(meeting))
     ids = book.team_ids.tolist()
     for start in range(0, len(ids), SLOT_HASH_CHUNK):
@@ -429,13 +429,11 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
         pipe.hset(keys.team_slots(meeting), mapping={str(t): start + i for i, t in enumerate(chunk)})
     leagues, starts, counts = book.league_segments()
     if leagues.size:
-        index = {str(int(lg)): f"{int(s)},{int(c)}" for lg, s, c in zip(leagues, starts, counts, strict=True)}
+        index = {
+            str(int(lg)): keys.league_segment(int(s), int(c))
+            for lg, s, c in zip(leagues, starts, counts, strict=True)
+        }
         pipe.hset(keys.league_index(meeting), mapping=index)  # type: ignore[arg-type]
     pipe.set(keys.book_index_digest(meeting), digest or index_digest(book))
     pipe.execute()
     _INDEXED.note(meeting, book)
-
-
-def read_int32(client: redis.Redis, key: str, index: int) -> int | None:
-    raw = client.getrange(key, index * 4, index * 4 + 3)
-    return None if len(raw) != 4 else int(np.frombuffer(raw, dtype="<i4")[0])

@@ -1,4 +1,5 @@
-"""Redis key layout of live state, shared by the flow's writer and the API's readers.
+"""The Redis layout of live state, owned here alone: key names and how the packed arrays are encoded,
+for the flow's writer (store/live.py) and the one reader (store/live_read.py).
 
 Team-sized data is stored as packed little-endian arrays (one string per array) indexed by team
 slot, so a window rewrites a million totals with one SET and a reader fetches one team's total
@@ -7,7 +8,12 @@ with GETRANGE. Small data is JSON.
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
 PREFIX = "gs"
+INT32 = np.dtype("<i4")  # totals, ranks, league order/ranks/points: one per slot
+TEAM_ID = np.dtype("<i8")  # team_ids: one per slot
 
 
 def meeting_points(meeting_key: int) -> str:
@@ -82,9 +88,49 @@ def updates_channel(meeting_key: int) -> str:
     return f"meeting:{meeting_key}"  # pub/sub: a small JSON note per window
 
 
-def league_channel(league_id: int) -> str:
-    return f"league:{league_id}"
-
-
 def rejected_count() -> str:
     return f"{PREFIX}:ingest:rejected"  # hash reason category -> count
+
+
+# -- packed arrays --------------------------------------------------------------------
+def pack_int32(values: npt.ArrayLike) -> bytes:
+    return np.asarray(values).astype(INT32).tobytes()
+
+
+def pack_team_ids(team_ids: npt.ArrayLike) -> bytes:
+    return np.asarray(team_ids).astype(TEAM_ID).tobytes()
+
+
+def unpack_int32(raw: bytes) -> npt.NDArray[np.int32]:
+    """Every whole int32 of `raw` (a GET or GETRANGE reply; a short reply is empty)."""
+    return np.frombuffer(raw, INT32, count=len(raw) // INT32.itemsize)
+
+
+def unpack_team_ids(raw: bytes) -> npt.NDArray[np.int64]:
+    return np.frombuffer(raw, TEAM_ID, count=len(raw) // TEAM_ID.itemsize)
+
+
+def int32_bytes(first: int, last: int) -> tuple[int, int]:
+    """GETRANGE's (start, end), both inclusive, of slots first..last-1 of an int32 array."""
+    return first * INT32.itemsize, last * INT32.itemsize - 1
+
+
+def team_id_bytes(slot: int) -> tuple[int, int]:
+    """GETRANGE's (start, end) of one slot of team_ids."""
+    return slot * TEAM_ID.itemsize, (slot + 1) * TEAM_ID.itemsize - 1
+
+
+def league_segment(start: int, count: int) -> str:
+    """A league's entry in league_index: where its members start in league_order, how many they are."""
+    return f"{start},{count}"
+
+
+def parse_league_segment(raw: bytes) -> tuple[int, int]:
+    start, count = raw.decode().split(",")
+    return int(start), int(count)
+
+
+def page_of(count: int, offset: int, limit: int) -> tuple[int, int]:
+    """Members first..last-1 of a league of `count` for a page: offset and limit clamped into it."""
+    first = max(0, min(offset, count))
+    return first, min(count, first + max(0, limit))

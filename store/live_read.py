@@ -1,16 +1,22 @@
-"""Read live state from Redis (used by the API and the CLI's live display; never scores)."""
+"""Read live state from Redis (used by the API and the CLI's live display; never scores).
+
+One reader, on redis.asyncio for the API's event loop; LiveReader gives synchronous callers the same
+reads by running them on an event loop of its own. The layout is store/live_keys.py's.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
-import redis
 import redis.asyncio as redis_async
 
 from store import live_keys as keys
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,64 +26,8 @@ class Standing:
     points: int
 
 
-class LiveReader:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def points(self, meeting_key: int) -> dict[str, Any] | None:
-        raw = self.client.get(keys.meeting_points(meeting_key))
-        return None if raw is None else json.loads(raw)
-
-    def session_assets(self, session_key: int) -> dict[str, Any] | None:
-        raw = self.client.get(keys.session_assets(session_key))
-        return None if raw is None else json.loads(raw)
-
-    def sessions(self, meeting_key: int) -> list[dict[str, Any]]:
-        raw = self.client.hgetall(keys.meeting_sessions(meeting_key))
-        return sorted((json.loads(v) for v in raw.values()), key=lambda s: s["session_key"])
-
-    def team(self, meeting_key: int, team_id: int) -> Standing | None:
-        slot = self.client.hget(keys.team_slots(meeting_key), str(team_id))
-        if slot is None:
-            return None
-        index = int(slot)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.getrange(keys.team_totals(meeting_key), index * 4, index * 4 + 3)
-        pipe.getrange(keys.team_ranks(meeting_key), index * 4, index * 4 + 3)
-        total, rank = pipe.execute()
-        if len(total) != 4 or len(rank) != 4:
-            return None
-        return Standing(int(np.frombuffer(rank, "<i4")[0]), team_id, int(np.frombuffer(total, "<i4")[0]))
-
-    def league(
-        self, meeting_key: int, league_id: int, offset: int = 0, limit: int = 50
-    ) -> tuple[int, list[Standing]]:
-        """(number of teams in the league, one page of its standings, best first)."""
-        segment = self.client.hget(keys.league_index(meeting_key), str(league_id))
-        if segment is None:
-            return 0, []
-        start, count = (int(x) for x in segment.decode().split(","))
-        first = start + max(0, offset)
-        last = min(start + count, first + max(0, limit))
-        if last <= first:
-            return count, []
-        pipe = self.client.pipeline(transaction=True)  # one window's order, ranks and points together
-        for key in (keys.league_order, keys.league_ranks, keys.league_points):
-            pipe.getrange(key(meeting_key), first * 4, last * 4 - 1)
-        order_raw, ranks_raw, points_raw = pipe.execute()
-        slots = np.frombuffer(order_raw, "<i4").tolist()
-        ids = self.client.pipeline(transaction=False)
-        for slot in slots:
-            ids.getrange(keys.team_ids(meeting_key), slot * 8, slot * 8 + 7)
-        team_ids = [int(np.frombuffer(raw, "<i8")[0]) for raw in ids.execute()]
-        ranks = np.frombuffer(ranks_raw, "<i4").tolist()
-        points = np.frombuffer(points_raw, "<i4").tolist()
-        standings = [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
-        return count, standings
-
-
 class AsyncLiveReader:
-    """The same reads as LiveReader on redis.asyncio, for the API's event loop."""
+    """Every read of live state, on redis.asyncio."""
 
     def __init__(self, client: redis_async.Redis) -> None:
         self.client = client
@@ -98,18 +48,20 @@ class AsyncLiveReader:
         raw = await self.client.get(keys.meeting_version(meeting_key))
         return None if raw is None else int(raw)
 
+    async def is_live(self, meeting_key: int) -> bool:
+        """Whether the meeting has live state (a window of it was written)."""
+        return bool(await self.client.sismember(keys.live_meetings(), str(meeting_key)))
+
     async def team(self, meeting_key: int, team_id: int) -> Standing | None:
         slot = await self.client.hget(keys.team_slots(meeting_key), str(team_id))
         if slot is None:
             return None
         index = int(slot)
         pipe = self.client.pipeline(transaction=True)
-        pipe.getrange(keys.team_totals(meeting_key), index * 4, index * 4 + 3)
-        pipe.getrange(keys.team_ranks(meeting_key), index * 4, index * 4 + 3)
+        pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
+        pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
         total, rank = await pipe.execute()
-        if len(total) != 4 or len(rank) != 4:
-            return None
-        return Standing(int(np.frombuffer(rank, "<i4")[0]), team_id, int(np.frombuffer(total, "<i4")[0]))
+        return _standing(team_id, total, rank)
 
     async def league(
         self, meeting_key: int, league_id: int, offset: int = 0, limit: int = 50
@@ -118,22 +70,20 @@ class AsyncLiveReader:
         segment = await self.client.hget(keys.league_index(meeting_key), str(league_id))
         if segment is None:
             return 0, []
-        start, count = (int(x) for x in segment.decode().split(","))
-        first = start + max(0, min(offset, count))
-        last = min(start + count, first + max(0, limit))
+        start, count = keys.parse_league_segment(segment)
+        first, last = keys.page_of(count, offset, limit)
         if last <= first:
             return count, []
         pipe = self.client.pipeline(transaction=True)  # one window's order, ranks and points together
         for key in (keys.league_order, keys.league_ranks, keys.league_points):
-            pipe.getrange(key(meeting_key), first * 4, last * 4 - 1)
+            pipe.getrange(key(meeting_key), *keys.int32_bytes(start + first, start + last))
         order_raw, ranks_raw, points_raw = await pipe.execute()
-        slots = np.frombuffer(order_raw, "<i4").tolist()
         ids = self.client.pipeline(transaction=False)
-        for slot in slots:
-            ids.getrange(keys.team_ids(meeting_key), slot * 8, slot * 8 + 7)
-        team_ids = [int(np.frombuffer(raw, "<i8")[0]) for raw in await ids.execute()]
-        ranks = np.frombuffer(ranks_raw, "<i4").tolist()
-        points = np.frombuffer(points_raw, "<i4").tolist()
+        for slot in keys.unpack_int32(order_raw).tolist():
+            ids.getrange(keys.team_ids(meeting_key), *keys.team_id_bytes(slot))
+        team_ids = [int(keys.unpack_team_ids(raw)[0]) for raw in await ids.execute()]
+        ranks = keys.unpack_int32(ranks_raw).tolist()
+        points = keys.unpack_int32(points_raw).tolist()
         return count, [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
 
     async def team_with_points(
@@ -146,14 +96,10 @@ class AsyncLiveReader:
         index = int(slot)
         pipe = self.client.pipeline(transaction=True)
         pipe.get(keys.meeting_points(meeting_key))
-        pipe.getrange(keys.team_totals(meeting_key), index * 4, index * 4 + 3)
-        pipe.getrange(keys.team_ranks(meeting_key), index * 4, index * 4 + 3)
+        pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
+        pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
         points, total, rank = await pipe.execute()
-        document = None if points is None else json.loads(points)
-        if len(total) != 4 or len(rank) != 4:
-            return None, document
-        standing = Standing(int(np.frombuffer(rank, "<i4")[0]), team_id, int(np.frombuffer(total, "<i4")[0]))
-        return standing, document
+        return _standing(team_id, total, rank), None if points is None else json.loads(points)
 
     async def league_standing(self, meeting_key: int, league_id: int, team_id: int) -> Standing | None:
         """A team's live points and rank inside a league, in one atomic server-side read (None while the
@@ -172,6 +118,51 @@ class AsyncLiveReader:
             return None
         rank, points = (int(x) for x in reply)
         return Standing(rank, team_id, points)
+
+
+def _standing(team_id: int, total: bytes, rank: bytes) -> Standing | None:
+    """A team's standing from its slot of the totals and ranks (None when a slot is missing)."""
+    totals, ranks = keys.unpack_int32(total), keys.unpack_int32(rank)
+    if totals.size != 1 or ranks.size != 1:
+        return None
+    return Standing(int(ranks[0]), team_id, int(totals[0]))
+
+
+class LiveReader:
+    """AsyncLiveReader's reads for synchronous callers (the CLI's live display, scripts, tests): each
+    one runs on this reader's own event loop, so call it from one thread at a time."""
+
+    def __init__(self, redis_url: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._reader = AsyncLiveReader(redis_async.Redis.from_url(redis_url))
+
+    def _run(self, read: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run_until_complete(read)
+
+    def points(self, meeting_key: int) -> dict[str, Any] | None:
+        return self._run(self._reader.points(meeting_key))
+
+    def sessions(self, meeting_key: int) -> list[dict[str, Any]]:
+        return self._run(self._reader.sessions(meeting_key))
+
+    def team(self, meeting_key: int, team_id: int) -> Standing | None:
+        return self._run(self._reader.team(meeting_key, team_id))
+
+    def league(
+        self, meeting_key: int, league_id: int, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[Standing]]:
+        """(number of teams in the league, one page of its standings, best first)."""
+        return self._run(self._reader.league(meeting_key, league_id, offset, limit))
+
+    def close(self) -> None:
+        self._run(self._reader.client.aclose())  # type: ignore[attr-defined]  # (types-redis lags redis 5)
+        self._loop.close()
+
+    def __enter__(self) -> LiveReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 # A team's rank inside one league: 1 + the members with strictly more points (competition ranks, as

@@ -57,9 +57,9 @@ def test_redis_restarted_empty_mid_race_is_rebuilt(db: str, tmp_path: Path) -> N
             server.stop()
             threading.Thread(target=bring_back, daemon=True).start()
         elif restarted.is_set() and not rebuilt_after:
-            reader = LiveReader(redis.Redis.from_url(url))
-            if reader.team(meeting, int(book.team_ids[0])) is not None and reader.points(meeting):
-                rebuilt_after.append(windows)
+            with LiveReader(url) as reader:
+                if reader.team(meeting, int(book.team_ids[0])) is not None and reader.points(meeting):
+                    rebuilt_after.append(windows)
 
     try:
         run_main(
@@ -84,7 +84,8 @@ def test_redis_restarted_empty_mid_race_is_rebuilt(db: str, tmp_path: Path) -> N
         ids = np.frombuffer(client.get(live_keys.team_ids(meeting)) or b"", "<i8").tolist()
         totals = np.frombuffer(client.get(live_keys.team_totals(meeting)) or b"", "<i4").tolist()
         assert dict(zip(ids, totals, strict=True)) == team_oracle(db, meeting, expected)
-        assert len(LiveReader(client).sessions(meeting)) == 2, "the qualifying session's state is back too"
+        with LiveReader(url) as reader:
+            assert len(reader.sessions(meeting)) == 2, "the qualifying session's state is back too"
     finally:
         for s in restart:
             s.stop()

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import psycopg
-import redis
 from bytewax.dataflow import Dataflow
 from bytewax.testing import run_main
 from rich.console import Group
@@ -83,8 +82,7 @@ def run_replay(
             f"{book.size if book else 0:,} teams ready in {time.perf_counter() - started:.1f} s"
             f" (embedded: {', '.join(urls.embedded) or 'none'})"
         )
-        client = redis.Redis.from_url(urls.redis_url)
-        reader = LiveReader(client)
+        reader = LiveReader(urls.redis_url)
         global_league = _global_league_id(urls.database_url)
         progress = Progress(
             TextColumn("{task.description}"),
@@ -135,7 +133,7 @@ def run_replay(
         console.print()
         console.print(f"replayed {summary.messages:,} messages in {elapsed:.2f} s")
         _print_final(urls.database_url, meeting)
-        client.close()
+        reader.close()
     return 0
 
 

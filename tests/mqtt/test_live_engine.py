@@ -153,7 +153,8 @@ def test_retained_points_equal_the_expected_totals(live_run: LiveRun, mqtt_url: 
     assert document["meeting_key"] == meeting
     assert document["final"] is True
     assert isinstance(document["session_key"], int)
-    assert LiveReader(redis.Redis.from_url(live_run.redis_url)).points(meeting) == document
+    with LiveReader(live_run.redis_url) as reader:
+        assert reader.points(meeting) == document
 
 
 @pytest.mark.parametrize("feed", SHARED_FEEDS, ids=lambda p: p.stem)
@@ -187,7 +188,7 @@ def test_session_tables_are_retained_and_add_up_to_the_weekend(live_run: LiveRun
 
 def test_league_tops_and_team_totals_agree_with_redis(live_run: LiveRun) -> None:
     meeting = meeting_of(TEAMS_FEED)
-    reader = LiveReader(redis.Redis.from_url(live_run.redis_url))
+    reader = LiveReader(live_run.redis_url)
     leagues_prefix = f"{live_run.prefixes.output}{meeting}/leagues/"
     teams_prefix = f"{live_run.prefixes.output}{meeting}/teams/"
 
@@ -210,7 +211,10 @@ def test_league_tops_and_team_totals_agree_with_redis(live_run: LiveRun) -> None
                 return False
         return True
 
-    live_run.inbox.wait_for(settled, 20, "league and team topics equal to Redis")
+    try:
+        live_run.inbox.wait_for(settled, 20, "league and team topics equal to Redis")
+    finally:
+        reader.close()
     assert not any(m.retained for m in live_run.inbox.latest(leagues_prefix).values())
     with psycopg.connect(libpq_url(live_run.database_url)) as conn:
         row = conn.execute(

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.teams.access import owned_team
 from api.errors import ErrorCode, Invalid, NotFound
-from store import live_keys
 from store.live_read import AsyncLiveReader
 from store.models import LeagueMember, Meeting
 
@@ -25,7 +24,7 @@ async def known_meeting(session: AsyncSession, live: AsyncLiveReader, meeting_ke
     """A weekend of the calendar or one with live scores: a stream waits for its scores, not for a typo."""
     if await session.get(Meeting, meeting_key) is not None:
         return
-    if await live.client.sismember(live_keys.live_meetings(), str(meeting_key)):
+    if await live.is_live(meeting_key):
         return
     raise NotFound(
         f"no meeting {meeting_key}: GET /api/meetings lists the weekends", code=ErrorCode.MEETING_NOT_FOUND
