@@ -1,0 +1,144 @@
+"""SCORING.md's team rules against scoring/teams.py: boost x2, Extra DRS x3, Autopilot, No Negative,
+Final Fix and the transfer penalty, one team per rule, every team in one book (the bulk path the
+engine uses), each expected total written out from the rule's words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.teams import (
+    AUTOPILOT,
+    NO_NEGATIVE,
+    TeamBook,
+    competition_ranks,
+    constructor_asset,
+    driver_asset,
+    league_standings,
+)
+
+A, B, C, D, E, F = (driver_asset(x) for x in ("AAA", "BBB", "CCC", "DDD", "EEE", "FFF"))
+X, Y, Z = (constructor_asset(x) for x in ("Xray", "Yankee", "Zulu"))
+# The weekend's points of each asset; `POSITIVE` its positive items only (C scored +3 and -8,
+# Y +2 and -10); `BEFORE_RACE` the part scored before the Race (Qualifying).
+POINTS = {A: 10, B: 20, C: -5, D: 3, E: 0, F: 7, X: 15, Y: -8, Z: 4}
+POSITIVE = {A: 10, B: 20, C: 3, D: 3, E: 4, F: 7, X: 15, Y: 2, Z: 4}
+BEFORE_RACE = {A: 4, B: 9, C: 3, D: 1, E: 4, F: 6, X: 10, Y: 2, Z: 1}
+ROSTER = (A, B, C, D, E, X, Y)
+PLAIN = (1, 1, 1, 1, 1, 1, 1)
+
+
+def boost(on: int, extra_drs: int | None = None) -> tuple[int, ...]:
+    """Weights of ROSTER with the x2 boost on pick `on` (and Extra DRS's x3 on `extra_drs`)."""
+    return tuple(2 if i == on else 3 if i == extra_drs else 1 for i in range(7))
+
+
+# team id -> (roster, weights, (transfer penalty, chip), Final Fix (out, in), expected total)
+TEAMS: dict[
+    int, tuple[tuple[str, ...], tuple[int, ...], tuple[int, str | None], tuple[str, str] | None, int]
+] = {
+    # One driver carries the DRS Boost: his weekend points count twice.
+    1: (ROSTER, boost(0), (0, None), None, 2 * 10 + 20 - 5 + 3 + 0 + 15 - 8),
+    2: (ROSTER, boost(1), (0, None), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    3: (ROSTER, boost(2), (0, None), None, 10 + 20 + 2 * -5 + 3 + 0 + 15 - 8),  # negative points double too
+    4: (ROSTER, PLAIN, (0, None), None, 10 + 20 - 5 + 3 + 0 + 15 - 8),
+    # Extra DRS: one driver x3 on top of the x2 boost on another.
+    5: (ROSTER, boost(1, extra_drs=0), (0, None), None, 3 * 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    6: (ROSTER, boost(1, extra_drs=2), (0, None), None, 10 + 2 * 20 + 3 * -5 + 3 + 0 + 15 - 8),
+    # Transfers: each extra one costs -10 (the penalty comes off the weekend's total).
+    7: (ROSTER, boost(0), (10, None), None, 2 * 10 + 20 - 5 + 3 + 0 + 15 - 8 - 10),
+    8: (ROSTER, boost(0), (30, None), None, 2 * 10 + 20 - 5 + 3 + 0 + 15 - 8 - 30),
+    # Autopilot: the x2 boost goes to the team's highest-scoring driver (B) after the fact.
+    9: (ROSTER, boost(0), (0, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    10: (ROSTER, boost(2), (0, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    11: (ROSTER, boost(0), (10, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8 - 10),
+    # No Negative: every negative item counts 0 (C counts its +3, Y its +2); penalties stay.
+    12: (ROSTER, boost(0), (0, NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2),
+    13: (ROSTER, boost(2), (0, NO_NEGATIVE), None, 10 + 20 + 2 * 3 + 3 + 4 + 15 + 2),
+    14: (ROSTER, boost(0), (10, NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2 - 10),
+    # Final Fix: E replaced F between Qualifying and the Race: F's points before the Race (6), E's from
+    # the Race on (0 - 4); with the boost on that slot, both count twice.
+    15: (ROSTER, boost(0), (0, None), (F, E), 2 * 10 + 20 - 5 + 3 + (6 + (0 - 4)) + 15 - 8),
+    16: (ROSTER, boost(4), (0, None), (F, E), 10 + 20 - 5 + 3 + 2 * (6 + (0 - 4)) + 15 - 8),
+    # Wildcard and Limitless are rosters: the team counts the roster it holds, nothing more.
+    17: ((A, B, F, D, E, X, Z), boost(2), (0, "wildcard"), None, 10 + 20 + 2 * 7 + 3 + 0 + 15 + 4),
+    18: ((A, B, F, D, E, Z, X), boost(0), (0, "limitless"), None, 2 * 10 + 20 + 7 + 3 + 0 + 4 + 15),
+}
+
+BOOK = TeamBook.from_rosters(
+    [(team, roster, weights) for team, (roster, weights, _, _, _) in TEAMS.items()],
+    weeks={team: week for team, (_, _, week, _, _) in TEAMS.items()},
+    final_fixes={team: fix for team, (_, _, _, fix, _) in TEAMS.items() if fix is not None},
+)
+
+
+@pytest.mark.parametrize("team", sorted(TEAMS))
+def test_each_team_rule(team: int) -> None:
+    totals = BOOK.totals(POINTS, positive=POSITIVE, before_race=BEFORE_RACE)
+    slot = int(np.searchsorted(BOOK.team_ids, team))
+    assert int(totals[slot]) == TEAMS[team][-1]
+
+
+def test_a_single_sessions_points_leave_the_weeks_transfer_penalty_out() -> None:
+    with_penalty = BOOK.totals(POINTS, positive=POSITIVE, before_race=BEFORE_RACE)
+    without = BOOK.totals(POINTS, positive=POSITIVE, before_race=BEFORE_RACE, with_penalty=False)
+    penalties = {team: week[0] for team, (_, _, week, _, _) in TEAMS.items()}
+    assert dict(zip(BOOK.team_ids.tolist(), (without - with_penalty).tolist(), strict=True)) == penalties
+
+
+def test_no_negative_without_positive_items_counts_each_assets_total_when_positive() -> None:
+    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, NO_NEGATIVE)})
+    assert book.totals(POINTS).tolist() == [10 + 20 + 2 * 0 + 3 + 0 + 15 + 0]
+
+
+def test_autopilot_scoring_one_session_boosts_the_weekends_best_driver() -> None:
+    """Scoring one session, an Autopilot team's boost goes to its best driver of the weekend
+    (`boost_from`), not of that session: here B (20 over the weekend), though A won the session."""
+    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, AUTOPILOT)})
+    session = {A: 8, B: 1, C: 0, D: 0, E: 0, X: 0, Y: 0}
+    assert book.totals(session, boost_from=POINTS, with_penalty=False).tolist() == [8 + 2 * 1]
+    assert book.totals(session, with_penalty=False).tolist() == [2 * 8 + 1]  # the session's own best
+
+
+def test_a_final_fix_counts_nothing_extra_without_points_before_the_race() -> None:
+    book = TeamBook.from_rosters([(1, ROSTER, boost(0))], final_fixes={1: (F, E)})
+    assert book.totals(POINTS).tolist() == [2 * 10 + 20 - 5 + 3 + 0 + 15 - 8]
+
+
+def test_an_asset_with_no_points_scores_zero() -> None:
+    book = TeamBook.from_rosters([(1, ROSTER, boost(0))])
+    assert book.totals({A: 5}).tolist() == [2 * 5]
+    assert book.asset_vector({A: 5, "driver:ZZZ": 9}).tolist() == [5 if n == A else 0 for n in book.assets]
+
+
+@pytest.mark.parametrize(
+    ("totals", "ranks"),
+    [
+        ([10, 20, 20, 5], [3, 1, 1, 4]),  # ties share a rank, the next rank skips
+        ([7], [1]),
+        ([-3, -3, -3], [1, 1, 1]),
+        ([0, -10, 10], [2, 3, 1]),
+        ([], []),
+    ],
+)
+def test_competition_ranks(totals: list[int], ranks: list[int]) -> None:
+    assert competition_ranks(np.array(totals, dtype=np.int32)).tolist() == ranks
+
+
+def test_league_standings_order_each_league_best_first_ties_by_team_id() -> None:
+    teams = [(team, ROSTER, PLAIN) for team in (11, 12, 13, 14)]
+    memberships = [(1, 11), (1, 12), (1, 13), (1, 14), (2, 14), (2, 12), (3, 13)]  # league 1 holds every team
+    book = TeamBook.from_rosters(teams, memberships)
+    totals = np.array([30, 50, 30, 10], dtype=np.int32)  # teams 11..14
+    standings = league_standings(book, totals)
+    ids = book.team_ids[standings.order].tolist()
+    leagues, starts, counts = book.league_segments()
+    by_league = {
+        int(league): list(zip(ids[s : s + n], standings.ranks[s : s + n].tolist(), strict=True))
+        for league, s, n in zip(leagues, starts, counts, strict=True)
+    }
+    assert by_league == {
+        1: [(12, 1), (11, 2), (13, 2), (14, 4)],
+        2: [(12, 1), (14, 2)],
+        3: [(13, 1)],
+    }
