@@ -20,40 +20,46 @@ MIN_SECRET_BYTES = 32
 
 @dataclass(frozen=True, slots=True)
 class ApiConfig:
+    """Settings in the API's units, and the API's own constants. Make it with `from_settings`: the
+    fields above the line have no default here, the variable's default is in Settings; tests take
+    that and `dataclasses.replace` what they change."""
+
+    # ---- From Settings (JWT_*, API_*, LIVE_*, MQTT_*, CELERY_BROKER_URL, GRIDSCORE_RULESET).
     database_url: str
     redis_url: str
     jwt_secret: str
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
-    mqtt_username: str | None = None
-    mqtt_password: str | None = None
-    mqtt_ca_file: str | None = None
-    access_ttl: timedelta = timedelta(minutes=15)
-    refresh_ttl: timedelta = timedelta(days=14)
+    mqtt_url: str
+    mqtt_username: str | None
+    mqtt_password: str | None
+    mqtt_ca_file: str | None
+    access_ttl: timedelta
+    refresh_ttl: timedelta
     # A login lasts at most this long however often it is refreshed; then the player logs in again.
-    session_max_age: timedelta = timedelta(days=30)
+    session_max_age: timedelta
     # Two refreshes with the same refresh token within this window (two tabs) get the same new pair.
-    refresh_grace: timedelta = timedelta(seconds=10)
-    session_cache_namespace: str = "gs:api:session"
+    refresh_grace: timedelta
     # Per client address and unit: log-in, registration, refresh and password change share the first
     # limit; every other route reachable without a token (calendar, session points, /health, /schema)
     # the second. /metrics is for the scraper and never limited.
-    auth_rate_limit: int = 10
-    auth_rate_unit: DurationUnit = "minute"
-    public_rate_limit: int = 600
-    rate_limit_namespace: str = "gs:api:ratelimit"
-    health_timeout_s: float = 1.5
+    auth_rate_limit: int
+    auth_rate_unit: DurationUnit
+    public_rate_limit: int
+    health_timeout_s: float
     # Browser origins (scheme://host[:port]) allowed to call the API from another site; empty: no CORS.
-    cors_origins: tuple[str, ...] = ()
-    ruleset: str = "f1fantasy-2025"
-    debug: bool = False
+    cors_origins: tuple[str, ...]
+    ruleset: str
     # Live push (server-sent events): single-use tickets for EventSource, and the pace of each stream.
-    live_ticket_ttl: timedelta = timedelta(seconds=60)
+    live_ticket_ttl: timedelta
+    live_keepalive_s: float
+    live_push_interval_s: float
+    live_stream_max_s: float
+    # Account e-mails are queued for Celery (its broker; None: the Redis above).
+    celery_broker_url: str | None
+    # ---- The API's own: key namespaces, code lifetimes, no variable.
+    session_cache_namespace: str = "gs:api:session"
+    rate_limit_namespace: str = "gs:api:ratelimit"
+    debug: bool = False
     live_ticket_namespace: str = "gs:api:ticket"
-    live_keepalive_s: float = 15.0
-    live_push_interval_s: float = 1.0
-    live_stream_max_s: float = 900.0
-    # Account e-mails: queued for Celery (its broker; None: the Redis above), single-use tokens in Redis.
-    celery_broker_url: str | None = None
     verification_ttl: timedelta = timedelta(hours=48)
     reset_ttl: timedelta = timedelta(minutes=30)
     account_code_namespace: str = "gs:api:acct"
@@ -62,7 +68,13 @@ class ApiConfig:
     password_memory_kib: int | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, urls: ServiceUrls) -> ApiConfig:
+    def from_settings(cls, settings: Settings, urls: ServiceUrls | None = None) -> ApiConfig:
+        """The API's config; `urls` are the servers actually running (embedded ones included), by
+        default the settings' own DATABASE_URL and REDIS_URL, which must then be set."""
+        if urls is None:
+            if not (settings.database_url and settings.redis_url):
+                raise SystemExit("gridscore: the API needs DATABASE_URL and REDIS_URL")
+            urls = ServiceUrls(settings.database_url, settings.redis_url)
         secret = settings.jwt_secret
         if secret is None:
             secret = secrets.token_urlsafe(48)

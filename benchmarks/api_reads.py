@@ -32,7 +32,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from api.config import ApiConfig
-from gridscore.base.services import running_services
+from gridscore.base.services import ServiceUrls, running_services
 from gridscore.base.settings import Settings
 from store.urls import libpq_url
 
@@ -188,12 +188,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             meeting, league, team_ids = prepare(database_url, urls.redis_url, Path(args.feed), args.teams)
             prepared_s = time.perf_counter() - started
             port = _free_port()
-            config = ApiConfig(
-                database_url=database_url,
-                redis_url=urls.redis_url,
-                jwt_secret=uuid.uuid4().hex * 2,
-                auth_rate_limit=1_000,
-                mqtt_url=settings.mqtt_url,
+            for_bench = {"jwt_secret": uuid.uuid4().hex * 2, "api_auth_rate_limit": 1_000}
+            config = ApiConfig.from_settings(
+                settings.model_copy(update=for_bench), ServiceUrls(database_url, urls.redis_url)
             )
             server = multiprocessing.get_context("spawn").Process(
                 target=_serve, args=(config, port), daemon=True

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 RULESET_DIR = Path(__file__).parent / "rulesets"
-DEFAULT_RULESET = "f1fantasy-2025"
+DEFAULT_RULESET = "f1fantasy-2025"  # the one place the default rule set is named in code
 
 
 class QualifyingRules(msgspec.Struct, frozen=True):
@@ -66,9 +66,14 @@ def available_rulesets() -> list[str]:
     return sorted(p.stem for p in RULESET_DIR.glob("*.toml"))
 
 
+def load_ruleset(name: str | None = None) -> RuleSet:
+    """Load a named rule set (None: DEFAULT_RULESET, what an unset GRIDSCORE_RULESET means); unknown
+    names raise KeyError listing the known ones."""
+    return _load_ruleset(name or DEFAULT_RULESET)
+
+
 @cache
-def load_ruleset(name: str = DEFAULT_RULESET) -> RuleSet:
-    """Load a named rule set; unknown names raise KeyError listing the known ones."""
+def _load_ruleset(name: str) -> RuleSet:
     path = RULESET_DIR / f"{name}.toml"
     if not path.is_file():
         raise KeyError(f"unknown rule set {name!r}; known: {', '.join(available_rulesets())}")

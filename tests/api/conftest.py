@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -10,6 +11,8 @@ import redis
 
 from api.app import create_app
 from api.config import ApiConfig
+from gridscore.base.services import ServiceUrls
+from gridscore.base.settings import Settings
 from tests.api.server import serving
 
 JWT_SECRET = "test-secret-for-the-api-tests-0123456789abcdef"
@@ -17,13 +20,10 @@ JWT_SECRET = "test-secret-for-the-api-tests-0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def api_config(database_url: str, redis_url: str) -> ApiConfig:
-    return ApiConfig(
-        database_url=database_url,
-        redis_url=redis_url,
-        jwt_secret=JWT_SECRET,
-        auth_rate_limit=100_000,
+    settings = Settings(jwt_secret=JWT_SECRET, api_auth_rate_limit=100_000, api_health_timeout_ms=1_000)
+    return replace(
+        ApiConfig.from_settings(settings, ServiceUrls(database_url, redis_url)),
         rate_limit_namespace="gs:test:api",
-        health_timeout_s=1.0,
         password_time_cost=1,  # still argon2id, at a test's cost
         password_memory_kib=1024,
     )

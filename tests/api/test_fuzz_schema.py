@@ -89,7 +89,8 @@ def _is_stream(operation: dict[str, Any]) -> bool:
 def _operations() -> list[tuple[str, str, GenerationMode]]:
     """(method, path, mode) of every operation but the endless streams, from the app's own schema (building
     it connects nothing); the negative mode only where there is an input to get wrong."""
-    app = create_app(ApiConfig(database_url="postgresql://-/-", redis_url="redis://-", jwt_secret="-" * 32))
+    offline = Settings(database_url="postgresql://-/-", redis_url="redis://-", jwt_secret="-" * 32)
+    app = create_app(ApiConfig.from_settings(offline))
     paths = app.openapi_schema.to_schema()["paths"]
     return sorted(
         (method.upper(), path, mode)
