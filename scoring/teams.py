@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from scoring.chips import Chip
+
 ROSTER_SIZE = 7
 DRIVER_PICKS = 5  # picks[:, :5] are drivers, picks[:, 5:] constructors
-AUTOPILOT = "autopilot"  # chips the team totals apply (Extra DRS is a weight, the rest are rosters)
-NO_NEGATIVE = "no_negative"
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
+Int8Array = npt.NDArray[np.int8]
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -83,7 +84,7 @@ class TeamBook:
         member_league = np.array([p[0] for p in pairs], dtype=np.int32)
         member_slot = np.array([p[1] for p in pairs], dtype=np.int32)
         week = [(weeks or {}).get(int(team), (0, None)) for team in team_ids]
-        autopilot = np.array([w[1] == AUTOPILOT for w in week], dtype=bool)
+        autopilot = np.array([w[1] == Chip.AUTOPILOT for w in week], dtype=bool)
         weights = without_fixed_boost(weights, autopilot, boost_multiplier)
         return cls(
             team_ids,
@@ -94,7 +95,7 @@ class TeamBook:
             member_slot,
             penalty=np.array([w[0] for w in week], dtype=np.int32),
             autopilot=autopilot,
-            no_negative=np.array([w[1] == NO_NEGATIVE for w in week], dtype=bool),
+            no_negative=np.array([w[1] == Chip.NO_NEGATIVE for w in week], dtype=bool),
             fix_out=np.array([index[fixes[int(t)][0]] if int(t) in fixes else -1 for t in team_ids]),
             fix_in=np.array([index[fixes[int(t)][1]] if int(t) in fixes else -1 for t in team_ids]),
             boost_multiplier=boost_multiplier,
@@ -220,11 +221,19 @@ class TeamBook:
         return leagues.astype(np.int32), starts.astype(np.int64), counts.astype(np.int64)
 
 
+def pick_weights(
+    boosted: BoolArray, extra_drs: BoolArray, boost: int, extra_drs_multiplier: int
+) -> Int8Array:
+    """scoring.team_rules.pick_multiplier for many picks at once (SCORING.md, "Team" and "Chips",
+    Extra DRS): the boosted pick x`boost`, the Extra DRS one x`extra_drs_multiplier`, the rest x1."""
+    return np.where(boosted, boost, np.where(extra_drs, extra_drs_multiplier, 1)).astype(np.int8)
+
+
 def without_fixed_boost(
     weights: npt.NDArray[np.int8], autopilot: BoolArray, boost_multiplier: int
 ) -> npt.NDArray[np.int8]:
-    """Autopilot teams' driver weights with the boost taken off their chosen driver (it goes to
-    their best-scoring driver instead)."""
+    """Autopilot teams' driver weights with the boost taken off their chosen driver (SCORING.md,
+    "Chips", Autopilot: it goes to their best-scoring driver instead, in TeamBook.totals)."""
     if not autopilot.any():
         return weights
     weights = weights.copy()

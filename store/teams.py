@@ -15,14 +15,14 @@ import numpy as np
 import polars as pl
 import psycopg
 
+from scoring.chips import Chip
 from scoring.rules import TeamRules
 from scoring.teams import (
-    AUTOPILOT,
-    NO_NEGATIVE,
     ROSTER_SIZE,
     TeamBook,
     constructor_asset,
     driver_asset,
+    pick_weights,
     without_fixed_boost,
 )
 
@@ -36,14 +36,15 @@ def load_book(
     Plain scans streamed out with COPY; joins and sorting happen in polars, which does them in a
     fraction of the time the server would (a million teams load in a few seconds).
     """
-    rosters = _copy_frame(conn, ROSTERS + " WHERE r.meeting_key = %s", (meeting_key,))
+    rosters = _copy_frame(conn, ROSTERS + " WHERE r.meeting_key = %s", (Chip.FINAL_FIX.value, meeting_key))
     if rosters.height == 0:
         return None
     members = _copy_frame(conn, "SELECT league_id, team_id FROM league_member", ())
     return book_from_frames(rosters.sort("team_id"), members, boost, extra_drs)
 
 
-# A weekend's rosters with each team's week (penalty, chip) and Final Fix (driver out, driver in).
+# A weekend's rosters with each team's week (penalty, chip) and Final Fix (driver out, driver in);
+# the first parameter is the Final Fix chip's name.
 ROSTERS = (
     "SELECT r.team_id, drivers[1] AS d1, drivers[2] AS d2, drivers[3] AS d3, drivers[4] AS d4,"
     " drivers[5] AS d5, constructors[1] AS c1, constructors[2] AS c2, boost_driver,"
@@ -51,7 +52,7 @@ ROSTERS = (
     " coalesce(w.chip, '') AS chip, coalesce(f.detail->>'out', '') AS fix_out,"
     " coalesce(f.detail->>'in', '') AS fix_in FROM roster r LEFT JOIN team_week w"
     " ON w.team_id = r.team_id AND w.meeting_key = r.meeting_key LEFT JOIN chip_play f"
-    " ON f.team_id = r.team_id AND f.meeting_key = r.meeting_key AND f.chip = 'final_fix'"
+    " ON f.team_id = r.team_id AND f.meeting_key = r.meeting_key AND f.chip = %s"
 )
 
 
@@ -59,7 +60,7 @@ def load_final_fixes(conn: psycopg.Connection, meeting_key: int) -> pl.DataFrame
     """The rosters of the weekend's Final Fix teams only (the one change to a locked roster, made
     before the Race starts): a few thousand rows to patch a book with, not a million to reload."""
     query = ROSTERS + " WHERE r.meeting_key = %s AND f.id IS NOT NULL"
-    return _copy_frame(conn, query, (meeting_key,)).sort("team_id")
+    return _copy_frame(conn, query, (Chip.FINAL_FIX.value, meeting_key)).sort("team_id")
 
 
 def patch_book(book: TeamBook, rosters: pl.DataFrame, boost: int, extra_drs: int) -> TeamBook | None:
@@ -90,9 +91,12 @@ def patch_book(book: TeamBook, rosters: pl.DataFrame, boost: int, extra_drs: int
         drivers = [row[c] for c in DRIVER_COLUMNS]
         picks[slot, : len(drivers)] = [index[driver_asset(d)] for d in drivers]
         picks[slot, len(drivers) :] = [index[constructor_asset(row[c])] for c in CONSTRUCTOR_COLUMNS]
-        weights[slot, : len(drivers)] = [
-            boost if d == row["boost_driver"] else extra_drs if d == row["extra"] else 1 for d in drivers
-        ]
+        weights[slot, : len(drivers)] = pick_weights(
+            np.array([d == row["boost_driver"] for d in drivers]),
+            np.array([d == row["extra"] for d in drivers]),
+            boost,
+            extra_drs,
+        )
         weights[slot, len(drivers) :] = 1
         fix_out[slot] = index[driver_asset(row["fix_out"])] if row["fix_out"] else -1
         fix_in[slot] = index[driver_asset(row["fix_in"])] if row["fix_in"] else -1
@@ -125,7 +129,7 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
     for col, name in enumerate(DRIVER_COLUMNS):
         codes = rosters[name].cast(driver_enum).to_physical().to_numpy()
         picks[:, col] = codes
-        weights[:, col] = np.where(codes == boosted, boost, np.where(codes == extra, extra_drs, 1))
+        weights[:, col] = pick_weights(codes == boosted, codes == extra, boost, extra_drs)
     constructor_enum = pl.Enum(constructors)
     for col, name in enumerate(CONSTRUCTOR_COLUMNS, start=len(DRIVER_COLUMNS)):
         picks[:, col] = rosters[name].cast(constructor_enum).to_physical().to_numpy() + len(drivers)
@@ -133,7 +137,7 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
     slot_of = pl.DataFrame({"team_id": team_ids, "slot": np.arange(team_ids.size, dtype=np.int32)})
     joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
     chips = rosters["chip"].to_numpy()
-    autopilot = chips == AUTOPILOT
+    autopilot = chips == Chip.AUTOPILOT.value
     fix_out, fix_in = (
         rosters[c].replace("", None).cast(driver_enum).to_physical().fill_null(-1).to_numpy().astype(np.int64)
         for c in ("fix_out", "fix_in")
@@ -147,7 +151,7 @@ def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, e
         member_slot=joined["slot"].to_numpy().astype(np.int32),
         penalty=rosters["penalty"].cast(pl.Int32).to_numpy(),
         autopilot=autopilot,
-        no_negative=chips == NO_NEGATIVE,
+        no_negative=chips == Chip.NO_NEGATIVE.value,
         fix_out=fix_out,
         fix_in=fix_in,
         boost_multiplier=boost,

@@ -6,7 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.teams import AUTOPILOT, NO_NEGATIVE, TeamBook, competition_ranks, league_standings
+from scoring.chips import Chip
+from scoring.teams import TeamBook, competition_ranks, league_standings
+
+AUTOPILOT, NO_NEGATIVE = Chip.AUTOPILOT, Chip.NO_NEGATIVE
 
 ASSETS = [f"driver:D{i}" for i in range(8)] + [f"constructor:C{i}" for i in range(4)]
 

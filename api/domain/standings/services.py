@@ -1,4 +1,6 @@
-"""Reads of scores: live from Redis (AsyncLiveReader), final from Postgres. Never calls scoring code."""
+"""Reads of scores: live from Redis (AsyncLiveReader), final from Postgres. Scores nothing: a team's
+points are the engine's; scoring's team rules only explain them pick by pick, from the engine's own
+points document of the same window."""
 
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from api.domain.standings.schemas import (
     TeamScoreOut,
     WeekendOut,
 )
-from api.domain.teams.schemas import Chip
 from api.errors import ErrorCode, NotFound
+from scoring.chips import Chip, chip_of
 from scoring.rules import TeamRules
+from scoring.team_rules import FinalFix, Picks, pick_scores
 from store.live_read import AsyncLiveReader
 from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
 
@@ -230,37 +233,21 @@ def _asset_scores(
 ) -> list[AssetScoreOut]:
     """Each pick's weekend points and multiplier as the flow counted them (the flow's document of
     the same window gives the points; the roster and chip say how the team counts them)."""
-    chip = play.chip if play else None
-    counted = document.get("no_negative", {}) if chip == Chip.NO_NEGATIVE else document
-    drivers: dict[str, int] = document.get("drivers", {})
-    early: dict[str, int] = document.get("before_race", {}).get("drivers", {})
-    fix = (str(play.detail["out"]), str(play.detail["in"])) if play and chip == Chip.FINAL_FIX else None
-    boosted = roster.boost_driver
-    if chip == Chip.AUTOPILOT:  # the boost goes to the best-scoring driver (the first of a tie)
-        boosted = max(roster.drivers, key=lambda name: int(drivers.get(name, 0)))
-    assets = []
-    for name in roster.drivers:
-        weight = (
-            rules.boost_multiplier
-            if name == boosted
-            else rules.extra_drs_multiplier
-            if name == roster.extra_drs_driver
-            else 1
-        )
-        points = int(counted.get("drivers", {}).get(name, 0))
-        if fix is not None and name == fix[1]:  # Final Fix: in from the Race on, out before it
-            points -= int(early.get(name, 0))
-            assets.append(AssetScoreOut("driver", name, points, weight, points * weight, "from the Race"))
-            replaced = int(early.get(fix[0], 0))
-            assets.append(
-                AssetScoreOut("driver", fix[0], replaced, weight, replaced * weight, "before the Race")
-            )
-            continue
-        assets.append(AssetScoreOut("driver", name, points, weight, points * weight))
-    for name in roster.constructors:
-        points = int(counted.get("constructors", {}).get(name, 0))
-        assets.append(AssetScoreOut("constructor", name, points, 1, points))
-    return assets
+    chip = chip_of(play.chip) if play else None
+    fix = (
+        FinalFix(str(play.detail["out"]), str(play.detail["in"])) if play and chip is Chip.FINAL_FIX else None
+    )
+    scores = pick_scores(
+        Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver),
+        roster.extra_drs_driver,
+        chip,
+        fix,
+        document,
+        document.get("no_negative", {}),
+        document.get("before_race", {}),
+        rules,
+    )
+    return [AssetScoreOut(s.kind, s.name, s.points, s.multiplier, s.total, s.note) for s in scores]
 
 
 def _asset(row: AssetResult) -> AssetPointsOut:

@@ -26,11 +26,16 @@ from api.domain.teams.schemas import (
     TeamOut,
 )
 from api.domain.teams.services import MAX_TEAMS_PER_PLAYER, TeamService
-from api.domain.teams.transfers import FREE_PER_WEEK, MAX_BANKED, MAX_CARRIED, PENALTY_PER_EXTRA
 from api.errors import responses
 from api.lib.pagination import DEFAULT_PAGE, page_of
 from api.lib.params import PageLimit, PageOffset, TeamId
 from scoring.rules import RuleSet
+from scoring.team_rules import (
+    FREE_TRANSFERS_PER_WEEK,
+    MAX_BANKED_TRANSFERS,
+    MAX_CARRIED_TRANSFERS,
+    PENALTY_PER_EXTRA_TRANSFER,
+)
 from store.models import Team
 
 Req = Request[CurrentUser, Any, Any]
@@ -194,10 +199,10 @@ def rules_out(rules: RuleSet) -> RulesOut:
         budget=rules.team.budget,
         boost_multiplier=rules.team.boost_multiplier,
         extra_drs_multiplier=rules.team.extra_drs_multiplier,
-        free_transfers_per_week=FREE_PER_WEEK,
-        max_carried_transfers=MAX_CARRIED,
-        max_banked_transfers=MAX_BANKED,
-        penalty_per_extra_transfer=PENALTY_PER_EXTRA,
+        free_transfers_per_week=FREE_TRANSFERS_PER_WEEK,
+        max_carried_transfers=MAX_CARRIED_TRANSFERS,
+        max_banked_transfers=MAX_BANKED_TRANSFERS,
+        penalty_per_extra_transfer=PENALTY_PER_EXTRA_TRANSFER,
         max_teams_per_player=MAX_TEAMS_PER_PLAYER,
         chips=[
             ChipRuleOut(

@@ -12,10 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from api.domain.teams.picks import Picks
-from api.domain.teams.schemas import Chip
-from api.domain.teams.transfers import settle
 from api.domain.teams.weeks import week_bases
+from scoring.chips import Chip, chip_of
+from scoring.team_rules import Picks, extra_drs_driver, reverts_after_lock, settle
 from store.models import ChipPlay, Meeting, MeetingLock, Roster, TeamSelection, TeamWeek
 from store.urls import async_url
 
@@ -54,7 +53,10 @@ async def lock_rosters(session: AsyncSession, meeting_key: int, now: datetime | 
     weeks: list[dict[str, Any]] = []
     for sel in await session.scalars(select(TeamSelection).order_by(TeamSelection.team_id)):
         chip = chips.get(sel.team_id)
-        extra = chip.detail.get("driver") if chip is not None and chip.chip == Chip.EXTRA_DRS else None
+        played = chip_of(chip.chip) if chip is not None else None
+        picks = Picks(tuple(sel.drivers), tuple(sel.constructors), sel.boost_driver)
+        detail = chip.detail if chip is not None else {}
+        extra = extra_drs_driver(detail.get("driver"), picks) if played is Chip.EXTRA_DRS else None
         rosters.append(
             {
                 "team_id": sel.team_id,
@@ -62,15 +64,12 @@ async def lock_rosters(session: AsyncSession, meeting_key: int, now: datetime | 
                 "drivers": sel.drivers,
                 "constructors": sel.constructors,
                 "boost_driver": sel.boost_driver,
-                "extra_drs_driver": extra if extra in sel.drivers and extra != sel.boost_driver else None,
+                "extra_drs_driver": extra,
                 "locked_at": now,
             }
         )
         basis = bases.get(sel.team_id)
-        picks = Picks(tuple(sel.drivers), tuple(sel.constructors), sel.boost_driver)
-        week = settle(
-            basis.base if basis else None, picks, basis.last if basis else None, chip.chip if chip else None
-        )
+        week = settle(basis.base if basis else None, picks, basis.last if basis else None, played)
         weeks.append(
             {
                 "team_id": sel.team_id,
@@ -101,7 +100,7 @@ async def lock_rosters(session: AsyncSession, meeting_key: int, now: datetime | 
         )
     for chip in chips.values():  # Limitless lasts one weekend: back to the team from before it
         snapshot = chip.detail.get("snapshot")
-        if chip.chip == Chip.LIMITLESS and snapshot:
+        if reverts_after_lock(chip_of(chip.chip)) and snapshot:
             await session.execute(
                 update(TeamSelection)
                 .where(TeamSelection.team_id == chip.team_id)

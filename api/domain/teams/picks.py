@@ -1,24 +1,17 @@
 """Is a roster legal: 5 distinct drivers, 2 distinct constructors, priced this week, within budget,
-the boosted driver among the drivers. Pure; every problem is listed with what to change."""
+the boosted driver among the drivers. Pure; every problem is listed with what to change. A roster
+(Picks) is the game's type, from scoring.team_rules."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from api.errors import ErrorCode, Invalid
 from scoring.rules import TeamRules
+from scoring.team_rules import Picks
 
-
-@dataclass(frozen=True, slots=True)
-class Picks:
-    drivers: tuple[str, ...]
-    constructors: tuple[str, ...]
-    boost_driver: str
-
-    def assets(self) -> set[tuple[str, str]]:
-        return {("driver", d) for d in self.drivers} | {("constructor", c) for c in self.constructors}
+__all__ = ["Picks", "check_picks", "roster_cost"]
 
 
 def roster_cost(picks: Picks, prices: Mapping[tuple[str, str], Decimal]) -> Decimal:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import msgspec
 
 from api.lib.text import Name, check_name
 from api.lib.wording import pattern
+from scoring.chips import Chip  # the game's enum, named once; here for the request and response bodies
 
 DriverCode = Annotated[
     str,
@@ -19,15 +19,6 @@ DriverCode = Annotated[
         pattern=pattern(r"^[A-Z]{3}$", "a driver's three-letter code in capitals, like VER"),
     ),
 ]
-
-
-class Chip(StrEnum):
-    WILDCARD = "wildcard"  # unlimited free transfers for a week, within budget
-    LIMITLESS = "limitless"  # unlimited free transfers and no budget for a week; the team reverts after
-    EXTRA_DRS = "extra_drs"  # a second driver scores x3 for the weekend
-    AUTOPILOT = "autopilot"  # the boost goes to the best-scoring driver
-    NO_NEGATIVE = "no_negative"  # negative points count as zero
-    FINAL_FIX = "final_fix"  # one driver change between Qualifying and the Race
 
 
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -17,9 +17,8 @@ from api.domain.calendar.weekend import NO_WEEKEND, Weekend
 from api.domain.leagues.services import LeagueService
 from api.domain.teams.access import owned_team
 from api.domain.teams.lock import lock_rosters
-from api.domain.teams.picks import Picks, check_picks, roster_cost
+from api.domain.teams.picks import check_picks, roster_cost
 from api.domain.teams.schemas import (
-    Chip,
     ChipIn,
     ChipOut,
     RosterIn,
@@ -28,11 +27,20 @@ from api.domain.teams.schemas import (
     TeamDetail,
     WeekOut,
 )
-from api.domain.teams.transfers import settle
 from api.domain.teams.weeks import week_bases
 from api.errors import Conflict, ErrorCode, Invalid, NotFound
 from api.lib.pagination import count_of
+from scoring.chips import Chip, chip_of
 from scoring.rules import TeamRules
+from scoring.team_rules import (
+    FinalFix,
+    Picks,
+    budget_applies,
+    extra_drs_driver,
+    final_fix_picks,
+    reverts_after_lock,
+    settle,
+)
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
 
 MAX_TEAMS_PER_PLAYER = 3
@@ -165,11 +173,12 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
             data.boost_driver,
             await self.prices(weekend.meeting_key),
             rules,
-            budget_applies=chip is None or chip.chip != Chip.LIMITLESS,
+            budget_applies=budget_applies(_played(chip)),
         )
-        if chip is not None and chip.chip == Chip.EXTRA_DRS:
+        if _played(chip) is Chip.EXTRA_DRS:
+            assert chip is not None
             extra = chip.detail.get("driver")
-            if extra not in picks.drivers or extra == picks.boost_driver:
+            if extra_drs_driver(extra, picks) is None:
                 raise Invalid(
                     f"your Extra DRS chip is on {extra}: keep {extra} among your drivers and not boosted"
                 )
@@ -207,8 +216,10 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         selection_out = week = None
         if weekend is not None:
             chip = next((c for c in chips if c.meeting_key == weekend.meeting_key), None)
-            limitless = chip is not None and chip.chip == Chip.LIMITLESS
-            extra = chip.detail.get("driver") if chip is not None and chip.chip == Chip.EXTRA_DRS else None
+            limitless = not budget_applies(_played(chip))
+            extra = (
+                chip.detail.get("driver") if chip is not None and _played(chip) is Chip.EXTRA_DRS else None
+            )
             if selection is not None:
                 picks = Picks(tuple(selection.drivers), tuple(selection.constructors), selection.boost_driver)
                 cost = roster_cost(picks, await self.prices(weekend.meeting_key))
@@ -268,7 +279,7 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
         team = await owned_team(self.session, team_id, user_id)
         weekend = await self.current_weekend()
         chip = await self.chip_of_week(team.id, weekend.meeting_key)
-        limitless = chip is not None and chip.chip == Chip.LIMITLESS
+        limitless = not budget_applies(_played(chip))
         prices = await self.prices(weekend.meeting_key)
         picks = Picks(tuple(data.drivers), tuple(data.constructors), data.boost_driver)
         problems: list[str] = []
@@ -363,16 +374,17 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
             )
         if data.chip == Chip.EXTRA_DRS:
             assert selection is not None
-            if data.extra_drs_driver not in selection.drivers:
+            picks = Picks(tuple(selection.drivers), tuple(selection.constructors), selection.boost_driver)
+            if data.extra_drs_driver not in picks.drivers:
                 raise Invalid(
                     f"{data.extra_drs_driver} is not one of your drivers: {', '.join(selection.drivers)}"
                 )
-            if data.extra_drs_driver == selection.boost_driver:
+            if extra_drs_driver(data.extra_drs_driver, picks) is None:
                 raise Invalid(
                     f"{data.extra_drs_driver} is your boosted driver already; pick another for Extra DRS"
                 )
             return {"driver": data.extra_drs_driver}
-        if data.chip == Chip.LIMITLESS:
+        if reverts_after_lock(data.chip):  # Limitless: the team from before it, to go back to
             assert selection is not None
             snapshot = {
                 "drivers": list(selection.drivers),
@@ -403,26 +415,33 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
             raise Invalid(f"{out_driver} is not in your locked roster: {', '.join(roster.drivers)}")
         if in_driver in roster.drivers:
             raise Invalid(f"{in_driver} is in your roster already")
-        drivers = [in_driver if d == out_driver else d for d in roster.drivers]
-        boost = in_driver if roster.boost_driver == out_driver else roster.boost_driver
+        fix = FinalFix(out_driver, in_driver)
+        locked = Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver)
+        fixed, extra = final_fix_picks(locked, roster.extra_drs_driver, fix)
         chip = await self.chip_of_week(team.id, weekend.meeting_key)
         check_picks(
-            drivers,
-            roster.constructors,
-            boost,
+            fixed.drivers,
+            fixed.constructors,
+            fixed.boost_driver,
             await self.prices(weekend.meeting_key),
             rules,
-            budget_applies=chip is None or chip.chip != Chip.LIMITLESS,
+            budget_applies=budget_applies(_played(chip)),
         )
-        roster.drivers, roster.boost_driver = drivers, boost
-        if roster.extra_drs_driver == out_driver:
-            roster.extra_drs_driver = in_driver
+        roster.drivers, roster.boost_driver, roster.extra_drs_driver = (
+            list(fixed.drivers),
+            fixed.boost_driver,
+            extra,
+        )
         selection = await self.session.get(TeamSelection, team.id)
         if selection is not None and out_driver in selection.drivers and in_driver not in selection.drivers:
-            selection.drivers = [in_driver if d == out_driver else d for d in selection.drivers]
-            if selection.boost_driver == out_driver:
-                selection.boost_driver = in_driver
+            current = Picks(tuple(selection.drivers), tuple(selection.constructors), selection.boost_driver)
+            kept, _ = final_fix_picks(current, None, fix)
+            selection.drivers, selection.boost_driver = list(kept.drivers), kept.boost_driver
         return {"out": out_driver, "in": in_driver}
+
+
+def _played(play: ChipPlay | None) -> Chip | None:
+    return chip_of(play.chip) if play is not None else None
 
 
 def _check_chip_fields(data: ChipIn) -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.domain.teams.picks import Picks
-from api.domain.teams.transfers import PastWeek
+from scoring.chips import Chip
+from scoring.team_rules import PastWeek, Picks
 from store.models import Meeting, Roster, TeamWeek
 
 
@@ -31,7 +31,10 @@ async def week_bases(
         .outerjoin(
             TeamWeek, (TeamWeek.team_id == Roster.team_id) & (TeamWeek.meeting_key == Roster.meeting_key)
         )
-        .where(Roster.meeting_key != meeting_key, or_(TeamWeek.chip.is_(None), TeamWeek.chip != "limitless"))
+        .where(
+            Roster.meeting_key != meeting_key,
+            or_(TeamWeek.chip.is_(None), TeamWeek.chip != Chip.LIMITLESS.value),
+        )
         .order_by(Roster.team_id, *when)
     )
     weeks = (
