@@ -1,7 +1,7 @@
 """The one place that reads the environment (12-factor): every setting declared once, with its variable.
 
 Each field names its environment variable, type, default and meaning; .env.example lists the same
-variables (tests/test_settings.py holds the two together). `Settings.from_env()` (and
+variables (tests/unit/test_settings.py holds the two together). `Settings.from_env()` (and
 `get_settings()`) read the process environment, an empty value counting as unset; `Settings(...)`
 takes only the values given, over the defaults, so a test's settings never depend on the shell.
 A value of the wrong type is a clear error naming the variable, never a silent default.
