@@ -10,13 +10,14 @@ import msgspec
 from api.lib.params import INT8_MAX
 from api.lib.text import Name, check_name
 from api.lib.wording import pattern
+from scoring.rules import DEFAULT_RULESET
 
 RulesetName = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=50,
-        pattern=pattern(r"^[a-z0-9][a-z0-9._-]*$", "the name of a rule set, like f1fantasy-2025"),
+        pattern=pattern(r"^[a-z0-9][a-z0-9._-]*$", f"the name of a rule set, like {DEFAULT_RULESET}"),
     ),
 ]
 InviteCode = Annotated[
@@ -33,7 +34,7 @@ TeamRef = Annotated[int, msgspec.Meta(ge=1, le=INT8_MAX)]
 class LeagueIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     max_teams: Annotated[int, msgspec.Meta(ge=2, le=100_000)] = 50
-    ruleset: RulesetName = "f1fantasy-2025"
+    ruleset: RulesetName = DEFAULT_RULESET
     is_public: bool = False
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ from api.domain.leagues.schemas import LeagueIn, LeagueOut, MemberOut
 from api.domain.teams.access import owned_team
 from api.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from api.lib.pagination import count_of, page_of
-from scoring.rules import available_rulesets
+from scoring.rules import DEFAULT_RULESET, available_rulesets
 from store.models import League, LeagueMember, Team, User
 
 
@@ -49,7 +49,7 @@ class LeagueService(SQLAlchemyAsyncRepositoryService[League]):
                 is_public=True,
                 is_global=True,
                 invite_code=new_invite_code(),
-                ruleset="f1fantasy-2025",
+                ruleset=DEFAULT_RULESET,
                 created_at=now,
                 updated_at=now,
             )
