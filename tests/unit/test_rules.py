@@ -51,11 +51,9 @@ def test_an_unknown_rule_set_names_the_known_ones() -> None:
 
 @pytest.fixture
 def ruleset_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A rule set folder of the test's own (the loader's cache is emptied before and after)."""
+    """A rule set folder of the test's own (each test loads names of its own: the loader caches by name)."""
     monkeypatch.setattr(rules, "RULESET_DIR", tmp_path)
-    load_ruleset.cache_clear()
-    yield tmp_path  # type: ignore[misc]
-    load_ruleset.cache_clear()
+    return tmp_path
 
 
 def test_a_new_season_is_a_new_file(ruleset_dir: Path) -> None:
@@ -72,13 +70,13 @@ def test_a_new_season_is_a_new_file(ruleset_dir: Path) -> None:
 
 def test_a_rule_set_missing_a_rule_is_refused_naming_it(ruleset_dir: Path) -> None:
     default = (Path(rules.__file__).parent / "rulesets" / f"{DEFAULT_RULESET}.toml").read_text()
-    (ruleset_dir / "broken.toml").write_text(default.replace("world_record_seconds = 1.80\n", ""))
+    (ruleset_dir / "missing.toml").write_text(default.replace("world_record_seconds = 1.80\n", ""))
     with pytest.raises(msgspec.ValidationError, match="world_record_seconds"):
-        load_ruleset("broken")
+        load_ruleset("missing")
 
 
 def test_a_rule_of_the_wrong_type_is_refused_naming_it(ruleset_dir: Path) -> None:
     default = (Path(rules.__file__).parent / "rulesets" / f"{DEFAULT_RULESET}.toml").read_text()
-    (ruleset_dir / "broken.toml").write_text(default.replace("overtake = 1", 'overtake = "one"', 1))
+    (ruleset_dir / "wrong-type.toml").write_text(default.replace("overtake = 1", 'overtake = "one"', 1))
     with pytest.raises(msgspec.ValidationError, match=r"sprint\.overtake"):
-        load_ruleset("broken")
+        load_ruleset("wrong-type")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scoring.chips import Chip
 from scoring.teams import (
-    AUTOPILOT,
-    NO_NEGATIVE,
     TeamBook,
     competition_ranks,
     constructor_asset,
@@ -49,20 +48,20 @@ TEAMS: dict[
     7: (ROSTER, boost(0), (10, None), None, 2 * 10 + 20 - 5 + 3 + 0 + 15 - 8 - 10),
     8: (ROSTER, boost(0), (30, None), None, 2 * 10 + 20 - 5 + 3 + 0 + 15 - 8 - 30),
     # Autopilot: the x2 boost goes to the team's highest-scoring driver (B) after the fact.
-    9: (ROSTER, boost(0), (0, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
-    10: (ROSTER, boost(2), (0, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
-    11: (ROSTER, boost(0), (10, AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8 - 10),
+    9: (ROSTER, boost(0), (0, Chip.AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    10: (ROSTER, boost(2), (0, Chip.AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8),
+    11: (ROSTER, boost(0), (10, Chip.AUTOPILOT), None, 10 + 2 * 20 - 5 + 3 + 0 + 15 - 8 - 10),
     # No Negative: every negative item counts 0 (C counts its +3, Y its +2); penalties stay.
-    12: (ROSTER, boost(0), (0, NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2),
-    13: (ROSTER, boost(2), (0, NO_NEGATIVE), None, 10 + 20 + 2 * 3 + 3 + 4 + 15 + 2),
-    14: (ROSTER, boost(0), (10, NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2 - 10),
+    12: (ROSTER, boost(0), (0, Chip.NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2),
+    13: (ROSTER, boost(2), (0, Chip.NO_NEGATIVE), None, 10 + 20 + 2 * 3 + 3 + 4 + 15 + 2),
+    14: (ROSTER, boost(0), (10, Chip.NO_NEGATIVE), None, 2 * 10 + 20 + 3 + 3 + 4 + 15 + 2 - 10),
     # Final Fix: E replaced F between Qualifying and the Race: F's points before the Race (6), E's from
     # the Race on (0 - 4); with the boost on that slot, both count twice.
     15: (ROSTER, boost(0), (0, None), (F, E), 2 * 10 + 20 - 5 + 3 + (6 + (0 - 4)) + 15 - 8),
     16: (ROSTER, boost(4), (0, None), (F, E), 10 + 20 - 5 + 3 + 2 * (6 + (0 - 4)) + 15 - 8),
     # Wildcard and Limitless are rosters: the team counts the roster it holds, nothing more.
-    17: ((A, B, F, D, E, X, Z), boost(2), (0, "wildcard"), None, 10 + 20 + 2 * 7 + 3 + 0 + 15 + 4),
-    18: ((A, B, F, D, E, Z, X), boost(0), (0, "limitless"), None, 2 * 10 + 20 + 7 + 3 + 0 + 4 + 15),
+    17: ((A, B, F, D, E, X, Z), boost(2), (0, Chip.WILDCARD), None, 10 + 20 + 2 * 7 + 3 + 0 + 15 + 4),
+    18: ((A, B, F, D, E, Z, X), boost(0), (0, Chip.LIMITLESS), None, 2 * 10 + 20 + 7 + 3 + 0 + 4 + 15),
 }
 
 BOOK = TeamBook.from_rosters(
@@ -87,14 +86,14 @@ def test_a_single_sessions_points_leave_the_weeks_transfer_penalty_out() -> None
 
 
 def test_no_negative_without_positive_items_counts_each_assets_total_when_positive() -> None:
-    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, NO_NEGATIVE)})
+    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, Chip.NO_NEGATIVE)})
     assert book.totals(POINTS).tolist() == [10 + 20 + 2 * 0 + 3 + 0 + 15 + 0]
 
 
 def test_autopilot_scoring_one_session_boosts_the_weekends_best_driver() -> None:
     """Scoring one session, an Autopilot team's boost goes to its best driver of the weekend
     (`boost_from`), not of that session: here B (20 over the weekend), though A won the session."""
-    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, AUTOPILOT)})
+    book = TeamBook.from_rosters([(1, ROSTER, boost(2))], weeks={1: (0, Chip.AUTOPILOT)})
     session = {A: 8, B: 1, C: 0, D: 0, E: 0, X: 0, Y: 0}
     assert book.totals(session, boost_from=POINTS, with_penalty=False).tolist() == [8 + 2 * 1]
     assert book.totals(session, with_penalty=False).tolist() == [2 * 8 + 1]  # the session's own best

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from api.domain.teams.picks import Picks, check_picks, roster_cost
-from api.domain.teams.transfers import PastWeek, WeekTransfers, changes, free_after, settle
+from api.domain.teams.picks import check_picks, roster_cost
 from api.errors import ErrorCode, Invalid
+from scoring.chips import Chip
 from scoring.rules import load_ruleset
+from scoring.team_rules import PastWeek, Picks, WeekTransfers, free_after, settle, transfers_made
 
 DRIVERS = ("AAA", "BBB", "CCC", "DDD", "EEE")
 BENCH = ("FFF", "GGG", "HHH", "III", "JJJ", "KKK")
@@ -43,16 +44,16 @@ SETTLE = [
     # ... at most 3 banked
     pytest.param(BASE, PastWeek(3, 0), None, 4, 3, 10, id="at-most-3-banked"),
     # Wildcard / Limitless: unlimited free transfers
-    pytest.param(BASE, None, "wildcard", 7, 2, 0, id="wildcard"),
-    pytest.param(BASE, None, "limitless", 7, 2, 0, id="limitless"),
-    pytest.param(BASE, None, "extra_drs", 3, 2, 10, id="other-chips-pay"),
-    pytest.param(BASE, None, "no_negative", 3, 2, 10, id="no-negative-pays"),
+    pytest.param(BASE, None, Chip.WILDCARD, 7, 2, 0, id="wildcard"),
+    pytest.param(BASE, None, Chip.LIMITLESS, 7, 2, 0, id="limitless"),
+    pytest.param(BASE, None, Chip.EXTRA_DRS, 3, 2, 10, id="other-chips-pay"),
+    pytest.param(BASE, None, Chip.NO_NEGATIVE, 3, 2, 10, id="no-negative-pays"),
 ]
 
 
 @pytest.mark.parametrize(("base", "last", "chip", "made", "free", "penalty"), SETTLE)
 def test_each_transfer_rule(
-    base: Picks | None, last: PastWeek | None, chip: str | None, made: int, free: int, penalty: int
+    base: Picks | None, last: PastWeek | None, chip: Chip | None, made: int, free: int, penalty: int
 ) -> None:
     assert settle(base, swapped(made), last, chip) == WeekTransfers(made, free, penalty)
 
@@ -67,8 +68,8 @@ def test_free_transfers_after_a_week(week: PastWeek, free: int) -> None:
 
 def test_moving_the_boost_or_reordering_is_no_transfer() -> None:
     reordered = Picks(tuple(reversed(DRIVERS)), ("Yankee", "Xray"), "EEE")
-    assert changes(BASE, reordered) == 0
-    assert changes(BASE, swapped(6)) == 6  # five drivers and a constructor
+    assert transfers_made(BASE, reordered) == 0
+    assert transfers_made(BASE, swapped(6)) == 6  # five drivers and a constructor
 
 
 PRICES = {("driver", d): Decimal("14.0") for d in DRIVERS + BENCH} | {
