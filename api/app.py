@@ -42,6 +42,7 @@ from api.domain.live.events import Pace
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
 from api.domain.notifications.controllers import NotificationController
+from api.domain.running_order.controllers import RunningOrderController
 from api.domain.season.controllers import SeasonController
 from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
@@ -71,6 +72,7 @@ ROUTES = [
     StandingsController,
     SeasonController,
     LiveController,
+    RunningOrderController,
     NotificationController,
     SystemController,
     MetricsController,

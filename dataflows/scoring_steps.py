@@ -15,6 +15,7 @@ from dataflows.state_limits import StateBudget, StateLimits
 from dataflows.weekend_state import SessionRetired, WeekendState
 from ingest.decode import Message, Rejected
 from scoring.facts import SessionKind
+from scoring.order import Place, running_order
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import SessionPoints, score_session
 from scoring.rules import RuleSet
@@ -39,6 +40,8 @@ class ScoredSession:
     last_input: datetime | None = None  # wall time of the session's latest window
     published_through: datetime | None = None  # the newest event time in the points last emitted
     revisions: int = 0
+    last_order: tuple[Place, ...] = ()  # the running order last emitted
+    last_final_order: tuple[Place, ...] = ()  # and the one last emitted as final
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,26 +109,31 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         if not scored.state.described:
             return [SessionStep(None, rejected)], self._count()
         points = score_session(facts, self.rules)
-        if points == scored.last_points:
+        order = running_order(facts)
+        if points == scored.last_points and order == scored.last_order:
             return [SessionStep(None, rejected)], self._count()
-        revision = late and scored.last_points is not None
+        moved = points != scored.last_points  # else only the order moved (a Qualifying's cars run)
+        revision = late and moved and scored.last_points is not None
         scored.revisions += revision
-        scored.last_points = points
+        scored.last_points, scored.last_order = points, order
         scored.published_through = scored.state.high_water
-        newly_final = points.final and points != scored.last_final
+        # Final again when the classification's points or its order change (a correction).
+        newly_final = points.final and (points, order) != (scored.last_final, scored.last_final_order)
         if newly_final:
-            scored.last_final = points
+            scored.last_final, scored.last_final_order = points, order
         ends = [b.window_end for b in values if b.window_end is not None]
         update = SessionUpdate(
             points,
             facts.name,
             facts.date_start,
             facts.date_end,
-            max(ends) if ends else None,
+            # A late message has no window: the session's clock is then its newest event.
+            max(ends) if ends else scored.state.high_water,
             newly_final,
             closed_at=min(b.closed_at for b in values),
             revision=revision,
             revisions=scored.revisions,
+            order=order,
         )
         return [SessionStep(update, rejected)], self._count()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scoring.facts import SessionKind
+from scoring.order import Place
 from scoring.points import AssetPoints, SessionPoints
 from scoring.teams import constructor_asset, driver_asset
 
@@ -31,6 +32,9 @@ class SessionUpdate:
     # session has had so far (`revisions`).
     revision: bool = False
     revisions: int = 0
+    # The running order after this window (scoring/order.py): the live page's table, and the
+    # classified positions the final results keep.
+    order: tuple[Place, ...] = ()
 
 
 ByName = dict[str, dict[str, int]]  # {"drivers": {name: points}, "constructors": {name: points}}

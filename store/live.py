@@ -27,6 +27,7 @@ from scoring.teams import LeagueStandings, TeamBook
 from scoring.weekend import SessionUpdate
 from store import live_keys as keys
 from store.outages import REDIS, redis_client
+from store.running_order import queue_running_order, queue_window_time
 
 SLOT_HASH_CHUNK = 10_000
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
@@ -356,6 +357,8 @@ class LiveWriter:
             pipe.hset(
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
             )
+            queue_running_order(pipe, session.points, session.session_name, session.order, session.window_end)
+        queue_window_time(pipe, meeting, weekend.session.window_end)
         pipe.sadd(keys.live_meetings(), str(meeting))
         self._announce(
             keys=[keys.meeting_version(meeting)],

@@ -92,6 +92,18 @@ def rejected_count() -> str:
     return f"{PREFIX}:ingest:rejected"  # hash reason category -> count
 
 
+def session_order(session_key: int) -> str:
+    return f"{PREFIX}:s:{session_key}:order"  # JSON: the session's running order (store/running_order.py)
+
+
+def meeting_window_time(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:window_time"  # ISO time: the session clock of the meeting's version
+
+
+def inbox_channel(user_id: int) -> str:
+    return f"notifications:{user_id}"  # pub/sub: a user's inbox changed (a row written or read)
+
+
 # -- packed arrays --------------------------------------------------------------------
 def pack_int32(values: npt.ArrayLike) -> bytes:
     return np.asarray(values).astype(INT32).tobytes()

@@ -19,7 +19,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
-STREAMS = r"^/api/live/(leagues|teams|notifications)"  # server-sent events
+STREAMS = r"^/api/live/(leagues|teams|notifications|sessions)"  # server-sent events
 _READS = frozenset({"GET", "HEAD"})
 _DROPPED_ON_304 = ("content-length", "content-type", "content-encoding")
 

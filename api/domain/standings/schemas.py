@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 
 class AsOfOut(msgspec.Struct):
     """Which state of the live scores a body shows: `version` counts the engine's scoring windows for the
-    meeting (it only grows); a live stream's event `id` is the same number."""
+    meeting (it only grows); a live stream's event `id` is the same number. `window_time` is the session
+    clock (the timing feed's own time, UTC) at which the window behind that version closed: how far into
+    the session the body is, whatever the delay between the track and the screen."""
 
     version: int | None
+    window_time: datetime | None = None
 
 
 class AssetScoreOut(msgspec.Struct):

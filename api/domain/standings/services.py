@@ -28,6 +28,7 @@ from scoring.rules import TeamRules
 from scoring.team_rules import FinalFix, Picks, pick_scores
 from store.live_read import AsyncLiveReader
 from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
+from store.running_order import read_as_of
 
 LAST_FINAL_SESSION = text(
     "SELECT s.session_key FROM race_session s WHERE s.meeting_key = :meeting AND s.state = 'final'"
@@ -112,7 +113,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             chip=play.chip if play else None,
             final=final,
             source="final" if final else "live",
-            as_of=AsOfOut(await live.version(meeting_key)),
+            as_of=await live_as_of(live, meeting_key),
         )
 
     async def race_final(self, meeting_key: int) -> bool:
@@ -140,7 +141,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         final = await self.race_final(meeting_key)
         return LeaderboardOut(
             final=final,
-            as_of=AsOfOut(await live.version(meeting_key)),
+            as_of=await live_as_of(live, meeting_key),
             league_id=league_id,
             meeting_key=meeting_key,
             source="final" if final else "live",
@@ -263,3 +264,9 @@ def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
         for name, v in table.items()
     ]
     return sorted(items, key=lambda a: (-a.points, a.name))
+
+
+async def live_as_of(live: AsyncLiveReader, meeting_key: int) -> AsOfOut:
+    """The live state a body is of: the meeting's version and its window's session clock."""
+    as_of = await read_as_of(live.client, meeting_key)
+    return AsOfOut(as_of.version, as_of.window_time)
