@@ -105,6 +105,8 @@ class AssetResult(DefaultBase):
     breakdown: Mapped[dict[str, Any]] = mapped_column(JsonB)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # Classified position (a constructor: its best-placed car); None when not classified (migration 0007).
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TeamResult(DefaultBase):

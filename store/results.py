@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 
+from scoring.order import finishing_positions
 from scoring.outcomes import ScoredWindow
 from store.outages import POSTGRES
 from store.urls import libpq_url
@@ -78,15 +79,25 @@ class FinalWriter:
             ),
         )
         conn.execute("DELETE FROM asset_result WHERE session_key = %s", (points.session_key,))
+        positions = dict(zip(("driver", "constructor"), finishing_positions(session.order), strict=True))
         rows = [
-            (points.session_key, kind, name, asset.total, json.dumps(asset.breakdown), True, now)
+            (
+                points.session_key,
+                kind,
+                name,
+                asset.total,
+                json.dumps(asset.breakdown),
+                True,
+                now,
+                positions[kind].get(name),
+            )
             for kind, assets in (("driver", points.drivers), ("constructor", points.constructors))
             for name, asset in assets.items()
         ]
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO asset_result (session_key, asset_kind, asset_name, points, breakdown,"
-                " final, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
+                " final, updated_at, position) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)",
                 rows,
             )
         if window.final is not None:

@@ -4,7 +4,10 @@ drivers' and constructors' season points equal the sums of their final sessions'
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import redis
@@ -81,3 +84,54 @@ def test_season_tables_and_asset_points(
         assert weekend["points"] == summed
     assert verstappen["points"] == sum(w["points"] for w in verstappen["weekends"])
     assert len(season_assets.json()["constructors"]) == 10
+
+    # Finishing positions: each weekend's Race classification, and each final session's, as the feeds
+    # say; a constructor's is its best-placed car's.
+    for feed, meeting in WEEKENDS:
+        results = classified_positions(feed)
+        for name, driver in drivers.items():
+            weekend = next(w for w in driver["weekends"] if w["meeting_key"] == meeting)
+            assert {s["session_key"]: s["position"] for s in weekend["sessions"]} == {
+                session: by_driver.get(name) for session, by_driver in results.items()
+            }
+            assert weekend["position"] == results[max(results)].get(name)  # the Race: the later session
+            assert sum(s["points"] for s in weekend["sessions"]) == weekend["points"]
+        for constructor in season_assets.json()["constructors"]:
+            weekend = next(w for w in constructor["weekends"] if w["meeting_key"] == meeting)
+            cars = [d for d in drivers.values() if d["name"] in teams_of(feed)[constructor["name"]]]
+            places = [
+                p for d in cars for w in d["weekends"] if w["meeting_key"] == meeting if (p := w["position"])
+            ]
+            assert weekend["position"] == (min(places) if places else None)
+    assert all(w["position"] is not None for w in verstappen["weekends"])  # classified both times
+
+
+def feed_lines(feed: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in feed.read_text().splitlines() if line.strip()]
+
+
+def classified_positions(feed: Path) -> dict[int, dict[str, int | None]]:
+    """{session_key: {driver code: classified position}} of every classified session of a feed."""
+    lines = feed_lines(feed)
+    codes = {
+        (x["payload"]["session_key"], x["payload"]["driver_number"]): x["payload"]["name_acronym"]
+        for x in lines
+        if x["topic"] == "v1/drivers"
+    }
+    results: dict[int, dict[str, int | None]] = {}
+    for x in lines:
+        if x["topic"] == "v1/session_result":
+            key = x["payload"]["session_key"]
+            results.setdefault(key, {})[codes[key, x["payload"]["driver_number"]]] = x["payload"].get(
+                "position"
+            )
+    return results
+
+
+def teams_of(feed: Path) -> dict[str, set[str]]:
+    """{constructor: its drivers' codes} of a feed."""
+    teams: dict[str, set[str]] = {}
+    for x in feed_lines(feed):
+        if x["topic"] == "v1/drivers":
+            teams.setdefault(x["payload"]["team_name"], set()).add(x["payload"]["name_acronym"])
+    return teams

@@ -23,9 +23,18 @@ class SeasonStandingsOut(msgspec.Struct):
     standings: list[SeasonStandingOut]
 
 
+class AssetSessionOut(msgspec.Struct):
+    session_key: int
+    name: str | None  # Qualifying, Sprint Qualifying, Sprint, Race
+    points: int  # the asset's points in the session
+    position: int | None  # classified position (a constructor: its best-placed car); None if not classified
+
+
 class AssetWeekendOut(msgspec.Struct):
     meeting_key: int
     points: int  # the asset's points over the weekend's final sessions
+    position: int | None = None  # finishing position in the Race (a constructor: its best car); None before
+    sessions: list[AssetSessionOut] = msgspec.field(default_factory=list)  # each final session, in order
 
 
 class AssetSeasonOut(msgspec.Struct):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.season.schemas import (
     AssetSeasonOut,
+    AssetSessionOut,
     AssetsSeasonOut,
     AssetWeekendOut,
     SeasonStandingOut,
@@ -39,13 +40,13 @@ LATEST_SEASON = text(
     " JOIN meeting m ON m.meeting_key = s.meeting_key WHERE s.name = 'Race' AND s.state = 'final'"
 )
 ASSETS = text(
-    "SELECT a.asset_kind::text, a.asset_name, s.meeting_key, sum(a.points)::int"
+    "SELECT a.asset_kind::text, a.asset_name, s.meeting_key, s.session_key, s.name, a.points, a.position"
     " FROM asset_result a JOIN race_session s ON s.session_key = a.session_key"
     " JOIN meeting m ON m.meeting_key = s.meeting_key"
     " WHERE s.state = 'final' AND coalesce(m.year, extract(year FROM m.date_start)::int) = :season"
-    " GROUP BY a.asset_kind, a.asset_name, s.meeting_key, m.date_start"
-    " ORDER BY m.date_start NULLS LAST, s.meeting_key"
+    " ORDER BY m.date_start NULLS LAST, s.meeting_key, s.date_start NULLS LAST, s.session_key"
 )
+RACE = "Race"  # the session whose classification is a weekend's finishing position
 
 
 class Season:
@@ -81,10 +82,17 @@ class Season:
     async def assets(self, season: int | None) -> AssetsSeasonOut:
         year = await self.season_or_latest(season)
         found: dict[tuple[str, str], AssetSeasonOut] = {}
-        for kind, name, meeting_key, points in (await self.session.execute(ASSETS, {"season": year})).all():
+        rows = (await self.session.execute(ASSETS, {"season": year})).all()
+        for kind, name, meeting_key, session_key, session_name, points, position in rows:
             asset = found.setdefault((kind, name), AssetSeasonOut(kind, name, 0, []))
+            if not asset.weekends or asset.weekends[-1].meeting_key != meeting_key:
+                asset.weekends.append(AssetWeekendOut(int(meeting_key), 0))
+            weekend = asset.weekends[-1]
+            weekend.points += int(points)
+            weekend.sessions.append(AssetSessionOut(int(session_key), session_name, int(points), position))
+            if session_name == RACE:
+                weekend.position = position
             asset.points += int(points)
-            asset.weekends.append(AssetWeekendOut(int(meeting_key), int(points)))
         ranked = sorted(found.values(), key=lambda a: (-a.points, a.name))
         return AssetsSeasonOut(
             season=year,
