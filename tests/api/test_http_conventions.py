@@ -13,7 +13,7 @@ import redis
 from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
-from store.live_keys import meeting_version
+from store.live_keys import meeting_version, meeting_window_time
 from tests.api.helpers import AUSTRALIA, JAPAN, cheapest_roster, create_team, register, seed_weekend
 from tests.api.sse import EventReader
 
@@ -88,11 +88,15 @@ def test_live_scores_say_what_state_they_show_and_streams_resume(
     ).json()
     assert score["final"] is True
     assert score["source"] == "final"  # was "live" after the weekend was final
-    assert score["as_of"] == {"version": version}
+    # The window's session clock as well as the version (the last window scored was the Race's).
+    window_time = (redis_client.get(meeting_window_time(MEETING)) or b"").decode()
+    assert window_time.startswith("2025-04-06T")  # the Japanese Grand Prix's race day
+    as_of = {"version": version, "window_time": window_time.replace("+00:00", "Z")}
+    assert score["as_of"] == as_of
     board = api.get(
         f"/api/leagues/{league['id']}/leaderboard", params={"meeting_key": MEETING}, headers=player.headers
     ).json()
-    assert (board["final"], board["source"], board["as_of"]) == (True, "final", {"version": version})
+    assert (board["final"], board["source"], board["as_of"]) == (True, "final", as_of)
 
     def open_stream(last_event_id: str | None) -> list[str | None]:
         ticket = api.post("/api/live/tickets", headers=player.headers).json()["ticket"]
