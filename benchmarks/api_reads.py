@@ -97,7 +97,7 @@ def _drop_database(server_url: str, url: str) -> None:
 
 def prepare(database_url: str, redis_url: str, feed: Path, teams: int) -> tuple[int, int, list[int]]:
     """(meeting key, global league id, team ids): the weekend, N teams and their live totals."""
-    from api.domain.calendar.seed import seed_from_feed
+    from benchmarks.seed import seed_from_feed
     from gridscore.cli.replay import run_replay
     from store.migrate import upgrade
 

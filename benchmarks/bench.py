@@ -30,6 +30,7 @@ from bytewax.testing import run_main
 from sqlalchemy.engine import make_url
 
 from benchmarks.feeds import repeated_feed
+from benchmarks.teams import AssetMarket, ensure_global_league, generate_rosters, store_generated_teams
 from gridscore.base.services import ServiceUrls
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import store_flow
@@ -38,7 +39,7 @@ from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 from store import live_keys
 from store.migrate import upgrade
-from store.teams import AssetMarket, ensure_global_league, generate_rosters, load_book, store_generated_teams
+from store.teams import load_book
 from store.urls import libpq_url
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "feeds"

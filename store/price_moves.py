@@ -1,4 +1,5 @@
-"""Write next week's asset prices from a finished weekend: the rule is passed in (tasks/prices.py).
+"""Write asset prices: next week's from a finished weekend, and a weekend's opening prices when it
+has none; the rules are passed in (tasks/prices.py). Prices are written here only, never on a read.
 
 A weekend is finished when its Race and every other session of it are final; the next race week
 is the following meeting of the same season, as long as none of its sessions has started.
@@ -6,12 +7,14 @@ is the following meeting of the same season, as long as none of its sessions has
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import psycopg
 
 PriceRule = Callable[[Decimal, int], Decimal]
+# (drivers, constructors) -> {(kind, name): price}
+OpeningRule = Callable[[Sequence[str], Sequence[str]], Mapping[tuple[str, str], Decimal]]
 
 
 def weekends_to_price(conn: psycopg.Connection) -> list[tuple[int, int]]:
@@ -63,3 +66,41 @@ def move_prices(conn: psycopg.Connection, done: int, following: int, rule: Price
             )
             changed += max(cur.rowcount, 0)
     return changed
+
+
+def write_prices(
+    conn: psycopg.Connection, meeting_key: int, prices: Mapping[tuple[str, str], Decimal]
+) -> int:
+    """A weekend's prices for the assets it has none for (a price already set stays); rows written."""
+    written = 0
+    with conn.cursor() as cur:
+        for (kind, name), price in prices.items():
+            cur.execute(
+                "INSERT INTO asset_price (meeting_key, asset_kind, asset_name, price)"
+                " VALUES (%s, %s::asset_kind, %s, %s) ON CONFLICT DO NOTHING",
+                (meeting_key, kind, name, price),
+            )
+            written += max(cur.rowcount, 0)
+    return written
+
+
+def price_unpriced(conn: psycopg.Connection, meeting_keys: Iterable[int], rule: OpeningRule) -> int:
+    """Opening prices (`rule` over every known driver and constructor) for each of the meetings that
+    has no price at all; rows written."""
+    unpriced = [
+        int(row[0])
+        for row in conn.execute(
+            "SELECT m.meeting_key FROM meeting m WHERE m.meeting_key = ANY(%s)"
+            " AND NOT EXISTS (SELECT 1 FROM asset_price p WHERE p.meeting_key = m.meeting_key)"
+            " ORDER BY m.meeting_key",
+            (list(meeting_keys),),
+        ).fetchall()
+    ]
+    if not unpriced:
+        return 0
+    drivers = [str(r[0]) for r in conn.execute("SELECT acronym FROM driver ORDER BY id").fetchall()]
+    constructors = [str(r[0]) for r in conn.execute("SELECT name FROM constructor ORDER BY id").fetchall()]
+    if not drivers or not constructors:
+        return 0
+    prices = rule(drivers, constructors)
+    return sum(write_prices(conn, meeting, prices) for meeting in unpriced)

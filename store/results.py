@@ -1,7 +1,7 @@
 """Write final results to Postgres when a session's classification lands (and again on corrections).
 
-One transaction per session: meeting and session rows upserted, asset points replaced, every
-team's result replaced through COPY. Re-running it with the same input leaves the same rows.
+One transaction per session: meeting and session rows upserted (store/calendar.py), asset points
+replaced, every team's result replaced through COPY. Re-running it with the same input leaves the same rows.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import psycopg
 
 from scoring.order import finishing_positions
 from scoring.outcomes import ScoredWindow
+from store.calendar import MeetingRow, SessionRow, upsert_meetings, upsert_sessions
 from store.outages import POSTGRES
 from store.urls import libpq_url
 
@@ -54,29 +55,23 @@ class FinalWriter:
         session = weekend.session
         points = session.points
         now = datetime.now(UTC)
-        conn.execute(
-            "INSERT INTO meeting (meeting_key, year, date_start) VALUES (%s, %s, %s)"
-            " ON CONFLICT (meeting_key) DO NOTHING",
-            (
-                weekend.meeting_key,
-                session.date_start.year if session.date_start else None,
-                session.date_start,
-            ),
+        year = session.date_start.year if session.date_start else None
+        upsert_meetings(
+            conn, [MeetingRow(weekend.meeting_key, year, None, None, None, session.date_start)], replace=False
         )
-        conn.execute(
-            "INSERT INTO race_session (session_key, meeting_key, name, date_start, date_end, state)"
-            " VALUES (%s, %s, %s, %s, %s, 'final')"
-            # A schedule seeded or synced before (api-seed --start-at, the calendar sync) is kept.
-            " ON CONFLICT (session_key) DO UPDATE SET name = EXCLUDED.name,"
-            " date_start = COALESCE(race_session.date_start, EXCLUDED.date_start),"
-            " date_end = COALESCE(race_session.date_end, EXCLUDED.date_end), state = 'final'",
-            (
-                points.session_key,
-                weekend.meeting_key,
-                session.session_name,
-                session.date_start,
-                session.date_end,
-            ),
+        # Final; a schedule seeded or synced before (api-seed --start-at, the calendar sync) is kept.
+        upsert_sessions(
+            conn,
+            [
+                SessionRow(
+                    points.session_key,
+                    weekend.meeting_key,
+                    session.session_name,
+                    session.date_start,
+                    session.date_end,
+                )
+            ],
+            final=True,
         )
         conn.execute("DELETE FROM asset_result WHERE session_key = %s", (points.session_key,))
         positions = dict(zip(("driver", "constructor"), finishing_positions(session.order), strict=True))

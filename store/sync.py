@@ -1,36 +1,21 @@
-"""Upsert a season's calendar, drivers, constructors and line-ups in one transaction.
+"""Upsert a season's calendar, drivers, constructors and line-ups (and price new weekends) in one
+transaction.
 
 Every statement only writes rows whose values differ (`IS DISTINCT FROM`), so running the same
 sync twice rewrites nothing: same contents, same `updated_at`, not even a new row version. The
-sync never deletes and never touches what the flow owns (a session's state and end).
+sync never deletes and never touches what the flow owns (a session's state and end). Meetings and
+sessions go through store/calendar.py's upsert, as every writer of them does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
 
 import psycopg
 
-
-@dataclass(frozen=True, slots=True)
-class MeetingRow:
-    meeting_key: int
-    year: int
-    name: str
-    circuit: str | None
-    country: str | None
-    date_start: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    session_key: int
-    meeting_key: int
-    name: str
-    date_start: datetime | None
+from store.calendar import MeetingRow, SessionRow, upsert, upsert_meetings, upsert_sessions
+from store.price_moves import OpeningRule, price_unpriced
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,25 +49,8 @@ class SyncCounts:
     sessions: int
     constructors: int
     drivers: int
+    prices: int = 0
 
-
-_MEETING = """
-INSERT INTO meeting (meeting_key, year, name, circuit, country, date_start)
-VALUES (%(meeting_key)s, %(year)s, %(name)s, %(circuit)s, %(country)s, %(date_start)s)
-ON CONFLICT (meeting_key) DO UPDATE SET year = EXCLUDED.year, name = EXCLUDED.name,
-    circuit = EXCLUDED.circuit, country = EXCLUDED.country, date_start = EXCLUDED.date_start
-WHERE (meeting.year, meeting.name, meeting.circuit, meeting.country, meeting.date_start)
-    IS DISTINCT FROM (EXCLUDED.year, EXCLUDED.name, EXCLUDED.circuit, EXCLUDED.country, EXCLUDED.date_start)
-"""
-
-_SESSION = """
-INSERT INTO race_session (session_key, meeting_key, name, date_start, state)
-VALUES (%(session_key)s, %(meeting_key)s, %(name)s, %(date_start)s, 'upcoming')
-ON CONFLICT (session_key) DO UPDATE SET meeting_key = EXCLUDED.meeting_key, name = EXCLUDED.name,
-    date_start = coalesce(EXCLUDED.date_start, race_session.date_start)
-WHERE (race_session.meeting_key, race_session.name, race_session.date_start) IS DISTINCT FROM
-    (EXCLUDED.meeting_key, EXCLUDED.name, coalesce(EXCLUDED.date_start, race_session.date_start))
-"""
 
 # A row someone else created by name (no ergast_id yet) is adopted rather than duplicated.
 _CONSTRUCTOR_ADOPT = """
@@ -117,24 +85,20 @@ WHERE (driver.acronym, driver.full_name, driver.number, driver.constructor_id) I
 """
 
 
-def write_season(conn: psycopg.Connection, rows: SeasonRows) -> SyncCounts:
-    """All or nothing: one transaction (a savepoint if the caller already opened one)."""
+def write_season(
+    conn: psycopg.Connection, rows: SeasonRows, opening: OpeningRule | None = None
+) -> SyncCounts:
+    """All or nothing: one transaction (a savepoint if the caller already opened one). With `opening`,
+    each of the season's meetings without prices gets its opening prices (store/price_moves.py)."""
     with conn.transaction():
-        meetings = _upsert(conn, _MEETING, [asdict(r) for r in rows.meetings])
-        sessions = _upsert(conn, _SESSION, [asdict(r) for r in rows.sessions])
+        meetings = upsert_meetings(conn, rows.meetings)
+        sessions = upsert_sessions(conn, rows.sessions)
         constructors_ = [asdict(r) for r in rows.constructors]
-        _upsert(conn, _CONSTRUCTOR_ADOPT, constructors_)
-        constructors = _upsert(conn, _CONSTRUCTOR, constructors_)
+        upsert(conn, _CONSTRUCTOR_ADOPT, constructors_)
+        constructors = upsert(conn, _CONSTRUCTOR, constructors_)
         drivers_ = [asdict(r) for r in rows.drivers]
-        _upsert(conn, _DRIVER_ADOPT, drivers_)
-        drivers = _upsert(conn, _DRIVER, drivers_)
-    return SyncCounts(meetings, sessions, constructors, drivers)
-
-
-def _upsert(conn: psycopg.Connection, sql: str, rows: Sequence[dict[str, Any]]) -> int:
-    changed = 0
-    with conn.cursor() as cur:
-        for row in rows:
-            cur.execute(sql, row)
-            changed += max(cur.rowcount, 0)
-    return changed
+        upsert(conn, _DRIVER_ADOPT, drivers_)
+        drivers = upsert(conn, _DRIVER, drivers_)
+        keys = [m.meeting_key for m in rows.meetings]
+        prices = price_unpriced(conn, keys, opening) if opening is not None else 0
+    return SyncCounts(meetings, sessions, constructors, drivers, prices)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from store.sync import ConstructorRow, DriverRow, MeetingRow, SeasonRows, SessionRow
+from store.calendar import MeetingRow, SessionRow
+from store.sync import ConstructorRow, DriverRow, SeasonRows
 from tasks.jolpica import Driver, Race, SeasonSource, Slot
 from tasks.team_names import team_name
 

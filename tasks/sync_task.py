@@ -26,4 +26,5 @@ def sync_season(season: int | None = None) -> dict[str, int]:
         "sessions": counts.sessions,
         "constructors": counts.constructors,
         "drivers": counts.drivers,
+        "prices": counts.prices,
     }

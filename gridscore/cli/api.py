@@ -47,7 +47,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def seed(args: argparse.Namespace, settings: Settings) -> int:
     """Store a feed's weekend (meeting, sessions), its drivers and constructors, and their prices."""
-    from api.domain.calendar.seed import seed_from_feed
+    from benchmarks.seed import seed_from_feed
     from gridscore.base.services import running_services
     from store.migrate import upgrade
 
@@ -79,7 +79,7 @@ def seed(args: argparse.Namespace, settings: Settings) -> int:
 def coming_start(feed: Path) -> datetime | None:
     """A recorded weekend that is over starts a week from now instead (at the hour it started), so that
     rosters can be picked for it; None for a weekend still to come (its own dates)."""
-    from api.domain.calendar.seed import read_feed
+    from benchmarks.seed import read_feed
 
     starts = [s.date_start for s in read_feed(feed)[0] if s.date_start is not None]
     now = datetime.now(UTC)

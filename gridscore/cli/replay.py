@@ -14,6 +14,7 @@ from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchmarks.teams import AssetMarket, ensure_global_league, generate_rosters, store_generated_teams
 from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
 from dataflows.metrics import serve_engine_metrics
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
@@ -27,7 +28,7 @@ from scoring.rules import load_ruleset
 from scoring.teams import TeamBook
 from store.live_read import LiveReader
 from store.migrate import upgrade
-from store.teams import AssetMarket, ensure_global_league, generate_rosters, load_book, store_generated_teams
+from store.teams import load_book
 from store.urls import libpq_url
 
 REFRESH_EVERY_S = 0.25

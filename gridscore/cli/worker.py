@@ -69,7 +69,7 @@ def sync(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"season {season} synced from {settings.sync_source_url}; rows changed:"
         f" {counts.meetings} meetings, {counts.sessions} sessions,"
-        f" {counts.constructors} constructors, {counts.drivers} drivers"
+        f" {counts.constructors} constructors, {counts.drivers} drivers, {counts.prices} prices"
     )
     return 0
 

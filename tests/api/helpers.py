@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from api.domain.calendar.seed import SeededWeekend, seed_from_feed
+from benchmarks.seed import SeededWeekend, seed_from_feed
 from store.urls import libpq_url
 from tests.conftest import (
     FEEDS,

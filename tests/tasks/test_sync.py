@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -16,13 +17,14 @@ import pytest
 from gridscore.cli.worker import sync as sync_command
 from tasks.app import make_app
 from tasks.jolpica import Driver, JolpicaClient, SourceError
+from tasks.prices import opening_prices
 from tasks.schedule import SYNC_TASK
 from tests.conftest import FEEDS
 from tests.fixtures.jolpica.build import OUT, build
 from tests.tasks.conftest import GRIDSCORE, Service, settings_for, wait_for
 from tests.tasks.recorded import RecordedSource
 
-SYNCED = ("meeting", "race_session", "constructor", "driver")
+SYNCED = ("meeting", "race_session", "constructor", "driver", "asset_price")
 LAST_RESULTS = "/ergast/f1/2025/last/results.json"
 
 
@@ -92,6 +94,34 @@ def test_sync_writes_the_season_under_the_feeds_keys(
         1,
         "Max Verstappen",
     )
+
+
+def test_sync_gives_each_unpriced_weekend_its_opening_prices(
+    sync_env: dict[str, str],
+    recorded: RecordedSource,
+    conn: psycopg.Connection,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_sync(sync_env, capsys)[0] == 0
+    drivers = [r[0] for r in conn.execute("SELECT acronym FROM driver ORDER BY id").fetchall()]
+    constructors = [r[0] for r in conn.execute("SELECT name FROM constructor ORDER BY id").fetchall()]
+    opening = opening_prices(drivers, constructors)
+    assert len(opening) == 30
+    meetings = [r[0] for r in conn.execute("SELECT meeting_key FROM meeting ORDER BY 1").fetchall()]
+    assert len(meetings) >= 2
+    for meeting in meetings:
+        rows = conn.execute(
+            "SELECT asset_kind::text, asset_name, price FROM asset_price WHERE meeting_key = %s", (meeting,)
+        ).fetchall()
+        assert {(kind, name): price for kind, name, price in rows} == opening
+    # A price set since (the price moves, an administrator) is the week's: the next sync keeps it.
+    conn.execute("UPDATE asset_price SET price = 9.9 WHERE meeting_key = %s", (meetings[1],))
+    code, out = run_sync(sync_env, capsys)
+    assert code == 0
+    assert "0 prices" in out
+    assert conn.execute(
+        "SELECT DISTINCT price FROM asset_price WHERE meeting_key = %s", (meetings[1],)
+    ).fetchall() == [(Decimal("9.9"),)]
 
 
 def session_start(conn: psycopg.Connection, session_key: int) -> Any:

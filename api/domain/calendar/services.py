@@ -9,7 +9,6 @@ from decimal import Decimal
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Select, and_, false, func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from api.domain.calendar.colours import colour_of
 from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SeasonOut, SessionOut
@@ -27,7 +26,6 @@ from store.models import (
     RaceSession,
     SessionState,
 )
-from store.teams import AssetMarket
 
 
 def weekends_query() -> Select[
@@ -188,32 +186,11 @@ class PriceService(SQLAlchemyAsyncRepositoryService[AssetPrice]):
     repository_type = Repo
 
     async def prices(self, meeting_key: int) -> dict[tuple[str, str], Decimal]:
-        """{(kind, name): price} for a race week; synthetic prices are stored first when none are."""
+        """{(kind, name): price} for a race week; empty while it has none (prices are written by the
+        seed, the nightly sync and the price moves, never by a read)."""
         query = select(AssetPrice).where(AssetPrice.meeting_key == meeting_key)
-        rows = list(await self.repository.session.scalars(query))
-        if not rows:
-            await self.seed_synthetic(meeting_key)
-            rows = list(await self.repository.session.scalars(query))
+        rows = await self.repository.session.scalars(query)
         return {(AssetKind(r.asset_kind).value, r.asset_name): r.price for r in rows}
-
-    async def seed_synthetic(self, meeting_key: int) -> int:
-        """Plausible prices (store.teams.AssetMarket) for every known driver and constructor."""
-        session = self.repository.session
-        drivers = list(await session.scalars(select(Driver.acronym).order_by(Driver.id)))
-        constructors = list(await session.scalars(select(Constructor.name).order_by(Constructor.id)))
-        if not drivers or not constructors:
-            return 0
-        market = AssetMarket.synthetic(drivers, constructors)
-        values = [
-            {"meeting_key": meeting_key, "asset_kind": kind, "asset_name": name, "price": Decimal(str(price))}
-            for kind, table in (
-                (AssetKind.DRIVER, market.drivers),
-                (AssetKind.CONSTRUCTOR, market.constructors),
-            )
-            for name, price in table.items()
-        ]
-        await session.execute(insert(AssetPrice).values(values).on_conflict_do_nothing())
-        return len(values)
 
     async def assets(self, meeting_key: int, budget: float) -> AssetsOut:
         prices = await self.prices(meeting_key)

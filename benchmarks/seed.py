@@ -1,4 +1,5 @@
-"""Seed a weekend's calendar, entrants and prices from a recorded feed (an administrator's tool).
+"""Seed a weekend's calendar, entrants and opening prices from a recorded feed (`gridscore api-seed`,
+the demo, the benchmarks and the tests; it reads recorded feeds, which the API never does).
 
 `first_session_at` shifts every session so that the weekend starts then: a recorded weekend
 becomes a coming one, whose rosters can be built before it locks. Seeding a weekend again with a start
@@ -11,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import psycopg
 
 from api.domain.calendar.weekend import LOCKING_SESSIONS
 from ingest.recorded import iter_lines
-from store.teams import AssetMarket
+from store.calendar import MeetingRow, SessionRow, reopen, upsert_meetings, upsert_sessions
+from store.price_moves import write_prices
 from store.urls import libpq_url
+from tasks.prices import opening_prices
 
 
 class _Envelope(msgspec.Struct):
@@ -85,30 +87,21 @@ def seed_from_feed(database_url: str, feed: Path, first_session_at: datetime | N
     first = sessions[0]
     meeting_key = first.meeting_key
     constructors = tuple(dict.fromkeys(d.team_name for d in drivers.values()))
-    market = AssetMarket.synthetic(tuple(drivers), constructors)
+    prices = opening_prices(tuple(drivers), constructors)
     now = datetime.now(UTC)
     with psycopg.connect(libpq_url(database_url)) as conn, conn.transaction():
-        conn.execute(
-            "INSERT INTO meeting (meeting_key, year, name, circuit, country, date_start)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (meeting_key) DO UPDATE SET year = EXCLUDED.year,"
-            " name = EXCLUDED.name, circuit = EXCLUDED.circuit, country = EXCLUDED.country,"
-            " date_start = EXCLUDED.date_start",
-            (
-                meeting_key,
-                first.year or (moved(min(starts)) or now).year,
-                " ".join(x for x in (first.location or first.circuit_short_name, "Grand Prix") if x),
-                first.circuit_short_name,
-                first.country_name,
-                moved(min(starts)) if starts else None,
-            ),
+        year = first.year or (moved(min(starts)) or now).year
+        name = " ".join(x for x in (first.location or first.circuit_short_name, "Grand Prix") if x)
+        start = moved(min(starts)) if starts else None
+        meeting = MeetingRow(meeting_key, year, name, first.circuit_short_name, first.country_name, start)
+        upsert_meetings(conn, [meeting])
+        upsert_sessions(
+            conn,
+            [
+                SessionRow(s.session_key, meeting_key, s.session_name, moved(s.date_start), moved(s.date_end))
+                for s in sessions
+            ],
         )
-        for s in sessions:
-            conn.execute(
-                "INSERT INTO race_session (session_key, meeting_key, name, date_start, date_end, state)"
-                " VALUES (%s, %s, %s, %s, %s, 'upcoming') ON CONFLICT (session_key) DO UPDATE SET"
-                " name = EXCLUDED.name, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end",
-                (s.session_key, meeting_key, s.session_name, moved(s.date_start), moved(s.date_end)),
-            )
         for name in constructors:
             conn.execute(
                 "INSERT INTO constructor (name, created_at, updated_at) VALUES (%s, %s, %s)"
@@ -134,25 +127,14 @@ def seed_from_feed(database_url: str, feed: Path, first_session_at: datetime | N
         locking = [s.date_start for s in sessions if s.session_name in LOCKING_SESSIONS and s.date_start]
         lock_at = moved(min(locking or starts)) if starts else None
         if lock_at is not None and lock_at > now:  # a coming weekend: open until its lock time
-            conn.execute("DELETE FROM meeting_lock WHERE meeting_key = %s", (meeting_key,))
-            conn.execute("UPDATE race_session SET state = 'upcoming' WHERE meeting_key = %s", (meeting_key,))
-        rows: list[tuple[Any, ...]] = [
-            (meeting_key, kind, name, price)
-            for kind, table in (("driver", market.drivers), ("constructor", market.constructors))
-            for name, price in table.items()
-        ]
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO asset_price (meeting_key, asset_kind, asset_name, price) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                rows,
-            )
+            reopen(conn, meeting_key)
+        write_prices(conn, meeting_key, prices)
     return SeededWeekend(
         meeting_key,
         {s.session_name: moved(s.date_start) for s in sessions},
         tuple(drivers),
         constructors,
-        len(rows),
+        len(prices),
     )
 
 
