@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import redis.asyncio as redis_async
@@ -24,6 +25,18 @@ class Standing:
     rank: int
     team_id: int
     points: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRunningOrder:
+    document: dict[str, Any]  # store/running_order.py's order_document
+    version: int | None  # the meeting's live version when it was read
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    version: int | None
+    window_time: datetime | None
 
 
 class AsyncLiveReader:
@@ -47,6 +60,34 @@ class AsyncLiveReader:
     async def version(self, meeting_key: int) -> int | None:
         raw = await self.client.get(keys.meeting_version(meeting_key))
         return None if raw is None else int(raw)
+
+    async def as_of(self, meeting_key: int) -> AsOf:
+        """A meeting's live version and the session clock of the window that made it."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(keys.meeting_version(meeting_key))
+        pipe.get(keys.meeting_window_time(meeting_key))
+        version, window = await pipe.execute()
+        return AsOf(
+            None if version is None else int(version),
+            None if window is None else datetime.fromisoformat(window.decode()),
+        )
+
+    async def running_order(self, session_key: int) -> LiveRunningOrder | None:
+        """The session's running order (store/running_order.py's document) and the meeting version it
+        stands at, read together."""
+        raw = await self.client.get(keys.session_order(session_key))
+        if raw is None:
+            return None
+        meeting = json.loads(raw).get("meeting_key")
+        if meeting is None:
+            return LiveRunningOrder(json.loads(raw), None)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(keys.session_order(session_key))
+        pipe.get(keys.meeting_version(int(meeting)))
+        raw, version = await pipe.execute()
+        if raw is None:  # gone in between (Redis flushed)
+            return None
+        return LiveRunningOrder(json.loads(raw), None if version is None else int(version))
 
     async def is_live(self, meeting_key: int) -> bool:
         """Whether the meeting has live state (a window of it was written)."""

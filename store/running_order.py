@@ -2,19 +2,16 @@
 
 The engine writes each session's running order (scoring/order.py, with the session's driver
 points) in the same MULTI/EXEC as the meeting's points and version, so a reader that takes the
-document and the version together sees one window. The API only reads them (`read_running_order`,
-`read_as_of`); nothing here scores.
+document and the version together sees one window (store/live_read.py: `running_order`, `as_of`);
+nothing here scores.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import msgspec
-import redis.asyncio as redis_async
 from redis.client import Pipeline
 
 from scoring.order import Place
@@ -69,44 +66,3 @@ def queue_window_time(pipe: Pipeline, meeting_key: int, window_time: datetime | 
     """The session clock of the window being written: the `window_time` of the version it makes."""
     if window_time is not None:
         pipe.set(keys.meeting_window_time(meeting_key), window_time.isoformat())
-
-
-@dataclass(frozen=True, slots=True)
-class LiveRunningOrder:
-    document: dict[str, Any]  # order_document's shape
-    version: int | None  # the meeting's live version when it was read
-
-
-@dataclass(frozen=True, slots=True)
-class AsOf:
-    version: int | None
-    window_time: datetime | None
-
-
-async def read_running_order(client: redis_async.Redis, session_key: int) -> LiveRunningOrder | None:
-    """The session's running order and the meeting version it stands at, read together."""
-    raw = await client.get(keys.session_order(session_key))
-    if raw is None:
-        return None
-    meeting = json.loads(raw).get("meeting_key")
-    if meeting is None:
-        return LiveRunningOrder(json.loads(raw), None)
-    pipe = client.pipeline(transaction=True)
-    pipe.get(keys.session_order(session_key))
-    pipe.get(keys.meeting_version(int(meeting)))
-    raw, version = await pipe.execute()
-    if raw is None:  # gone in between (Redis flushed)
-        return None
-    return LiveRunningOrder(json.loads(raw), None if version is None else int(version))
-
-
-async def read_as_of(client: redis_async.Redis, meeting_key: int) -> AsOf:
-    """A meeting's live version and the session clock of the window that made it."""
-    pipe = client.pipeline(transaction=True)
-    pipe.get(keys.meeting_version(meeting_key))
-    pipe.get(keys.meeting_window_time(meeting_key))
-    version, window = await pipe.execute()
-    return AsOf(
-        None if version is None else int(version),
-        None if window is None else datetime.fromisoformat(window.decode()),
-    )

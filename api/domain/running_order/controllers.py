@@ -22,7 +22,6 @@ from api.lib.params import MAX_PAGE, PageLimit, PageOffset, SessionKey
 from store.live_keys import updates_channel
 from store.live_read import AsyncLiveReader
 from store.models import RaceSession
-from store.running_order import read_running_order
 
 RUNNING_ORDER_EVENT = "running_order"
 
@@ -50,7 +49,7 @@ class RunningOrderController(Controller):
         session so far: provisional (as if the session ended in this order) until the classification
         lands, then final. `as_of` says which live state it is (the version, and the session clock its
         window closed at). 404 `not_started` until the engine has scored a window of the session."""
-        return await running_order_or_404(live.client, session_key, offset, limit)
+        return await running_order_or_404(live, session_key, offset, limit)
 
     @get(
         "/live/sessions/{session_key:int}/running-order",
@@ -77,7 +76,7 @@ class RunningOrderController(Controller):
         token."""
         await stream_caller(request, push.tickets, push.issuer, push.gate)
         meeting_key = await _meeting_of(db_session, push.reads.live, session_key)
-        read = partial(running_order, push.reads.live.client, session_key, 0, MAX_PAGE)
+        read = partial(running_order, push.reads.live, session_key, 0, MAX_PAGE)
         return ServerSentEvent(
             live_events(
                 push.channels,
@@ -96,7 +95,7 @@ async def _meeting_of(session: AsyncSession, live: AsyncLiveReader, session_key:
     meeting = await session.scalar(query)
     if meeting is not None:
         return int(meeting)
-    document = await read_running_order(live.client, session_key)
+    document = await live.running_order(session_key)
     if document is not None and document.document.get("meeting_key") is not None:
         return int(document.document["meeting_key"])
     raise NotFound(

@@ -1,25 +1,24 @@
-"""The running order read: the engine's document from Redis (store/running_order.py), paged. Never scores."""
+"""The running order read: the engine's document from Redis (store/live_read.py), paged. Never scores."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import msgspec
-import redis.asyncio as redis_async
 
 from api.domain.running_order.schemas import RunningOrderOut, RunningPlaceOut
 from api.domain.standings.schemas import AsOfOut
 from api.errors import ErrorCode, NotFound
-from store.running_order import read_running_order
+from store.live_read import AsyncLiveReader
 
 _places = msgspec.convert  # the document's items are already in the body's shape
 
 
 async def running_order(
-    client: redis_async.Redis, session_key: int, offset: int, limit: int
+    reader: AsyncLiveReader, session_key: int, offset: int, limit: int
 ) -> RunningOrderOut | None:
     """One page of the session's running order; None while the engine has written none."""
-    live = await read_running_order(client, session_key)
+    live = await reader.running_order(session_key)
     if live is None:
         return None
     document = live.document
@@ -39,9 +38,9 @@ async def running_order(
 
 
 async def running_order_or_404(
-    client: redis_async.Redis, session_key: int, offset: int, limit: int
+    reader: AsyncLiveReader, session_key: int, offset: int, limit: int
 ) -> RunningOrderOut:
-    found = await running_order(client, session_key, offset, limit)
+    found = await running_order(reader, session_key, offset, limit)
     if found is None:
         raise NotFound(
             f"no running order for session {session_key} yet: it comes with the session's first scored"

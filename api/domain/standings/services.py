@@ -28,7 +28,6 @@ from scoring.rules import TeamRules
 from scoring.team_rules import FinalFix, Picks, pick_scores
 from store.live_read import AsyncLiveReader
 from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
-from store.running_order import read_as_of
 
 LAST_FINAL_SESSION = text(
     "SELECT s.session_key FROM race_session s WHERE s.meeting_key = :meeting AND s.state = 'final'"
@@ -268,5 +267,5 @@ def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
 
 async def live_as_of(live: AsyncLiveReader, meeting_key: int) -> AsOfOut:
     """The live state a body is of: the meeting's version and its window's session clock."""
-    as_of = await read_as_of(live.client, meeting_key)
+    as_of = await live.as_of(meeting_key)
     return AsOfOut(as_of.version, as_of.window_time)
