@@ -37,8 +37,15 @@ class Claimed:
 
 
 def create_results_final(conn: psycopg.Connection, session_key: int, mqtt: bool, email: bool) -> int:
+    """`upsert_results_final`, counting the rows that are new."""
+    return sum(1 for created, _ in upsert_results_final(conn, session_key, mqtt, email) if created)
+
+
+def upsert_results_final(
+    conn: psycopg.Connection, session_key: int, mqtt: bool, email: bool
+) -> list[tuple[bool, int]]:
     """One row per owner of a team scored in a final session, with every such team's result; returns
-    how many rows are new.
+    (new, user id) for each row written (new or brought up to date): whose inbox changed.
 
     The engine writes a session again when its classification changes (the rest of it arriving
     after a first batch, a correction, a replay after a crash), and announces it each time: a row
@@ -66,11 +73,11 @@ def create_results_final(conn: psycopg.Connection, session_key: int, mqtt: bool,
             SET payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
             WHERE notification.published_at IS NULL AND notification.emailed_at IS NULL
               AND notification.payload IS DISTINCT FROM EXCLUDED.payload
-        RETURNING (xmax = 0) AS created
+        RETURNING (xmax = 0) AS created, user_id
         """,
         {"kind": RESULTS_FINAL, "session_key": session_key, "mqtt": mqtt, "email": email},
     ).fetchall()
-    return sum(1 for (created,) in rows if created)
+    return [(bool(created), int(user_id)) for created, user_id in rows]
 
 
 def create_lock_reminders(conn: psycopg.Connection, session_key: int, mqtt: bool, email: bool) -> list[int]:
@@ -96,6 +103,16 @@ def create_lock_reminders(conn: psycopg.Connection, session_key: int, mqtt: bool
         {"kind": LOCK_REMINDER, "session_key": session_key, "mqtt": mqtt, "email": email},
     ).fetchall()
     return sorted(r[0] for r in rows)
+
+
+def users_of(conn: psycopg.Connection, ids: Sequence[int]) -> list[int]:
+    """The owners of these notification rows (whose inboxes they are in)."""
+    if not ids:
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT user_id FROM notification WHERE id = ANY(%s) ORDER BY user_id", (list(ids),)
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def pending_ids(conn: psycopg.Connection, kind: str, session_key: int) -> list[int]:

@@ -17,15 +17,17 @@ from datetime import timedelta
 
 import psycopg
 
+from store.inbox_push import announce_inbox_at
 from store.notify_ledger import (
     RESULTS_FINAL,
     chunks,
     create_lock_reminders,
-    create_results_final,
     pending_ids,
     sessions_locking_soon,
     sessions_to_notify,
     stale_pending_ids,
+    upsert_results_final,
+    users_of,
 )
 from tasks.app import app
 from tasks.delivery import email_due, publish_due
@@ -54,7 +56,9 @@ def session_final(session_key: int) -> int:
     s = settings()
     with connect() as conn:
         with conn.transaction():
-            created = create_results_final(conn, session_key, s.notify_mqtt, bool(s.smtp_host))
+            written = upsert_results_final(conn, session_key, s.notify_mqtt, bool(s.smtp_host))
+        created = sum(1 for new, _ in written if new)
+        push_inbox([user_id for _, user_id in written])  # committed: the streams read them now
         ids = pending_ids(conn, RESULTS_FINAL, session_key)
         race = conn.execute(
             "SELECT meeting_key FROM race_session"
@@ -119,8 +123,16 @@ def remind_team_lock() -> int:
         for session_key in sessions_locking_soon(conn, timedelta(hours=s.reminder_hours)):
             with conn.transaction():
                 created += create_lock_reminders(conn, session_key, s.notify_mqtt, bool(s.smtp_host))
+        push_inbox(users_of(conn, created))
     fan_out(created)
     return len(created)
+
+
+def push_inbox(user_ids: Sequence[int]) -> None:
+    """New rows reach their owners' open inbox streams at once (store/inbox_push.py); never raises."""
+    url = settings().redis_url
+    if url and user_ids:
+        announce_inbox_at(url, user_ids)
 
 
 def fan_out(ids: Sequence[int]) -> None:

@@ -7,20 +7,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 import redis
+from celery import Celery
 
 from api.app import create_app
 from api.config import ApiConfig
 from store.urls import libpq_url
-from tests.api.helpers import JAPAN, register, seed_weekend
+from tests.api.helpers import JAPAN, create_team, register, seed_weekend
+from tests.api.mailbox import celery_worker
 from tests.api.server import serving
 from tests.api.sse import EventReader
 
 QUALIFYING, RACE = 2025033, 2025034
+REMIND_TASK = "tasks.remind_team_lock"  # what beat runs every BEAT_CHECK_S
 
 
 def notify(database_url: str, user_id: int, kind: str, session_key: int, points: int) -> None:
@@ -83,3 +87,44 @@ def test_new_notifications_are_pushed_on_the_players_stream(quick_url: str, db: 
                 for e in events.seen
                 if e.data
             )
+
+
+@pytest.fixture
+def patient_url(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[str]:
+    """Streams that re-read only every 5 minutes: what arrives sooner was pushed by its writer."""
+    config = replace(api_config, live_keepalive_s=300.0, live_push_interval_s=0.2, live_stream_max_s=600.0)
+    with serving(create_app(config, locker_interval_s=None)) as url:
+        yield url
+
+
+def test_a_notification_the_worker_writes_is_pushed_at_once(
+    patient_url: str, db: str, redis_url: str, tmp_path: Path
+) -> None:
+    """The real Celery worker writes the lock reminders (tasks.remind_team_lock) and announces them on
+    each owner's channel: the owner's open stream gets it at once, not at its next keep-alive re-read."""
+    seed_weekend(db, JAPAN, days_ahead=1 / 24)  # the weekend locks within the hour: owners are reminded
+    env = {
+        "DATABASE_URL": db,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "NOTIFY_MQTT": "false",
+        "REMINDER_HOURS": "2",
+        "GRIDSCORE_DATA_DIR": str(tmp_path / "data"),
+        "LOG_FORMAT": "text",
+    }
+    with (
+        httpx.Client(base_url=patient_url, timeout=60) as api,
+        celery_worker(env, tmp_path / "worker.log"),
+    ):
+        alice = register(api)
+        create_team(api, alice, "Alice Racing")
+        ticket = api.post("/api/live/tickets", headers=alice.headers).json()["ticket"]
+        with api.stream("GET", "/api/live/notifications", params={"ticket": ticket}) as response:
+            assert response.status_code == 200
+            events = EventReader(response)
+            assert events.next_event().json() == {"unread": 0, "latest": None}
+            Celery("stand-in-for-beat", broker=redis_url).send_task(REMIND_TASK)
+            pushed = events.until(lambda m: m.json()["unread"] == 1, timeout_s=50)[-1].json()
+            assert pushed["latest"]["kind"] == "lock_reminder"
+            assert pushed["latest"]["session_key"] == QUALIFYING
+            assert not [m for m in events.seen if "keep-alive" in m.comments]  # it came before any re-read

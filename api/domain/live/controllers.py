@@ -31,7 +31,7 @@ from api.domain.standings.schemas import TeamScoreOut
 from api.domain.teams.access import readable_team
 from api.errors import responses
 from api.lib.params import INT8_MAX, LeagueId, MeetingKey, TeamId
-from store.live_keys import updates_channel
+from store.live_keys import inbox_channel, updates_channel
 
 EVENT_STREAM = "text/event-stream"
 TICKET_SCHEME = "LiveTicket"  # OpenAPI security scheme: the `ticket` query parameter (api/app.py)
@@ -186,10 +186,11 @@ class LiveController(Controller):
     async def notifications(
         self, request: Request[Any, Any, Any], push: NamedDependency[LivePush]
     ) -> ServerSentEvent:
-        """Your inbox, pushed when it changes: the unread count and the newest notification (checked at
-        least every LIVE_KEEPALIVE_S). Authenticate with `?ticket=` or a bearer token."""
+        """Your inbox, pushed when it changes: the unread count and the newest notification. A new
+        notification comes at once (its writer announces it on your channel); the state is also checked
+        at least every LIVE_KEEPALIVE_S. Authenticate with `?ticket=` or a bearer token."""
         user = await stream_caller(request, push.tickets, push.issuer, push.gate)
         read = partial(push.reads.inbox, user.id)
         return ServerSentEvent(
-            live_events(push.channels, f"notifications:{user.id}", INBOX_EVENT, read, push.pace)
+            live_events(push.channels, inbox_channel(user.id), INBOX_EVENT, read, push.pace)
         )
