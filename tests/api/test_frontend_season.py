@@ -1,12 +1,14 @@
 """A player's season as a browser app on another origin plays it, every request through CORS: register,
-verify the e-mail, pick a team, join a public league, a weekend scored by the real engine, the season
-table, the inbox filled by the real Celery worker, a password reset by e-mail, and deletion.
+verify the e-mail, pick a team, join a public league, a weekend scored by the real engine (its running
+order, finishing positions), the season table, the inbox filled by the real Celery worker and pushed on
+its stream, a password reset by e-mail, and deletion.
 
 Real uvicorn, PostgreSQL, Redis, Celery worker and SMTP server; the engine is `run_replay` (the flow).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,6 +29,7 @@ from gridscore.cli.replay import run_replay
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, seed_weekend
 from tests.api.mailbox import Mailbox, celery_worker, smtp_server
 from tests.api.server import serving
+from tests.api.sse import EventReader
 
 ORIGIN = "http://localhost:5173"
 MEETING = 202503
@@ -71,7 +74,13 @@ class Browser:
 def stack(
     api_config: ApiConfig, db: str, redis_url: str, redis_client: redis.Redis, tmp_path: Path
 ) -> Iterator[tuple[str, Mailbox]]:
-    config = replace(api_config, cors_origins=(ORIGIN,), celery_broker_url=redis_url)
+    config = replace(
+        api_config,
+        cors_origins=(ORIGIN,),
+        celery_broker_url=redis_url,
+        live_keepalive_s=300.0,  # a stream's event comes from a push, never from a keep-alive re-read
+        live_push_interval_s=0.2,
+    )
     with smtp_server() as (box, port):
         env = {
             "DATABASE_URL": db,
@@ -95,7 +104,7 @@ def test_a_players_season_from_a_browser_on_another_origin(
 ) -> None:
     url, mail = stack
     seed_weekend(db, JAPAN, days_ahead=2)
-    with httpx.Client(base_url=url, timeout=30) as http:
+    with httpx.Client(base_url=url, timeout=30) as http, contextlib.ExitStack() as streams:
         ada, rival = Browser(http), Browser(http)
         for who, name in ((ada, "ada"), (rival, "rival")):
             email = f"{name}@example.com"
@@ -146,9 +155,30 @@ def test_a_players_season_from_a_browser_on_another_origin(
             run_replay(settings, [JAPAN], teams=5, speed=0, window=timedelta(milliseconds=500), quiet=True)
             == 0
         )
+        # The inbox stream, open while the worker tells the owners: each notification is pushed at once.
+        ticket = ada.call("POST", "/api/live/tickets").json()["ticket"]
+        pushes = EventReader(
+            streams.enter_context(
+                http.stream(
+                    "GET", "/api/live/notifications", params={"ticket": ticket}, headers={"Origin": ORIGIN}
+                )
+            )
+        )
+        assert pushes.response.headers.get("access-control-allow-origin") == ORIGIN
+        assert pushes.next_event().json()["unread"] == 0
         broker = Celery("engine-stand-in", broker=redis_url)
         for session_key in SESSIONS:
             broker.send_task(SESSION_FINAL_TASK, args=(session_key,))
+
+        # The Race's classified running order, and each driver's finishing position in the season's results.
+        order = ada.call("GET", f"/api/sessions/{SESSIONS[-1]}/running-order").json()
+        assert order["final"]
+        assert [i["position"] for i in order["items"][:3]] == [1, 2, 3]
+        assert not any(i["provisional"] for i in order["items"])
+        results = ada.call("GET", "/api/seasons/assets").json()
+        drivers = {d["name"]: d["weekends"][0] for d in results["drivers"]}
+        for item in order["items"]:
+            assert drivers[item["driver"]["code"]]["position"] == item["position"]
 
         score = ada.call(
             "GET", f"/api/teams/{teams['Ada Racing']}/score", params={"meeting_key": MEETING}
@@ -165,6 +195,10 @@ def test_a_players_season_from_a_browser_on_another_origin(
         while ada.call("GET", "/api/notifications/unread").json()["unread"] < len(SESSIONS):
             assert time.monotonic() < deadline, "the worker did not notify the owner within 60 s"
             time.sleep(0.25)
+        pushed = pushes.until(lambda m: m.json()["unread"] == len(SESSIONS), timeout_s=30)
+        assert not [m for m in pushes.seen if "keep-alive" in m.comments]  # pushed, not re-read
+        assert pushed[-1].json()["latest"]["kind"] == "results_final"
+        streams.close()  # the tab goes away
         inbox = ada.call("GET", "/api/notifications").json()
         assert inbox["total"] == len(SESSIONS), inbox
         assert {n["kind"] for n in inbox["items"]} == {"results_final"}
