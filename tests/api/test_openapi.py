@@ -76,6 +76,7 @@ def test_streams_describe_their_events(schema: dict[str, Any]) -> None:
         ("/api/live/leagues/{league_id}/leaderboard", "LiveLeaderboardOut"),
         ("/api/live/teams/{team_id}/score", "TeamScoreOut"),
         ("/api/live/notifications", "InboxOut"),
+        ("/api/live/sessions/{session_key}/running-order", "RunningOrderOut"),
     ):
         ok = schema["paths"][path]["get"]["responses"]["200"]
         assert ok["content"]["text/event-stream"]["schema"] == {"$ref": f"#/components/schemas/{data}"}
