@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import psycopg
 
-from scoring.rules import TeamRules
+from scoring.rules import DEFAULT_RULESET, TeamRules
 from tasks.prices import opening_prices
 
 
@@ -131,7 +131,7 @@ def store_generated_teams(
                 pl.lit(50).alias("max_teams"),
                 pl.lit(False).alias("is_public"),
                 pl.lit(False).alias("is_global"),
-                pl.lit("f1fantasy-2025").alias("ruleset"),
+                pl.lit(DEFAULT_RULESET).alias("ruleset"),
             ),
         )
         league_of_team = np.repeat(league_ids, sizes)[:n]
@@ -157,8 +157,8 @@ def ensure_global_league(conn: psycopg.Connection) -> int:
     code = secrets.token_urlsafe(9)
     created = conn.execute(
         "INSERT INTO league (name, is_public, is_global, invite_code, ruleset, created_at, updated_at)"
-        " VALUES ('Global', true, true, %s, 'f1fantasy-2025', now(), now()) RETURNING id",
-        (code,),
+        " VALUES ('Global', true, true, %s, %s, now(), now()) RETURNING id",
+        (code, DEFAULT_RULESET),
     ).fetchone()
     assert created is not None
     return int(created[0])

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scoring.rules import DEFAULT_RULESET
+
 
 class SessionState(enum.StrEnum):
     UPCOMING = "upcoming"
@@ -149,7 +151,7 @@ class League(IdentityAuditBase):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     is_global: Mapped[bool] = mapped_column(Boolean, default=False)
     max_teams: Mapped[int | None] = mapped_column(Integer)
-    ruleset: Mapped[str] = mapped_column(String(50), default="f1fantasy-2025")
+    ruleset: Mapped[str] = mapped_column(String(50), default=DEFAULT_RULESET)
 
     __table_args__ = (
         Index("uq_league_single_global", "is_global", unique=True, postgresql_where="is_global"),
