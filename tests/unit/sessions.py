@@ -60,7 +60,7 @@ def session(
         for n in range(car.overtakes):
             facts.add_overtake(("pass", number, n), number, 4, moment + timedelta(seconds=n))
         if car.lap is not None:
-            facts.add_lap(number, 5, car.lap, moment)
+            facts.add_lap(number, 5, car.lap, moment + timedelta(seconds=number))  # no two start together
         for n, stop in enumerate(car.stops):
             facts.add_pit_stop(
                 ("stop", number, n), number, stop, moment + timedelta(minutes=10 * n + 10), 22.0

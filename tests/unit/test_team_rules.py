@@ -1,19 +1,33 @@
-"""SCORING.md's team rules against scoring/teams.py: boost x2, Extra DRS x3, Autopilot, No Negative,
-Final Fix and the transfer penalty, one team per rule, every team in one book (the bulk path the
-engine uses), each expected total written out from the rule's words."""
+"""SCORING.md's team rules: boost x2, Extra DRS x3, Autopilot, No Negative, Final Fix, Wildcard,
+Limitless and the transfer penalty, one team per rule, each expected total written out from the
+rule's words; checked in bulk (scoring/teams.py's TeamBook, every team in one book: what the engine
+ranks with) and for one team (scoring/team_rules.py: what the API explains a score with)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scoring.chips import Chip
+from scoring.chips import Chip, chip_of
+from scoring.rules import load_ruleset
+from scoring.team_rules import (
+    FinalFix,
+    Picks,
+    autopilot_driver,
+    budget_applies,
+    extra_drs_driver,
+    final_fix_picks,
+    pick_scores,
+    reverts_after_lock,
+    team_points,
+)
 from scoring.teams import (
     TeamBook,
     competition_ranks,
     constructor_asset,
     driver_asset,
     league_standings,
+    pick_weights,
 )
 
 A, B, C, D, E, F = (driver_asset(x) for x in ("AAA", "BBB", "CCC", "DDD", "EEE", "FFF"))
@@ -141,3 +155,141 @@ def test_league_standings_order_each_league_best_first_ties_by_team_id() -> None
         2: [(12, 1), (14, 2)],
         3: [(13, 1)],
     }
+
+
+# -- The same rules for one team (scoring/team_rules.py: what the API explains a score with) -------
+def bare(asset: str) -> str:
+    return asset.split(":", 1)[1]
+
+
+WEEKEND = {
+    "drivers": {bare(a): p for a, p in POINTS.items() if a.startswith("driver:")},
+    "constructors": {bare(a): p for a, p in POINTS.items() if a.startswith("constructor:")},
+}
+POSITIVE_BY_NAME = {
+    k: {n: POSITIVE[driver_asset(n) if k == "drivers" else constructor_asset(n)] for n in v}
+    for k, v in WEEKEND.items()
+}
+BEFORE_BY_NAME = {
+    k: {n: BEFORE_RACE[driver_asset(n) if k == "drivers" else constructor_asset(n)] for n in v}
+    for k, v in WEEKEND.items()
+}
+
+
+def one_team(team: int) -> tuple[Picks, str | None, Chip | None, FinalFix | None, int]:
+    roster, weights, (penalty, chip), fix, _ = TEAMS[team]
+    drivers = tuple(bare(a) for a in roster[:5])
+    boosted = next(d for d, w in zip(drivers, weights, strict=False) if w == 2)
+    extra = next((d for d, w in zip(drivers, weights, strict=False) if w == 3), None)
+    final_fix = FinalFix(bare(fix[0]), bare(fix[1])) if fix is not None else None
+    return (
+        Picks(drivers, tuple(bare(a) for a in roster[5:]), boosted),
+        extra,
+        chip_of(chip),
+        final_fix,
+        penalty,
+    )
+
+
+@pytest.mark.parametrize("team", sorted(t for t in TEAMS if 2 in TEAMS[t][1]))  # every team with a boost
+def test_each_team_rule_for_one_team(team: int) -> None:
+    picks, extra, chip, fix, penalty = one_team(team)
+    scores = pick_scores(
+        picks, extra, chip, fix, WEEKEND, POSITIVE_BY_NAME, BEFORE_BY_NAME, load_ruleset().team
+    )
+    assert team_points(scores) - penalty == TEAMS[team][-1]
+
+
+def test_a_final_fix_teams_picks_show_both_drivers_of_the_swapped_place() -> None:
+    picks, extra, chip, fix, _ = one_team(16)  # boost on E, who replaced F before the Race
+    scores = pick_scores(
+        picks, extra, chip, fix, WEEKEND, POSITIVE_BY_NAME, BEFORE_BY_NAME, load_ruleset().team
+    )
+    assert [(s.name, s.points, s.multiplier, s.total, s.note) for s in scores] == [
+        ("AAA", 10, 1, 10, None),
+        ("BBB", 20, 1, 20, None),
+        ("CCC", -5, 1, -5, None),
+        ("DDD", 3, 1, 3, None),
+        ("EEE", 0 - 4, 2, -8, "from the Race"),
+        ("FFF", 6, 2, 12, "before the Race"),
+        ("Xray", 15, 1, 15, None),
+        ("Yankee", -8, 1, -8, None),
+    ]
+
+
+def test_an_autopilot_teams_picks_show_the_boost_on_its_best_driver() -> None:
+    picks, extra, chip, fix, _ = one_team(10)  # boost chosen on C, Autopilot moves it to B
+    scores = pick_scores(
+        picks, extra, chip, fix, WEEKEND, POSITIVE_BY_NAME, BEFORE_BY_NAME, load_ruleset().team
+    )
+    assert {s.name: s.multiplier for s in scores} == {
+        n: 2 if n == "BBB" else 1 for n in [s.name for s in scores]
+    }
+
+
+PICKS = Picks(("AAA", "BBB", "CCC", "DDD", "EEE"), ("Xray", "Yankee"), "AAA")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "counts_on"),
+    [("BBB", "BBB"), ("AAA", None), ("FFF", None), (None, None), (7, None)],
+    ids=["another-driver", "the-boosted-one", "not-in-the-team", "none", "not-a-name"],
+)
+def test_extra_drs_counts_on_another_driver_of_the_team_only(chosen: object, counts_on: str | None) -> None:
+    assert extra_drs_driver(chosen, PICKS) == counts_on
+
+
+def test_autopilot_picks_the_best_driver_and_the_first_of_a_tie() -> None:
+    assert autopilot_driver(PICKS.drivers, {"CCC": 9, "DDD": 4}) == "CCC"
+    assert autopilot_driver(PICKS.drivers, {"BBB": 9, "EEE": 9}) == "BBB"
+    assert autopilot_driver(PICKS.drivers, {}) == "AAA"  # nobody scored: the first
+    assert autopilot_driver(PICKS.drivers, dict.fromkeys(PICKS.drivers, -5) | {"DDD": -1}) == "DDD"
+
+
+def test_a_final_fix_carries_the_boost_and_extra_drs_of_the_place() -> None:
+    assert final_fix_picks(PICKS, "BBB", FinalFix("AAA", "FFF")) == (
+        Picks(("FFF", "BBB", "CCC", "DDD", "EEE"), ("Xray", "Yankee"), "FFF"),
+        "BBB",
+    )
+    assert final_fix_picks(PICKS, "BBB", FinalFix("BBB", "FFF")) == (
+        Picks(("AAA", "FFF", "CCC", "DDD", "EEE"), ("Xray", "Yankee"), "AAA"),
+        "FFF",
+    )
+
+
+@pytest.mark.parametrize(
+    ("chip", "budget", "reverts"),
+    [
+        (None, True, False),
+        (Chip.WILDCARD, True, False),  # unlimited free transfers within budget
+        (Chip.LIMITLESS, False, True),  # no budget cap, for one week; the team then reverts
+        (Chip.EXTRA_DRS, True, False),
+        (Chip.AUTOPILOT, True, False),
+        (Chip.NO_NEGATIVE, True, False),
+        (Chip.FINAL_FIX, True, False),
+    ],
+)
+def test_which_chips_lift_the_budget_and_revert(chip: Chip | None, budget: bool, reverts: bool) -> None:
+    assert (budget_applies(chip), reverts_after_lock(chip)) == (budget, reverts)
+
+
+def test_the_six_chips_of_scoring_md_and_their_stored_names() -> None:
+    assert {c.value for c in Chip} == {
+        "wildcard",
+        "limitless",
+        "extra_drs",
+        "autopilot",
+        "no_negative",
+        "final_fix",
+    }
+    assert chip_of("autopilot") is Chip.AUTOPILOT
+    assert chip_of(None) is None
+    assert chip_of("") is None
+    with pytest.raises(ValueError, match="turbo"):
+        chip_of("turbo")
+
+
+def test_pick_weights_in_bulk() -> None:
+    boosted = np.array([[True, False, False], [False, False, False]])
+    extra = np.array([[False, True, False], [False, False, True]])
+    assert pick_weights(boosted, extra, 2, 3).tolist() == [[2, 3, 1], [1, 1, 3]]
