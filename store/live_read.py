@@ -34,6 +34,15 @@ class LiveRunningOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamLive:
+    """A team's live standing, the points document it was computed from, and the version it is of."""
+
+    standing: Standing | None
+    document: dict[str, Any] | None
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class AsOf:
     version: int | None
     window_time: datetime | None
@@ -127,20 +136,31 @@ class AsyncLiveReader:
         points = keys.unpack_int32(points_raw).tolist()
         return count, [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
 
-    async def team_with_points(
-        self, meeting_key: int, team_id: int
-    ) -> tuple[Standing | None, dict[str, Any] | None]:
-        """A team's total and rank with the weekend's asset points, all from the same window."""
+    async def team_with_points(self, meeting_key: int, team_id: int) -> TeamLive:
+        """A team's total and rank with the weekend's asset points they were computed from, and the
+        meeting version they are of. Totals are written after their window's points (on a thread of
+        their own), so the latest points and version may be ahead of them: these are the totals' own
+        (the latest ones where no totals were written with theirs)."""
         slot = await self.client.hget(keys.team_slots(meeting_key), str(team_id))
-        if slot is None:
-            return None, await self.points(meeting_key)
-        index = int(slot)
         pipe = self.client.pipeline(transaction=True)
+        pipe.get(keys.totals_points(meeting_key))
+        pipe.get(keys.totals_version(meeting_key))
         pipe.get(keys.meeting_points(meeting_key))
-        pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
-        pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
-        points, total, rank = await pipe.execute()
-        return _standing(team_id, total, rank), None if points is None else json.loads(points)
+        pipe.get(keys.meeting_version(meeting_key))
+        if slot is not None:
+            index = int(slot)
+            pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
+            pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
+        replies = await pipe.execute()
+        totals_points, totals_version, latest_points, latest_version = replies[:4]
+        if slot is None:
+            return TeamLive(None, _json(latest_points), _int(latest_version))
+        total, rank = replies[4:]
+        return TeamLive(
+            _standing(team_id, total, rank),
+            _json(totals_points if totals_points is not None else latest_points),
+            _int(totals_version if totals_version is not None else latest_version),
+        )
 
     async def league_standing(self, meeting_key: int, league_id: int, team_id: int) -> Standing | None:
         """A team's live points and rank inside a league, in one atomic server-side read (None while the
@@ -159,6 +179,14 @@ class AsyncLiveReader:
             return None
         rank, points = (int(x) for x in reply)
         return Standing(rank, team_id, points)
+
+
+def _json(raw: bytes | None) -> dict[str, Any] | None:
+    return None if raw is None else json.loads(raw)
+
+
+def _int(raw: bytes | None) -> int | None:
+    return None if raw is None else int(raw)
 
 
 def _standing(team_id: int, total: bytes, rank: bytes) -> Standing | None:

@@ -87,7 +87,8 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 " rosters are written when a weekend locks",
                 code=ErrorCode.NO_ROSTER,
             )
-        standing, document = await live.team_with_points(meeting_key, team_id)
+        team_live = await live.team_with_points(meeting_key, team_id)
+        standing, document = team_live.standing, team_live.document
         if standing is None:
             raise NotFound(
                 f"no live score for team {team_id} in meeting {meeting_key} yet:"
@@ -112,7 +113,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             chip=play.chip if play else None,
             final=final,
             source="final" if final else "live",
-            as_of=await live_as_of(live, meeting_key),
+            as_of=await live_as_of(live, meeting_key, team_live.version),
         )
 
     async def race_final(self, meeting_key: int) -> bool:
@@ -265,7 +266,8 @@ def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
     return sorted(items, key=lambda a: (-a.points, a.name))
 
 
-async def live_as_of(live: AsyncLiveReader, meeting_key: int) -> AsOfOut:
-    """The live state a body is of: the meeting's version and its window's session clock."""
+async def live_as_of(live: AsyncLiveReader, meeting_key: int, version: int | None = None) -> AsOfOut:
+    """The live state a body is of: the meeting's version and its window's session clock; `version`:
+    the one the body's figures are of when they may lag the meeting's (a team's totals)."""
     as_of = await live.as_of(meeting_key)
-    return AsOfOut(as_of.version, as_of.window_time)
+    return AsOfOut(as_of.version if version is None else version, as_of.window_time)
