@@ -58,6 +58,7 @@ from api.lib.http_cache import ValidatorMiddleware, compression
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from api.lib.problems import EXCEPTION_HANDLERS
+from api.web.pages import static_router, template_config, web_router
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
 from store.urls import async_url
@@ -169,7 +170,8 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
 
     return Litestar(
-        route_handlers=[*ROUTES, docs_assets_router()],
+        route_handlers=[*ROUTES, docs_assets_router(), web_router(), static_router()],
+        template_config=template_config(),  # the players' web app (api/web)
         plugins=[SQLAlchemyPlugin(config=alchemy), channels],
         on_app_init=[jwt_auth.on_app_init],
         # Metrics innermost: a request refused by auth (401) or the rate limit (429) raises in a middleware

@@ -1,0 +1,83 @@
+// After the race: the weekend's final results in each of your team's leagues, and your team's history.
+import { $, ApiError, api, chosenId, fillSelect, h, myTeams, onChoose, requireLogin } from "./api.js";
+import { pageError } from "./layout.js";
+import { ordinal, standingRows } from "./standings.js";
+
+const TOP = 20;
+
+function historyRow(w) {
+  return h(
+    "tr",
+    {},
+    h("td", {}, w.meeting_name || `Weekend ${w.meeting_key}`),
+    h("td", {}, w.final ? "final" : "provisional"),
+    h("td", { class: "num" }, w.points ?? "–"),
+    h("td", { class: "num" }, w.transfer_penalty),
+    h("td", { class: "num" }, w.net_points ?? "–"),
+    h("td", { class: "num" }, w.rank ?? "–"),
+  );
+}
+
+async function leagueResults(league, meetingKey, mine) {
+  const section = h("section", { "aria-label": `Final results: ${league.name}` }, h("h3", {}, league.name));
+  try {
+    const results = await api(`/api/leagues/${league.id}/results?meeting_key=${meetingKey}&limit=${TOP}`);
+    section.append(
+      h(
+        "table",
+        { class: "standings", "data-results": league.id },
+        h("caption", { class: "visually-hidden" }, `${league.name}: final standings`),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Rank"), h("th", { scope: "col" }, "Team"), h("th", { scope: "col", class: "num" }, "Points"))),
+        h("tbody", {}, ...standingRows(results.standings, mine)),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    section.append(h("p", {}, error.message));
+  }
+  return section;
+}
+
+async function start() {
+  if (!requireLogin()) return;
+  try {
+    const teams = await myTeams();
+    if (!teams.length) {
+      pageError("You have no team yet: build one on the Team page.");
+      return;
+    }
+    const mine = new Set(teams.map((t) => t.id));
+    const teamId = chosenId("team", teams);
+    fillSelect($("#results-team"), teams, teamId);
+    onChoose($("#results-team"), "team");
+    $("[data-form=team]").hidden = teams.length < 2;
+    const [meeting, team, leagues, history] = await Promise.all([
+      api("/api/meetings/current", { auth: false }),
+      api(`/api/teams/${teamId}`),
+      api("/api/leagues?limit=200"),
+      api(`/api/teams/${teamId}/history`),
+    ]);
+    $("[data-meeting-name]").textContent = meeting.name || `Weekend ${meeting.meeting_key}`;
+    try {
+      const score = await api(`/api/teams/${teamId}/score?meeting_key=${meeting.meeting_key}`);
+      $("[data-final-note]").textContent = score.final
+        ? `${team.name}: ${score.net_points} points (final), ${ordinal(score.rank)} of everyone.`
+        : `${team.name}: ${score.net_points} points so far; the results are not final yet.`;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      $("[data-final-note]").textContent = error.message;
+    }
+    const played = leagues.items.filter((l) => team.leagues.includes(l.id));
+    played.sort((a, b) => Number(a.is_global) - Number(b.is_global));
+    $("[data-final-leagues]").replaceChildren(
+      ...(await Promise.all(played.map((l) => leagueResults(l, meeting.meeting_key, mine)))),
+    );
+    $("[data-history]").replaceChildren(
+      ...(history.weekends.length ? history.weekends.map(historyRow) : [h("tr", {}, h("td", { colspan: 6 }, "No weekend scored yet."))]),
+    );
+  } catch (error) {
+    pageError(error);
+  }
+}
+
+start();
