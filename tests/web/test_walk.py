@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import psycopg
+from gridscore.replay import run_replay
+from gridscore.settings import Settings
 from playwright.sync_api import expect
 
 from api.domain.teams.lock import lock_rosters_now
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
 from store.notify_ledger import create_results_final
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, create_team, register, seed_weekend
