@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from playwright.sync_api import ConsoleMessage, Page, Playwright, Request, Route
 
 from api.app import create_app
 from api.config import ApiConfig
+from gridscore.base.services import ServiceUrls
+from gridscore.base.settings import Settings
 from tests.api.server import serving
 
 JWT_SECRET = "test-secret-for-the-web-tests-0123456789abcdef"
@@ -47,12 +49,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def web_config(database_url: str, redis_url: str) -> ApiConfig:
-    return ApiConfig(
-        database_url=database_url,
-        redis_url=redis_url,
-        jwt_secret=JWT_SECRET,
-        auth_rate_limit=100_000,
-        public_rate_limit=100_000,
+    settings = Settings(jwt_secret=JWT_SECRET, api_auth_rate_limit=100_000, api_public_rate_limit=100_000)
+    return replace(
+        ApiConfig.from_settings(settings, ServiceUrls(database_url, redis_url)),
         rate_limit_namespace="gs:test:web",
         password_time_cost=1,  # still argon2id, at a test's cost
         password_memory_kib=1024,
@@ -69,14 +68,16 @@ def web_url(web_config: ApiConfig) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
+    """Module-scoped: Playwright's sync API keeps an event loop on this thread while it runs, which
+    would break the asyncio.run of tests after these."""
     chromium_path()
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_session: Playwright) -> Iterator[PlaywrightBrowser]:
     browser = playwright_session.chromium.launch(
         executable_path=chromium_path(), headless=True, args=["--no-sandbox", "--disable-gpu"]

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import psycopg
-from gridscore.replay import run_replay
-from gridscore.settings import Settings
 from playwright.sync_api import expect
 
 from api.domain.teams.lock import lock_rosters_now
+from gridscore.base.settings import Settings
+from gridscore.cli.replay import run_replay
 from store.notify_ledger import create_results_final
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, create_team, register, seed_weekend
@@ -218,7 +218,7 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
 
     # The account: a new display name, then log out.
     page = browser.go("/account")
-    page.wait_for_function("document.querySelector('#profile-email').value !== ''")
+    page.wait_for_function("() => document.querySelector('#profile-email').value !== ''")
     page.fill("#profile-name", "Ada L.")
     page.click("[data-form=profile] button")
     page.wait_for_selector("[data-form=profile] [data-status]:has-text('Saved')")
