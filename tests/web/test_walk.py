@@ -186,6 +186,14 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     assert table(browser, "[data-board]") == standings_rows(board)
     assert page.locator(f"[data-board] tr.mine[data-team='{team_id}']").count() == 1
     assert page.inner_text("[data-session-name]") == "Race"
+    race = next(s for s in api.get(f"/api/meetings/{MEETING}").json()["sessions"] if s["name"] == "Race")
+    order = api.get(f"/api/sessions/{race['session_key']}/running-order").json()
+    assert order["final"] is True
+    page.wait_for_selector("[data-order-state]:has-text('final')")
+    assert [(r[0], r[1].split()[0], r[2].split()[0]) for r in table(browser, "[data-order]")] == [
+        ("–" if i["position"] is None else str(i["position"]), i["driver"]["code"], str(i["points"]))
+        for i in order["items"]
+    ]
     browser.check("live")
 
     # After the race: final results equal to the API's, and the history.

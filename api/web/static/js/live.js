@@ -7,10 +7,10 @@ import { finality, ownLine, standingRows } from "./standings.js";
 const TOP = 10;
 const STATE_ORDER = { live: 0, provisional: 1, final: 2, upcoming: 3 };
 
-const view = { meeting: null, session: null, mine: new Set(), orderAvailable: null, refreshing: null };
+const view = { meeting: null, session: null, mine: new Set(), orderSession: null, stopOrder: null, trackTime: null, refreshing: null };
 
 // The session a viewer wants: the live one, else the latest that has started, else the next.
-export function currentSession(sessions) {
+function currentSession(sessions) {
   const live = sessions.find((s) => s.state === "live");
   if (live) return live;
   const started = sessions.filter((s) => s.state !== "upcoming");
@@ -28,20 +28,16 @@ function renderSession() {
   tickClock();
 }
 
+// The track's clock: the timing feed's time at the latest window (as_of.window_time), else the schedule.
 function tickClock() {
-  const { session } = view;
+  const { session, trackTime } = view;
   const clock = $("[data-clock]");
-  if (!session || !session.date_start) {
-    clock.textContent = "";
-    return;
-  }
-  const started = new Date(session.date_start).getTime();
-  const elapsed = Math.floor((Date.now() - started) / 1000);
-  if (session.state === "live" && elapsed >= 0) {
-    const pad = (n) => String(n).padStart(2, "0");
-    clock.textContent = `${Math.floor(elapsed / 3600)}:${pad(Math.floor((elapsed % 3600) / 60))}:${pad(elapsed % 60)}`;
+  if (trackTime) {
+    clock.textContent = `track time ${new Date(trackTime).toISOString().slice(11, 19)} UTC`;
+  } else if (session && session.date_start) {
+    clock.textContent = `starts ${new Date(session.date_start).toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" })}`;
   } else {
-    clock.textContent = new Date(session.date_start).toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    clock.textContent = "";
   }
 }
 
@@ -65,51 +61,54 @@ function renderScore(score) {
     ),
   );
   $("[data-updated]").textContent = clockTime();
+  if (score.as_of && score.as_of.window_time) view.trackTime = score.as_of.window_time;
+  tickClock();
   $("[data-version]").textContent = score.as_of && score.as_of.version !== null ? `(window ${score.as_of.version})` : "";
   finality($("[data-finality]"), score);
   refreshRace();
 }
 
-function renderOrder(rows, provisionalNote) {
+function renderOrder(order) {
   const note = $("[data-order-note]");
-  note.hidden = !provisionalNote;
-  note.textContent = provisionalNote || "";
+  note.hidden = true;
+  $("[data-order-state]").textContent = order.final ? "final" : "provisional";
+  $("[data-order-state]").className = `tag ${order.final ? "final" : "provisional"}`;
+  if (order.as_of && order.as_of.window_time) view.trackTime = order.as_of.window_time;
+  tickClock();
   $("[data-order]").replaceChildren(
-    ...(rows.length
-      ? rows.map((r) =>
-          h("tr", {}, h("td", {}, r.position ?? "–"), h("td", {}, r.driver), h("td", { class: "num" }, r.points)),
+    ...(order.items.length
+      ? order.items.map((r) =>
+          h(
+            "tr",
+            { "data-driver": r.driver.code },
+            h("td", {}, r.position ?? "–"),
+            h("td", {}, `${r.driver.code} `, h("span", { class: "help" }, r.driver.constructor)),
+            h("td", { class: "num" }, r.points, r.provisional ? h("span", { class: "help" }, " (prov.)") : null),
+          ),
         )
-      : [h("tr", {}, h("td", { colspan: 3 }, "No running order yet."))]),
+      : [h("tr", {}, h("td", { colspan: 3 }, "No cars yet."))]),
   );
 }
 
-// The running order (GET /api/sessions/{key}/running-order); until the API has it, the session's points.
-async function refreshOrder() {
+function orderUnavailable(error) {
+  const note = $("[data-order-note]");
+  note.textContent = error.message;
+  note.hidden = false;
+}
+
+// The session's running order, pushed (GET /api/live/sessions/{key}/running-order); a new session, a new stream.
+async function followOrder() {
   const { session } = view;
-  if (!session) return;
-  if (view.orderAvailable !== false) {
-    try {
-      const order = await api(`/api/sessions/${session.session_key}/running-order`, { auth: false });
-      view.orderAvailable = true;
-      renderOrder(order.items, "");
-      return;
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-      if (error.code === "not_found") view.orderAvailable = false;
-      else return renderOrder([], error.message);
-    }
-  }
+  if (!session || view.orderSession === session.session_key) return;
+  if (view.stopOrder) view.stopOrder();
+  view.orderSession = session.session_key;
   try {
-    const points = await api(`/api/sessions/${session.session_key}/points`, { auth: false });
-    const rows = points.drivers
-      .slice()
-      .sort((a, b) => b.points - a.points)
-      .map((d) => ({ position: null, driver: d.name, points: d.points }));
-    renderOrder(rows, "The running order is not available yet: the drivers are listed by their points in this session.");
+    renderOrder(await api(`/api/sessions/${session.session_key}/running-order`, { auth: false }));
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) renderOrder([], error.message);
-    else throw error;
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    orderUnavailable(error);
   }
+  view.stopOrder = follow(`/api/live/sessions/${session.session_key}/running-order`, "running_order", renderOrder, pageError);
 }
 
 // After each pushed score: the session's state (it may have moved on) and its order, one read at a time.
@@ -119,7 +118,7 @@ function refreshRace() {
       view.meeting = await api(`/api/meetings/${view.meeting.meeting_key}`, { auth: false });
       view.session = currentSession(view.meeting.sessions);
       renderSession();
-      await refreshOrder();
+      await followOrder();
     } catch (error) {
       pageError(error);
     } finally {
@@ -151,8 +150,7 @@ async function start() {
     view.meeting = await api(key ? `/api/meetings/${Number(key)}` : "/api/meetings/current", { auth: false });
     view.session = currentSession(view.meeting.sessions);
     renderSession();
-    setInterval(tickClock, 1000);
-    await refreshOrder();
+    await followOrder();
     const meetingKey = view.meeting.meeting_key;
 
     follow(`/api/live/teams/${teamId}/score?meeting_key=${meetingKey}`, "score", renderScore, pageError);
