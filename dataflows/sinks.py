@@ -13,12 +13,10 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from dataflows import metrics
 from ingest.decode import Rejected
 from scoring.outcomes import ScoredWindow
-from store import live_keys
 from store.live import LiveWriter
-from store.outages import REDIS, redis_client
+from store.outages import redis_client
+from store.rejected import write_rejected
 from store.results import FinalWriter
-
-REJECTED_KEEP = 10_000
 
 
 class _CallbackPartition(StatelessSinkPartition[Any]):
@@ -77,8 +75,9 @@ def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:
 
 
 class FinalPostgresSink(DynamicSink[ScoredWindow]):
-    """Final results of classified sessions into Postgres; once committed, the team owners' notifications
-    are queued (Celery) unless `notify` is off.
+    """Final results of classified sessions into Postgres; with `notify` on, the team owners'
+    notification goes into the outbox in the same transaction (the worker relays it: the flow calls
+    no broker).
 
     A session's team rows are the flow's (ScoredWindow.final: the weekend as of that session); the
     writer stores them as they are."""
@@ -94,15 +93,11 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
         self.notify = notify
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
-        writer = FinalWriter(self.database_url)
+        writer = FinalWriter(self.database_url, outbox=self.notify)
 
         def write(items: list[ScoredWindow]) -> None:
             for window in items:
                 writer.write(window)
-                if self.notify and window.teams is not None:
-                    from tasks.notify import announce_final
-
-                    announce_final(window.weekend.session.points.session_key)
                 if self.on_written is not None:
                     self.on_written(window)
 
@@ -110,7 +105,8 @@ class FinalPostgresSink(DynamicSink[ScoredWindow]):
 
 
 class RejectedRedisSink(DynamicSink[Rejected]):
-    """Counts rejected inputs by reason and keeps the latest ones, with their reason, in Redis."""
+    """Counts rejected inputs by reason and keeps the latest ones, with their reason, in Redis
+    (store/rejected.py); `also` gets them too (the live engine publishes them)."""
 
     def __init__(self, redis_url: str, also: Callable[[list[Rejected]], None] | None = None) -> None:
         self.redis_url = redis_url
@@ -122,16 +118,7 @@ class RejectedRedisSink(DynamicSink[Rejected]):
         def write(items: list[Rejected]) -> None:
             counts = Counter(item.category for item in items)
             documents = [json.dumps(rejected_document(i)) for i in items]
-
-            def send() -> None:  # a new pipeline per attempt: a failed execute() empties its own
-                pipe = client.pipeline(transaction=True)
-                for category, count in counts.items():
-                    pipe.hincrby(live_keys.rejected_count(), category, count)
-                pipe.lpush(f"{live_keys.rejected_count()}:latest", *documents)
-                pipe.ltrim(f"{live_keys.rejected_count()}:latest", 0, REJECTED_KEEP - 1)
-                pipe.execute()
-
-            REDIS.call(send, "rejected inputs")
+            write_rejected(client, counts, documents)
             metrics.count_rejected(counts)
             if self.also is not None:
                 self.also(items)

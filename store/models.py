@@ -327,3 +327,25 @@ class Notification(IdentityAuditBase):
             postgresql_where="(mqtt_due AND published_at IS NULL) OR (email_due AND emailed_at IS NULL)",
         ),
     )
+
+
+class NotificationOutbox(DefaultBase):
+    """The transactional outbox between the engine and the worker: the final-results writer puts a
+    (kind, session_key) row here in the transaction that commits the session's results, and each
+    later write of the session marks it written again (`written_at`, `relayed_at` cleared). The worker
+    relays a row once it has been quiet a few seconds (a classification lands in batches), then sets
+    `relayed_at`: an event is never lost with the engine's broker down, nor told from results that
+    were rolled back."""
+
+    __tablename__ = "notification_outbox"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # results_final
+    session_key: Mapped[int] = mapped_column(
+        ForeignKey("race_session.session_key", ondelete="CASCADE"), primary_key=True
+    )
+    written_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    relayed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        Index("ix_notification_outbox_due", "written_at", postgresql_where="relayed_at IS NULL"),
+    )

@@ -1,7 +1,9 @@
 """Write final results to Postgres when a session's classification lands (and again on corrections).
 
 One transaction per session: meeting and session rows upserted (store/calendar.py), asset points
-replaced, every team's result replaced through COPY. Re-running it with the same input leaves the same rows.
+replaced, every team's result replaced through COPY and, with `outbox` on, the owners' notification
+recorded in the outbox (store/outbox.py) for the worker to relay. Re-running it with the same input
+leaves the same rows.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from scoring.order import finishing_positions
 from scoring.outcomes import ScoredWindow
 from store.calendar import MeetingRow, SessionRow, upsert_meetings, upsert_sessions
 from store.outages import POSTGRES
+from store.outbox import record_final_results
 from store.urls import libpq_url
 
 
 class FinalWriter:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, outbox: bool = False) -> None:
         self.conninfo = libpq_url(database_url)
+        self.outbox = outbox
         self._conn: psycopg.Connection | None = None
 
     def _connection(self) -> psycopg.Connection:
@@ -39,6 +43,8 @@ class FinalWriter:
         try:
             with self._connection().transaction():
                 self._write(self._connection(), window)
+                if self.outbox and window.final is not None:
+                    record_final_results(self._connection(), window.weekend.session.points.session_key)
         except psycopg.OperationalError:
             if self._conn is not None:
                 self._conn.close()

@@ -1,10 +1,11 @@
 """Notification tasks: fan-outs that fill the ledger, and deliveries that send what it says is due.
 
-How the worker learns that a session became final, twice over: the engine calls
-`announce_final(session_key)` each time it commits the session's results (the fan-out runs
-FINAL_SETTLE_S later), and beat's sweep (`sweep_final_results`, every BEAT_CHECK_S) finds final
-sessions with owners not yet notified. Either may run any number of times: the ledger makes the
-second one a no-op for what was sent, and brings what was not up to date.
+How the worker learns that a session became final, twice over: the engine records it in the
+notification outbox in the transaction that commits the session's results (store/outbox.py), and
+`relay_outbox` (beat, every OUTBOX_POLL_S) queues the fan-out once the row has been quiet for
+FINAL_SETTLE_S; beat's sweep (`sweep_final_results`, every BEAT_CHECK_S) finds final sessions with
+owners not yet notified. Either may run any number of times: the ledger makes the second one a
+no-op for what was sent, and brings what was not up to date.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from store.notify_ledger import (
     upsert_results_final,
     users_of,
 )
+from store.outbox import claim_quiet, mark_relayed
 from tasks.app import app
 from tasks.delivery import email_due, publish_due
 from tasks.mailer import Mailer
 from tasks.mqtt_out import MqttError, MqttPublisher
 from tasks.runtime import connect, settings
-from tasks.schedule import PRICES_TASK, REMIND_TASK, SWEEP_RESULTS_TASK
+from tasks.schedule import PRICES_TASK, RELAY_OUTBOX_TASK, REMIND_TASK, SWEEP_RESULTS_TASK
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,10 @@ SESSION_FINAL_TASK = "tasks.session_final"
 DELIVER_TASK = "tasks.deliver"
 STALE_AFTER_CHECKS = 5  # a row still unsent after this many beat periods is dispatched again
 # A classification arrives as one message per driver, and the engine writes the session (and
-# announces it) after each batch of them: its first "final" write may hold part of it only. The
-# fan-out waits this long after each announcement, so that owners are told the whole of it. Keep
-# it under CELERY_VISIBILITY_TIMEOUT_S (Redis re-delivers an unacknowledged task after that).
+# records it in the outbox) after each batch of them: its first "final" write may hold part of it
+# only. The fan-out waits until the session has not been written for this long, so that owners are
+# told the whole of it. Keep it under CELERY_VISIBILITY_TIMEOUT_S (Redis re-delivers an
+# unacknowledged task after that).
 FINAL_SETTLE_S = 3.0
 
 _RETRY = {"retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 10}
@@ -140,14 +143,26 @@ def fan_out(ids: Sequence[int]) -> None:
         deliver_chunk.delay(chunk)
 
 
-def announce_final(session_key: int) -> bool:
-    """For the engine, each time a session's final results are committed; the fan-out runs
-    FINAL_SETTLE_S later. Never raises: with the broker down, beat's sweep still finds the session
-    within BEAT_CHECK_S."""
+@app.task(name=RELAY_OUTBOX_TASK)
+def relay_outbox() -> int:
+    """Queue the fan-out of every session the engine recorded in the outbox and has not written again
+    for FINAL_SETTLE_S, and mark it relayed in the transaction that claimed it. A crash between the
+    two relays it again: the ledger sends each notice once all the same."""
+    with connect() as conn, conn.transaction():
+        claimed = claim_quiet(conn, RESULTS_FINAL, timedelta(seconds=FINAL_SETTLE_S))
+        relayed = [key for key in claimed if announce_final(key, countdown=0.0)]
+        mark_relayed(conn, RESULTS_FINAL, relayed)  # what could not be queued stays for the next run
+    return len(relayed)
+
+
+def announce_final(session_key: int, countdown: float = FINAL_SETTLE_S) -> bool:
+    """Queue a session's fan-out, `countdown` seconds from now (the outbox relay, or by hand). Never
+    raises: with the broker down, the outbox row stays to be relayed, and beat's sweep still finds
+    the session within BEAT_CHECK_S."""
     try:
         session_final.apply_async(
             (session_key,),
-            countdown=FINAL_SETTLE_S,
+            countdown=countdown,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2},
         )

@@ -14,6 +14,8 @@ SWEEP_RESULTS_TASK = "tasks.sweep_final_results"
 REMIND_TASK = "tasks.remind_team_lock"
 PRICES_TASK = "tasks.move_prices"
 BACKUP_TASK = "tasks.backup_database"
+RELAY_OUTBOX_TASK = "tasks.relay_outbox"
+OUTBOX_POLL_S = 1.0  # how often beat has the notification outbox relayed (a cheap indexed query)
 
 NIGHTLY_SYNC_EXPIRES_S = 6 * 3600
 NIGHTLY_BACKUP_EXPIRES_S = 3 * 3600
@@ -36,6 +38,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": SWEEP_RESULTS_TASK,
             "schedule": every,
             "options": {"expires": every},
+        },
+        "relay-outbox": {
+            "task": RELAY_OUTBOX_TASK,
+            "schedule": OUTBOX_POLL_S,
+            "options": {"expires": OUTBOX_POLL_S},
         },
         "remind-team-lock": {"task": REMIND_TASK, "schedule": every, "options": {"expires": every}},
         "move-prices": {"task": PRICES_TASK, "schedule": every, "options": {"expires": every}},

@@ -9,10 +9,10 @@ the end, against an uninterrupted reference:
 - Postgres final results (race_session, asset_result with breakdowns, team_result) equal those of
   the same feed through `gridscore.cli.replay.store_flow` on the same stored teams, run beforehand in
   the same database (snapshot, then cleared);
-- with a real Celery worker on the engine's broker (the engine's final sink queues
-  `announce_final` after each final write), each team owner has exactly one results row per final
-  session, saying the final results, and got exactly one MQTT message and one e-mail per
-  (user, session).
+- with a real Celery worker and beat on the engine's broker (the engine's final sink records each
+  final write in the notification outbox, beat's relay queues the fan-out), each team owner has
+  exactly one results row per final session, saying the final results, and got exactly one MQTT
+  message and one e-mail per (user, session).
 
 The kill moments are random, drawn from a seed printed with the figures; GRIDSCORE_KILL_SEED=<seed>
 repeats a schedule. Run with `-s` to see the figures.
@@ -240,6 +240,8 @@ def test_engine_killed_repeatedly_ends_as_an_uninterrupted_run(
             tmp_path / "worker.log",
         )
         stack.callback(worker.stop)
+        beat = Service(["beat"], worker_env(prefixes, shared, tmp_path / "data"), tmp_path / "beat.log")
+        stack.callback(beat.stop)
         engine = Engine(env, tmp_path / "live.log")
         stack.callback(engine.stop)
         engine.start()

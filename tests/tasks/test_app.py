@@ -44,6 +44,7 @@ def test_beat_runs_the_sync_at_three_utc_and_every_entry_expires() -> None:
     assert {e["task"] for e in schedule.values()} == {
         "tasks.sync_season",
         "tasks.sweep_final_results",
+        "tasks.relay_outbox",
         "tasks.remind_team_lock",
         "tasks.move_prices",
         "tasks.backup_database",
