@@ -28,6 +28,7 @@ from tests.web.conftest import Browser
 
 MEETING = 202503
 EMAIL = "ada@example.com"
+NO_PLACE = "\N{EN DASH}"  # what the page shows for a car without a position
 SPEED = 500  # the 84-minute Race in about 10 s: dozens of windows, a few tenths of a second apart
 # Records each (version, total) the live page shows, as the page shows it: no hook in the app's code.
 WATCH_TOTAL = """
@@ -191,7 +192,7 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     assert order["final"] is True
     page.wait_for_selector("[data-order-state]:has-text('final')")
     assert [(r[0], r[1].split()[0], r[2].split()[0]) for r in table(browser, "[data-order]")] == [
-        ("–" if i["position"] is None else str(i["position"]), i["driver"]["code"], str(i["points"]))
+        (NO_PLACE if i["position"] is None else str(i["position"]), i["driver"]["code"], str(i["points"]))
         for i in order["items"]
     ]
     browser.check("live")
