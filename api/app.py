@@ -1,9 +1,8 @@
-"""The one place that wires the API: database, Redis, auth, rate limits, metrics, routes, OpenAPI, locker,
-live push (Redis pub/sub through Litestar channels)."""
+"""The one place that wires the API: database, Redis, auth, rate limits, metrics, routes, OpenAPI, live
+push (Redis pub/sub through Litestar channels). Weekends are locked by beat's lock task, not here."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.redis import RedisStore
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import ApiConfig
 from api.domain.accounts.account_controller import AccountController
@@ -48,7 +47,6 @@ from api.domain.standings.controllers import StandingsController
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
 from api.domain.teams.controllers import RulesController, TeamController
-from api.domain.teams.locker import run_locker
 from api.lib import log_redaction
 from api.lib.bodies import SafeRequest
 from api.lib.cors import cors_config
@@ -83,7 +81,7 @@ PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
 UNLIMITED_PATHS = ("/metrics",)  # the scraper's
 
 
-def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> Litestar:
+def create_app(config: ApiConfig) -> Litestar:
     client = redis_async.Redis.from_url(config.redis_url)
     alchemy = SQLAlchemyAsyncConfig(
         connection_string=async_url(config.database_url),
@@ -155,18 +153,10 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
     )
 
     @contextlib.asynccontextmanager
-    async def background(app: Litestar) -> AsyncIterator[None]:
-        task = None
-        if locker_interval_s is not None:
-            sessions = async_sessionmaker(alchemy.get_engine(), expire_on_commit=False)
-            task = asyncio.create_task(run_locker(sessions, locker_interval_s))
+    async def redis_connection(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
 
     return Litestar(
@@ -203,7 +193,7 @@ def create_app(config: ApiConfig, *, locker_interval_s: float | None = 10.0) -> 
             "account_mail": Provide(lambda: account_mail, use_cache=True, sync_to_thread=False),
         },
         state=State({"api_config": config, "redis": client}),
-        lifespan=[background],
+        lifespan=[redis_connection],
         openapi_config=OpenAPIConfig(
             title="GridScore API",
             version="1.0.0",

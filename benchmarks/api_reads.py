@@ -71,7 +71,7 @@ def _serve(config: ApiConfig, port: int) -> None:  # in the child process
 
     from api.app import create_app
 
-    uvicorn.run(create_app(config, locker_interval_s=None), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _free_port() -> int:

@@ -16,11 +16,11 @@ from pathlib import Path
 import msgspec
 import psycopg
 
-from api.domain.calendar.weekend import LOCKING_SESSIONS
 from ingest.recorded import iter_lines
 from store.calendar import MeetingRow, SessionRow, reopen, upsert_meetings, upsert_sessions
 from store.price_moves import write_prices
 from store.urls import libpq_url
+from store.weekends import LOCKING_SESSIONS
 from tasks.prices import opening_prices
 
 

@@ -20,6 +20,7 @@ TASK_MODULES = (
     "tasks.price_task",
     "tasks.backup_task",
     "tasks.account_mail",
+    "tasks.lock_task",
 )
 
 

@@ -16,6 +16,7 @@ PRICES_TASK = "tasks.move_prices"
 BACKUP_TASK = "tasks.backup_database"
 RELAY_OUTBOX_TASK = "tasks.relay_outbox"
 OUTBOX_POLL_S = 1.0  # how often beat has the notification outbox relayed (a cheap indexed query)
+LOCK_TASK = "tasks.lock_due_weekends"
 
 NIGHTLY_SYNC_EXPIRES_S = 6 * 3600
 NIGHTLY_BACKUP_EXPIRES_S = 3 * 3600
@@ -46,4 +47,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "remind-team-lock": {"task": REMIND_TASK, "schedule": every, "options": {"expires": every}},
         "move-prices": {"task": PRICES_TASK, "schedule": every, "options": {"expires": every}},
+        "lock-rosters": {
+            "task": LOCK_TASK,
+            "schedule": settings.lock_check_s,
+            "options": {"expires": settings.lock_check_s},
+        },
     }

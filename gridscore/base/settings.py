@@ -259,6 +259,11 @@ class Settings(BaseSettings):
         validation_alias="BEAT_CHECK_S",
         description="period of beat's checks: final results, lock reminders, price moves",
     )
+    lock_check_s: int = Field(
+        default=10,
+        validation_alias="LOCK_CHECK_S",
+        description="period of beat's roster lock (a weekend locks this soon after its lock time)",
+    )
     sync_season: int | None = Field(
         default=None, validation_alias="SYNC_SEASON", description="unset (or 0): the current UTC year"
     )

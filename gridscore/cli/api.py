@@ -98,8 +98,8 @@ def coming_start(feed: Path) -> datetime | None:
 
 def lock(args: argparse.Namespace, settings: Settings) -> int:
     """Lock a weekend's rosters now (idempotent): each team's picks become what the flow scores."""
-    from api.domain.teams.lock import lock_rosters_now
     from gridscore.base.services import running_services
+    from store.lock import lock_rosters_now
 
     with running_services(settings) as urls:
         try:

@@ -31,7 +31,7 @@ def api_config(database_url: str, redis_url: str) -> ApiConfig:
 
 @pytest.fixture(scope="session")
 def api_url(api_config: ApiConfig) -> Iterator[str]:
-    with serving(create_app(api_config, locker_interval_s=None)) as url:
+    with serving(create_app(api_config)) as url:
         yield url
 
 

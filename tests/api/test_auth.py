@@ -123,7 +123,7 @@ def limited_api(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> It
     config = replace(
         api_config, auth_rate_limit=3, auth_rate_unit="minute", rate_limit_namespace="gs:test:limited"
     )
-    with serving(create_app(config, locker_interval_s=None)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(config)) as url, httpx.Client(base_url=url) as client:
         yield client
 
 

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 import redis
 
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.main import main
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from store.urls import libpq_url
 from tests.api.helpers import (
     AUSTRALIA,

@@ -12,11 +12,11 @@ import httpx
 import psycopg
 import redis
 
-from api.domain.teams.lock import lock_rosters_now
 from dataflows.runner import score_feeds
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
 from store import live_keys
+from store.lock import lock_rosters_now
 from store.urls import libpq_url
 from tests.api.helpers import (
     AUSTRALIA,

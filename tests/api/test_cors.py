@@ -23,7 +23,7 @@ STRANGER = "https://evil.example"
 @pytest.fixture(scope="module")
 def cors_url(api_config: ApiConfig) -> Iterator[str]:
     config = replace(api_config, cors_origins=(FRONTEND, "https://play.example.com"))
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         yield url
 
 

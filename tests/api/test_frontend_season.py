@@ -23,9 +23,9 @@ from celery import Celery
 
 from api.app import create_app
 from api.config import ApiConfig
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, seed_weekend
 from tests.api.mailbox import Mailbox, celery_worker, smtp_server
 from tests.api.server import serving
@@ -94,7 +94,7 @@ def stack(
         }
         with (
             celery_worker(env, tmp_path / "worker.log"),
-            serving(create_app(config, locker_interval_s=None)) as url,
+            serving(create_app(config)) as url,
         ):
             yield url, box
 

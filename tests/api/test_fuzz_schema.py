@@ -31,9 +31,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.config import ApiConfig
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from tests.api.helpers import BAHRAIN, JAPAN, create_team, empty_database, register, roster_of, seed_weekend
 
 EXAMPLES = 15  # per operation and mode: about 1,100 requests in all

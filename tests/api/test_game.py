@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from api.domain.teams.lock import lock_rosters_now
+from store.lock import lock_rosters_now
 from tests.api.helpers import (
     AUSTRALIA,
     JAPAN,

@@ -153,7 +153,7 @@ def limited(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterat
         auth_rate_unit="minute",
         rate_limit_namespace="gs:test:hostile",
     )
-    with serving(create_app(config, locker_interval_s=None)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(config)) as url, httpx.Client(base_url=url) as client:
         yield client
 
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import httpx
 import redis
 
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
 from store.live_keys import meeting_version, meeting_window_time
+from store.lock import lock_rosters_now
 from tests.api.helpers import AUSTRALIA, JAPAN, cheapest_roster, create_team, register, seed_weekend
 from tests.api.sse import EventReader
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from tests.api.helpers import JAPAN, create_team, register, seed_weekend
 
 MEETING = 202503

@@ -25,9 +25,9 @@ import redis
 
 from api.app import create_app
 from api.config import ApiConfig
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, register, seed_weekend
 from tests.api.server import serving
@@ -55,7 +55,7 @@ def live_url(api_config: ApiConfig) -> Iterator[str]:
     )
     access = logging.getLogger("uvicorn.access")
     level = access.level
-    with serving(create_app(config, locker_interval_s=None), log_level="info") as url:
+    with serving(create_app(config), log_level="info") as url:
         yield url
     access.setLevel(level)
 
@@ -349,7 +349,7 @@ def test_keep_alives_while_idle_and_an_end_after_the_stream_lifetime(
 ) -> None:
     config = replace(api_config, live_keepalive_s=0.3, live_stream_max_s=1.5)
     with (
-        serving(create_app(config, locker_interval_s=None)) as url,
+        serving(create_app(config)) as url,
         httpx.Client(base_url=url, timeout=10) as http,
     ):
         seed_weekend(db, JAPAN, days_ahead=2)

@@ -43,7 +43,7 @@ def test_metrics_need_no_token_are_not_rate_limited_nor_in_the_schema(
     api_config: ApiConfig, redis_client: redis.Redis
 ) -> None:
     limited = replace(api_config, auth_rate_limit=2, rate_limit_namespace="gs:test:metrics")
-    with serving(create_app(limited, locker_interval_s=None)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(limited)) as url, httpx.Client(base_url=url) as client:
         scrapes = [client.get("/metrics") for _ in range(5)]
         assert [r.status_code for r in scrapes] == [200] * 5
         assert scrapes[0].headers["content-type"].startswith("text/plain")

@@ -63,7 +63,7 @@ def test_the_inbox_lists_counts_and_marks_read(api: httpx.Client, db: str) -> No
 @pytest.fixture
 def quick_url(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[str]:
     config = replace(api_config, live_keepalive_s=1.0, live_push_interval_s=0.2, live_stream_max_s=30.0)
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         yield url
 
 
@@ -93,7 +93,7 @@ def test_new_notifications_are_pushed_on_the_players_stream(quick_url: str, db: 
 def patient_url(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[str]:
     """Streams that re-read only every 5 minutes: what arrives sooner was pushed by its writer."""
     config = replace(api_config, live_keepalive_s=300.0, live_push_interval_s=0.2, live_stream_max_s=600.0)
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         yield url
 
 

@@ -169,7 +169,7 @@ def test_game_rules_have_their_codes(api: httpx.Client, db: str) -> None:
 @pytest.fixture
 def strict_url(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[str]:
     config = replace(api_config, auth_rate_limit=2, rate_limit_namespace="gs:test:problems")
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         yield url
 
 

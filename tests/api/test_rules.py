@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from api.domain.calendar.states import meeting_state, session_state
-from api.domain.calendar.weekend import Weekend
 from api.domain.teams.picks import Picks, check_picks
 from api.errors import Invalid
 from scoring.rules import load_ruleset
 from scoring.team_rules import PastWeek, free_after, settle
 from store.models import SessionState
+from store.weekends import Weekend
 
 BASE = Picks(("A", "B", "C", "D", "E"), ("X", "Y"), "A")
 

@@ -41,7 +41,7 @@ def order_url(api_config: ApiConfig) -> Iterator[str]:
         live_stream_max_s=600.0,
         live_ticket_ttl=timedelta(seconds=30),
     )
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         yield url
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import redis
 
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from tests.api.helpers import BAHRAIN, JAPAN, cheapest_roster, create_team, register, seed_weekend
 
 WEEKENDS = ((JAPAN, 202503), (BAHRAIN, 202504))

@@ -201,7 +201,7 @@ def test_two_tabs_refreshing_at_once_get_the_same_pair(api: httpx.Client, api_ur
 def no_grace(api_config: ApiConfig, db: str, redis_client: redis.Redis) -> Iterator[httpx.Client]:
     """A server whose grace period for a replaced refresh token is one second."""
     config = replace(api_config, refresh_grace=timedelta(seconds=1), session_cache_namespace="gs:test:grace")
-    with serving(create_app(config, locker_interval_s=None)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(config)) as url, httpx.Client(base_url=url) as client:
         yield client
 
 

@@ -16,7 +16,7 @@ from tests.api.server import free_port, serving
 
 
 def health(config: ApiConfig) -> httpx.Response:
-    with serving(create_app(config, locker_interval_s=None)) as url:
+    with serving(create_app(config)) as url:
         return httpx.get(f"{url}/health", timeout=10)
 
 

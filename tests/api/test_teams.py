@@ -6,14 +6,11 @@ import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from api.app import create_app
-from api.config import ApiConfig
-from api.domain.teams.lock import lock_rosters_now
+from store.lock import lock_due_now, lock_rosters_now
 from tests.api.helpers import (
     AUSTRALIA,
     BAHRAIN,
@@ -27,7 +24,6 @@ from tests.api.helpers import (
     set_prices,
     start_first_session,
 )
-from tests.api.server import serving
 
 DRIVERS = ["VER", "NOR", "PIA", "LEC", "HAM", "RUS", "ANT", "ALB", "SAI", "GAS", "TSU", "ALO"]
 TEAMS = ["McLaren", "Ferrari", "Mercedes", "Williams"]
@@ -92,9 +88,7 @@ def test_rosters_are_legal_and_within_budget(api: httpx.Client, db: str) -> None
     assert (selection["cost"], selection["budget_left"], selection["boost_driver"]) == (70.0, 30.0, "PIA")
 
 
-def test_the_roster_locks_when_the_first_scored_session_starts(
-    api_config: ApiConfig, api: httpx.Client, db: str
-) -> None:
+def test_the_roster_locks_when_the_first_scored_session_starts(api: httpx.Client, db: str) -> None:
     seed_weekend(db, JAPAN, days_ahead=1)
     seed_weekend(db, BAHRAIN, days_ahead=8)
     set_prices(db, 10.0)
@@ -115,19 +109,15 @@ def test_the_roster_locks_when_the_first_scored_session_starts(
         (202503, roster["drivers"], roster["boost_driver"])
     ]
 
-    # The API locks due weekends by itself too, with no request needed.
+    # Due weekends are locked with no request needed, by beat's lock task (run by a real worker and
+    # beat in tests/tasks/test_beat.py); here, what that task runs.
     finish_weekend(db, 202503)
     start_first_session(db, 202504)
-    with serving(
-        create_app(replace(api_config, rate_limit_namespace="gs:test:locker"), locker_interval_s=0.1)
-    ):
-        for _ in range(100):
-            weekends = api.get(f"/api/teams/{team}/history", headers=player.headers).json()["weekends"]
-            if len(weekends) == 2:
-                break
-            time.sleep(0.05)
+    assert [(r.meeting_key, r.already_locked) for r in lock_due_now(db)] == [(202504, False)]
+    weekends = api.get(f"/api/teams/{team}/history", headers=player.headers).json()["weekends"]
     assert [w["meeting_key"] for w in weekends] == [202503, 202504]
     assert lock_rosters_now(db, 202504).already_locked
+    assert lock_due_now(db) == [], "a locked weekend is not due again"
 
 
 def test_transfers_two_free_a_week_one_carried_ten_points_each_extra(api: httpx.Client, db: str) -> None:

@@ -48,7 +48,9 @@ def test_beat_runs_the_sync_at_three_utc_and_every_entry_expires() -> None:
         "tasks.remind_team_lock",
         "tasks.move_prices",
         "tasks.backup_database",
+        "tasks.lock_due_weekends",
     }
+    assert schedule["lock-rosters"]["schedule"] == Settings().lock_check_s, "rosters lock within seconds"
 
 
 def test_announce_final_never_raises_when_the_broker_is_down() -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.tasks.conftest import Service, wait_for
 from tests.tasks.inbox import MqttInbox, SmtpInbox
-from tests.tasks.seed import finished_weekend, meeting, session
+from tests.tasks.seed import finished_weekend, meeting, session, users_with_teams
 
 PLAYERS = 25
 PRICES = {  # (kind, name): (price before, points over the weekend, price after)
@@ -92,6 +92,40 @@ def test_beat_notifies_reminds_and_moves_prices(
     assert mqtt.per_user(ids) == Counter(dict.fromkeys(users, 2))
     kinds = Counter(document["kind"] for _, document in mqtt.documents() if document["id"] in ids)
     assert kinds == {"results_final": PLAYERS, "lock_reminder": PLAYERS}
+
+
+def test_beat_locks_the_rosters_once_the_first_scored_session_starts(
+    worker_env: dict[str, str], conn: psycopg.Connection, services: Callable[..., Service]
+) -> None:
+    """The lock is beat's task (no API process runs): the selections of a weekend whose Qualifying
+    started become its rosters, once; a weekend that starts next week stays open."""
+    users_with_teams(conn, 6, second_team_every=2)
+    conn.execute(
+        "INSERT INTO team_selection (team_id, drivers, constructors, boost_driver, updated_at)"
+        " SELECT id, ARRAY['VER', 'NOR', 'LEC', 'HAM', 'PIA'], ARRAY['McLaren', 'Ferrari'], 'NOR', now()"
+        " FROM team"
+    )
+    teams = conn.execute("SELECT count(*) FROM team").fetchone()
+    assert teams == (9,)
+    now = datetime.now(UTC)
+    meeting(conn, 202590, now - timedelta(minutes=5), "Started Grand Prix")
+    session(conn, 202590, 3, "Qualifying", now - timedelta(minutes=1), "upcoming")
+    session(conn, 202590, 4, "Race", now + timedelta(days=1), "upcoming")
+    meeting(conn, 202591, now + timedelta(days=7), "Later Grand Prix")
+    session(conn, 202591, 3, "Qualifying", now + timedelta(days=7), "upcoming")
+    env = {**worker_env, "LOCK_CHECK_S": "1"}
+    services("worker", env, "--concurrency", "1")
+    services("beat", env)
+
+    def rosters(meeting_key: int) -> int:
+        row = conn.execute("SELECT count(*) FROM roster WHERE meeting_key = %s", (meeting_key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    wait_for(lambda: rosters(202590) == 9, 60, "beat's lock task to write the weekend's rosters")
+    time.sleep(3)  # beat keeps locking every second: nothing more may happen
+    assert conn.execute("SELECT meeting_key, rosters FROM meeting_lock").fetchall() == [(202590, 9)]
+    assert conn.execute("SELECT DISTINCT boost_driver FROM roster").fetchall() == [("NOR",)]
+    assert rosters(202591) == 0
 
 
 def test_a_second_beat_stands_by_until_the_first_stops(

@@ -64,7 +64,7 @@ def web_config(database_url: str, redis_url: str) -> ApiConfig:
 
 @pytest.fixture(scope="session")
 def web_url(web_config: ApiConfig) -> Iterator[str]:
-    with serving(create_app(web_config, locker_interval_s=None)) as url:
+    with serving(create_app(web_config)) as url:
         yield url
 
 

@@ -18,9 +18,9 @@ import httpx
 import psycopg
 from playwright.sync_api import expect
 
-from api.domain.teams.lock import lock_rosters_now
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.lock import lock_rosters_now
 from store.notify_ledger import create_results_final
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, create_team, register, seed_weekend

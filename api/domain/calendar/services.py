@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Select, and_, false, func, select
+from sqlalchemy import and_, false, func, select
 
 from api.domain.calendar.colours import colour_of
 from api.domain.calendar.schemas import AssetOut, AssetsOut, MeetingOut, SeasonOut, SessionOut
 from api.domain.calendar.states import meeting_state, session_state
-from api.domain.calendar.weekend import LOCKING_SESSIONS, RACE, Weekend
 from api.errors import ErrorCode, NotFound
 from store.live_read import AsyncLiveReader
 from store.models import (
@@ -22,32 +20,10 @@ from store.models import (
     Constructor,
     Driver,
     Meeting,
-    MeetingLock,
     RaceSession,
     SessionState,
 )
-
-
-def weekends_query() -> Select[
-    tuple[int, int | None, datetime | None, datetime | None, bool | None, datetime | None]
-]:
-    s = RaceSession
-    lock_at = func.min(s.date_start).filter(s.name.in_(LOCKING_SESSIONS))
-    race_final = func.bool_or(and_(s.name == RACE, s.state == SessionState.FINAL))
-    season = func.coalesce(Meeting.year, func.extract("year", Meeting.date_start).cast(Meeting.year.type))
-    return (
-        select(
-            Meeting.meeting_key,
-            season,
-            lock_at,
-            func.min(s.date_start).filter(s.name == RACE),
-            race_final,
-            MeetingLock.locked_at,
-        )
-        .outerjoin(s, s.meeting_key == Meeting.meeting_key)
-        .outerjoin(MeetingLock, MeetingLock.meeting_key == Meeting.meeting_key)
-        .group_by(Meeting.meeting_key, MeetingLock.locked_at)
-    )
+from store.weekends import RACE, Weekend, to_weekend, weekends_query
 
 
 class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
@@ -165,18 +141,6 @@ class CalendarService(SQLAlchemyAsyncRepositoryService[Meeting]):
                 )
             )
         return out
-
-
-def to_weekend(row: Sequence[object]) -> Weekend:
-    meeting_key, season, lock_at, race_start, final, locked_at = row
-    return Weekend(
-        meeting_key=int(meeting_key),  # type: ignore[call-overload]
-        season=None if season is None else int(season),  # type: ignore[call-overload]
-        lock_at=lock_at,  # type: ignore[arg-type]
-        race_start=race_start,  # type: ignore[arg-type]
-        final=bool(final),
-        locked_at=locked_at,  # type: ignore[arg-type]
-    )
 
 
 class PriceService(SQLAlchemyAsyncRepositoryService[AssetPrice]):

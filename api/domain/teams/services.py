@@ -13,10 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.calendar.services import CalendarService, PriceService
-from api.domain.calendar.weekend import NO_WEEKEND, Weekend
+from api.domain.calendar.weekend import NO_WEEKEND
 from api.domain.leagues.services import LeagueService
 from api.domain.teams.access import owned_team
-from api.domain.teams.lock import lock_rosters
 from api.domain.teams.picks import check_picks, roster_cost
 from api.domain.teams.schemas import (
     ChipIn,
@@ -27,7 +26,6 @@ from api.domain.teams.schemas import (
     TeamDetail,
     WeekOut,
 )
-from api.domain.teams.weeks import week_bases
 from api.errors import Conflict, ErrorCode, Invalid, NotFound
 from api.lib.pagination import count_of
 from scoring.chips import Chip, chip_of
@@ -41,7 +39,10 @@ from scoring.team_rules import (
     reverts_after_lock,
     settle,
 )
+from store.lock import lock_rosters
 from store.models import ChipPlay, LeagueMember, Meeting, Roster, Team, TeamSelection, TeamWeek, User
+from store.weekends import Weekend
+from store.weeks import week_bases
 
 MAX_TEAMS_PER_PLAYER = 3
 ENGINE_CHIPS = frozenset(Chip)  # every chip: rosters, weights, Autopilot and No Negative in the totals

@@ -1,24 +1,30 @@
 """Lock a weekend: each team's current selection becomes its Roster for the meeting (what the flow
-scores), its transfers are settled, and Limitless teams revert. Idempotent: a second call does nothing."""
+scores), its transfers are settled, and Limitless teams revert. Idempotent: a second call does nothing.
+
+Weekends are locked when their first scored session starts by beat's lock task (tasks/lock_task.py,
+every LOCK_CHECK_S), by the API when a roster edit comes after that moment, or by `gridscore lock`."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from api.domain.teams.weeks import week_bases
 from scoring.chips import Chip, chip_of
 from scoring.team_rules import Picks, extra_drs_driver, reverts_after_lock, settle
 from store.models import ChipPlay, Meeting, MeetingLock, Roster, TeamSelection, TeamWeek
 from store.urls import async_url
+from store.weekends import to_weekend, weekends_query
+from store.weeks import week_bases
 
 BATCH = 5_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +123,29 @@ async def lock_rosters(session: AsyncSession, meeting_key: int, now: datetime | 
     return LockResult(meeting_key, now, len(rosters), already_locked=False)
 
 
+async def lock_due_weekends(session: AsyncSession, now: datetime | None = None) -> list[LockResult]:
+    """Lock every weekend whose first scored session has started and whose rosters are not written."""
+    now = now or datetime.now(UTC)
+    due = [w for w in map(to_weekend, await session.execute(weekends_query())) if w.lock_due(now)]
+    return [await lock_rosters(session, w.meeting_key, now) for w in due]
+
+
 def lock_rosters_now(database_url: str, meeting_key: int) -> LockResult:
     """lock_rosters in its own transaction, for the CLI and scripts."""
+    return _in_transaction(database_url, lambda session: lock_rosters(session, meeting_key))
 
-    async def run() -> LockResult:
+
+def lock_due_now(database_url: str) -> list[LockResult]:
+    """lock_due_weekends in its own transaction, for beat's lock task."""
+    return _in_transaction(database_url, lock_due_weekends)
+
+
+def _in_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
         engine = create_async_engine(async_url(database_url))
         try:
             async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
-                return await lock_rosters(session, meeting_key)
+                return await work(session)
         finally:
             await engine.dispose()
 
