@@ -24,11 +24,10 @@ from scoring.teams import (
 )
 
 
-def load_book(
-    conn: psycopg.Connection, meeting_key: int, boost: int = 2, extra_drs: int = 3
-) -> TeamBook | None:
+def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs: int) -> TeamBook | None:
     """The rosters in force for a weekend, with every team's league memberships and the week's
-    transfer penalty and chip (settled when the weekend locked).
+    transfer penalty and chip (settled when the weekend locked); `boost` and `extra_drs` are the rule
+    set's multipliers (TeamRules).
 
     Plain scans streamed out with COPY; joins and sorting happen in polars, which does them in a
     fraction of the time the server would (a million teams load in a few seconds).
