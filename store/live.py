@@ -358,7 +358,9 @@ class LiveWriter:
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
             )
             queue_running_order(pipe, session.points, session.session_name, session.order, session.window_end)
-        queue_window_time(pipe, meeting, weekend.session.window_end)
+        # The weekend's newest session clock: a late window of an earlier session does not turn it back.
+        ends = [s.window_end for s in weekend.sessions.values() if s.window_end is not None]
+        queue_window_time(pipe, meeting, max(ends, default=None))
         pipe.sadd(keys.live_meetings(), str(meeting))
         self._announce(
             keys=[keys.meeting_version(meeting)],

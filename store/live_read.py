@@ -81,6 +81,22 @@ class AsyncLiveReader:
             None if window is None else datetime.fromisoformat(window.decode()),
         )
 
+    async def session_assets_as_of(self, session_key: int) -> tuple[dict[str, Any] | None, AsOf]:
+        """A session's live points document and its meeting's as_of, read together."""
+        document = await self.session_assets(session_key)
+        meeting = None if document is None else document.get("meeting_key")
+        if meeting is None:
+            return document, AsOf(None, None)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(keys.session_assets(session_key))
+        pipe.get(keys.meeting_version(int(meeting)))
+        pipe.get(keys.meeting_window_time(int(meeting)))
+        raw, version, window = await pipe.execute()
+        return (None if raw is None else json.loads(raw)), AsOf(
+            None if version is None else int(version),
+            None if window is None else datetime.fromisoformat(window.decode()),
+        )
+
     async def running_order(self, session_key: int) -> LiveRunningOrder | None:
         """The session's running order (store/running_order.py's document) and the meeting version it
         stands at, read together."""

@@ -63,6 +63,6 @@ def queue_running_order(
 
 
 def queue_window_time(pipe: Pipeline, meeting_key: int, window_time: datetime | None) -> None:
-    """The session clock of the window being written: the `window_time` of the version it makes."""
+    """The `window_time` of the version being written: the newest session clock its state includes."""
     if window_time is not None:
         pipe.set(keys.meeting_window_time(meeting_key), window_time.isoformat())

@@ -169,6 +169,9 @@ def test_a_race_in_progress_has_a_provisional_running_order_read_and_pushed(
     newest = datetime.fromisoformat(moves[-1][0])
     assert datetime.fromisoformat(last_move) <= window_time <= newest + timedelta(seconds=1)
 
+    live_points = client.get(f"/api/sessions/{BRITAIN_RACE}/points").json()
+    assert (live_points["source"], live_points["as_of"]) == ("live", body["as_of"])  # the same window
+
     page = running_order(client, BRITAIN_RACE, offset=3, limit=5)
     assert page["items"] == body["items"][3:8]
     assert (page["total"], page["offset"], page["limit"]) == (20, 3, 5)
@@ -200,6 +203,8 @@ def test_classified_sessions_have_final_orders_and_every_live_body_has_its_windo
         )
 
     race = running_order(client, JAPAN_RACE)
+    final_points = client.get(f"/api/sessions/{JAPAN_RACE}/points").json()
+    assert (final_points["source"], final_points["as_of"]) == ("final", None)  # Postgres: not a live body
     score = client.get(
         f"/api/teams/{p.a_team}/score", params={"meeting_key": JAPAN_MEETING}, headers=p.alice.headers
     ).json()

@@ -10,8 +10,9 @@ import msgspec
 class AsOfOut(msgspec.Struct):
     """Which state of the live scores a body shows: `version` counts the engine's scoring windows for the
     meeting (it only grows); a live stream's event `id` is the same number. `window_time` is the session
-    clock (the timing feed's own time, UTC) at which the window behind that version closed: how far into
-    the session the body is, whatever the delay between the track and the screen."""
+    clock (the timing feed's own time, UTC) at which the newest window that state includes closed (a
+    running order: its own session's): how far into the weekend the body is, whatever the delay between
+    the track and the screen."""
 
     version: int | None
     window_time: datetime | None = None
@@ -96,3 +97,4 @@ class SessionPointsOut(msgspec.Struct):
     final: bool
     drivers: list[AssetPointsOut]
     constructors: list[AssetPointsOut]
+    as_of: AsOfOut | None = None  # live points: the state they are of (final ones have none)

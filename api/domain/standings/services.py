@@ -206,7 +206,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 drivers=[_asset(r) for r in rows if r.asset_kind == "driver"],
                 constructors=[_asset(r) for r in rows if r.asset_kind == "constructor"],
             )
-        document = await live.session_assets(session_key)
+        document, as_of = await live.session_assets_as_of(session_key)
         if document is None:
             raise NotFound(
                 f"no points for session {session_key} yet: they appear once it starts",
@@ -220,6 +220,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             final=bool(document.get("final")),
             drivers=_live_assets("driver", document.get("drivers", {})),
             constructors=_live_assets("constructor", document.get("constructors", {})),
+            as_of=AsOfOut(as_of.version, as_of.window_time),
         )
 
     async def _names(self, team_ids: list[int]) -> dict[int, str]:
