@@ -13,17 +13,18 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-import redis
-from sqlalchemy.engine import make_url
 
-from gridscore.base.services import ServiceUrls, running_services
-from gridscore.base.settings import Settings
-from store.migrate import upgrade
-from store.urls import libpq_url
+if TYPE_CHECKING:
+    import redis
+
+    from gridscore.base.services import ServiceUrls
+
+# The server libraries (psycopg, redis, SQLAlchemy, Alembic, the embedded servers) are imported by
+# the fixtures that use them: `pytest -m unit` loads this file too and never needs them.
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "data" / "feeds"
@@ -45,6 +46,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[ServiceUrls]:
+    from gridscore.base.services import running_services
+    from gridscore.base.settings import Settings
+
     settings = Settings.from_env()
     # Not under pytest's basetemp: pytest prunes old basetemps, which concurrent runs on one machine
     # would do under a running embedded server.
@@ -61,6 +65,12 @@ def servers() -> Iterator[ServiceUrls]:
 @pytest.fixture(scope="session")
 def database_url(servers: ServiceUrls) -> Iterator[str]:
     """A fresh, migrated database on the server, dropped after the run."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from store.migrate import upgrade
+    from store.urls import libpq_url
+
     name = f"gridscore_test_{uuid.uuid4().hex[:8]}"
     admin = libpq_url(servers.database_url)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -74,6 +84,10 @@ def database_url(servers: ServiceUrls) -> Iterator[str]:
 
 def empty_database(database_url: str) -> None:
     """Truncate every table but Alembic's."""
+    import psycopg
+
+    from store.urls import libpq_url
+
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         tables = [
             r[0]
@@ -101,6 +115,8 @@ def redis_url(servers: ServiceUrls) -> str:
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    import redis
+
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     yield client
