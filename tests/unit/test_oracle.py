@@ -1,5 +1,6 @@
 """The from-scratch oracle (tests/scratch.py, scoring/ alone) is right: it gives the official totals
-of the five bundled weekends (data/feeds/expected), whatever the order of the messages; and the
+of the five bundled weekends (data/feeds/expected), whatever the order of the messages, and the
+hand-worked totals of the sprint weekend built from SCORING.md (tests/sprint_weekend.py); and the
 engine's session state (dataflows/session_state.py, no Bytewax run) agrees with it on any prefix of
 a lap-by-lap race, fed in batches of any size."""
 
@@ -20,6 +21,7 @@ from ingest.recorded import iter_lines
 from scoring.points import score_session
 from scoring.rules import load_ruleset
 from tests.scratch import decode_all, score_from_scratch, session_table, weekend_totals
+from tests.sprint_weekend import SPRINT_EXPECTED, build_sprint_weekend
 
 FEEDS = Path(__file__).resolve().parents[2] / "data" / "feeds"
 WEEKENDS = sorted(FEEDS.glob("*.jsonl"))
@@ -45,6 +47,13 @@ def test_the_oracle_does_not_depend_on_message_order(feed: Path) -> None:
     random.Random(feed.stem).shuffle(messages)
     expected = json.loads((FEEDS / "expected" / f"{feed.stem}.json").read_text())
     assert weekend_totals(score_from_scratch(messages).values()) == expected
+
+
+def test_the_oracle_gives_the_hand_worked_sprint_weekend(tmp_path: Path) -> None:
+    """Sprint Qualifying, Sprint, Qualifying and Race with every item of the tables, and a
+    disqualification after the Race (tests/sprint_weekend.py works out each figure by hand)."""
+    feed = build_sprint_weekend(tmp_path / "sprint.jsonl")
+    assert weekend_totals(score_from_scratch(decode_all(list(iter_lines(feed)))).values()) == SPRINT_EXPECTED
 
 
 def test_a_repeated_message_changes_nothing() -> None:
