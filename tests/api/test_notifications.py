@@ -128,3 +128,8 @@ def test_a_notification_the_worker_writes_is_pushed_at_once(
             assert pushed["latest"]["kind"] == "lock_reminder"
             assert pushed["latest"]["session_key"] == QUALIFYING
             assert not [m for m in events.seen if "keep-alive" in m.comments]  # it came before any re-read
+            # Read in another tab: this one's badge follows at once too.
+            assert api.post("/api/notifications/read-all", headers=alice.headers).json() == {"marked": 1}
+            cleared = events.until(lambda m: m.json()["unread"] == 0, timeout_s=50)[-1].json()
+            assert cleared["latest"]["read_at"] is not None
+            assert not [m for m in events.seen if "keep-alive" in m.comments]

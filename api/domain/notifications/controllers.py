@@ -17,6 +17,8 @@ from api.domain.notifications.services import Inbox
 from api.errors import responses
 from api.lib.pagination import DEFAULT_PAGE, page_of
 from api.lib.params import INT8_MAX, PageLimit, PageOffset
+from store.inbox_push import announce_inbox_async
+from store.live_read import AsyncLiveReader
 
 Req = Request[CurrentUser, Any, Any]
 NotificationId = Annotated[
@@ -66,10 +68,15 @@ class NotificationController(Controller):
         responses=responses(400, 401, 404),
     )
     async def mark(
-        self, notification_id: NotificationId, request: Req, inbox: NamedDependency[Inbox]
+        self,
+        notification_id: NotificationId,
+        request: Req,
+        inbox: NamedDependency[Inbox],
+        live: NamedDependency[AsyncLiveReader],
     ) -> None:
         """Mark one of your notifications read (again: no change)."""
         await inbox.mark(request.user.id, notification_id)
+        await _announce(inbox, live, request.user.id)
 
     @post(
         "/read-all",
@@ -78,6 +85,16 @@ class NotificationController(Controller):
         status_code=HTTP_200_OK,
         responses=responses(401),
     )
-    async def mark_all(self, request: Req, inbox: NamedDependency[Inbox]) -> MarkedOut:
+    async def mark_all(
+        self, request: Req, inbox: NamedDependency[Inbox], live: NamedDependency[AsyncLiveReader]
+    ) -> MarkedOut:
         """Mark all your notifications read; says how many were unread."""
-        return MarkedOut(await inbox.mark_all(request.user.id))
+        marked = await inbox.mark_all(request.user.id)
+        await _announce(inbox, live, request.user.id)
+        return MarkedOut(marked)
+
+
+async def _announce(inbox: Inbox, live: AsyncLiveReader, user_id: int) -> None:
+    """Committed first, then announced: the player's open inbox streams re-read the new count at once."""
+    await inbox.session.commit()
+    await announce_inbox_async(live.client, [user_id])
