@@ -51,10 +51,11 @@ def openf1_input(settings: Settings) -> tuple[Settings, BrokerConfig, tuple[str,
     )
     if not broker.tls:
         raise ValueError(f"OPENF1_MQTT_URL must use TLS (mqtts:// or wss://): {settings.openf1_mqtt_url}")
-    engine = replace(
-        settings,
-        mqtt_input_prefix="v1/",
-        mqtt_client_id=f"{settings.mqtt_client_id}-openf1",  # journal and recovery of their own
+    engine = settings.model_copy(
+        update={
+            "mqtt_input_prefix": "v1/",
+            "mqtt_client_id": f"{settings.mqtt_client_id}-openf1",  # journal and recovery of their own
+        }
     )
     silence = float(settings.openf1_silence_s) if settings.openf1_silence_s > 0 else None
     return engine, replace(broker, credentials=tokens, silence_s=silence), TOPICS
