@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Protocol
 
 import aiomqtt
+from tenacity import RetryCallState
 
+from gridscore.base.retry import until_reached_async
 from ingest.broker import QOS, BrokerConfig, CredentialsError
 from ingest.journal import JournalWriter, MqttMessage, journal_lock
 
@@ -54,7 +56,7 @@ class MqttReceiver:
     """Subscribes to one topic filter; journals, acknowledges, then (optionally) queues each batch.
 
     Runs in a daemon thread with its own asyncio loop (aiomqtt clients must be created inside the
-    loop that drives them); reconnects with exponential backoff whatever the failure.
+    loop that drives them); reconnects with the one retry policy whatever the broker's failure.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class MqttReceiver:
         self.received = 0
         self.failure: BaseException | None = None  # what ended the thread, if not stop()
         self._stopping = threading.Event()
+        self._renew = False  # ask the broker's credentials for a new password, not the cached one
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="mqtt-receiver", daemon=True)
@@ -107,41 +110,65 @@ class MqttReceiver:
             loop.close()
 
     async def _connect_forever(self) -> None:
-        delay = BACKOFF_FIRST_S
+        """Sessions one after the other until stopped: a connection that cannot be made is tried
+        again with the one retry policy (gridscore/base/retry.py); one that worked and ended is
+        opened again after the policy's first wait."""
         filters = (self.topic_filter,) if isinstance(self.topic_filter, str) else self.topic_filter
-        renew = False  # after a failed connection, ask for a new password rather than the cached one
+        self._renew = False
+        reconnect = until_reached_async(
+            (aiomqtt.MqttError, CredentialsError),
+            BACKOFF_FIRST_S,
+            BACKOFF_MAX_S,
+            before_sleep=self._reconnecting,
+            give_up=self._stopping.is_set,
+        )
         while not self._stopping.is_set():
             try:
-                password, renew_at = await asyncio.to_thread(self.broker.current_password, renew)
-                client = replace(self.broker, password=password).aiomqtt_client(persistent=self.persistent)
-                client._client.manual_ack_set(True)
-                async with client:
-                    await client.subscribe([(f, QOS) for f in filters])
-                    log.info(
-                        "subscribed to %s on %s at QoS %d as %s",
-                        ", ".join(filters),
-                        self.broker.address,
-                        QOS,
-                        self.broker.client_id,
-                    )
-                    self.subscribed.set()
-                    delay = BACKOFF_FIRST_S
-                    renew = False
-                    await self._receive(client, renew_at)
-                self.subscribed.clear()
-            except (aiomqtt.MqttError, CredentialsError) as exc:
-                self.subscribed.clear()
-                if self._stopping.is_set():
-                    return
-                renew = self.broker.credentials is not None
-                log.warning("MQTT %s: %s; reconnecting in %.1f s", self.broker.address, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
+                ended: aiomqtt.MqttError | None = await reconnect(self._session, filters)
+            except (aiomqtt.MqttError, CredentialsError):
+                return  # stopping
             except Exception as exc:  # not the broker's doing: give up, unacknowledged, and say so
-                self.subscribed.clear()
                 self.failure = exc
                 log.exception("MQTT receiver stopped: %s", exc)
                 return
+            if ended is not None and not self._stopping.is_set():
+                log.warning(
+                    "MQTT %s: %s; reconnecting in %.1f s", self.broker.address, ended, BACKOFF_FIRST_S
+                )
+                await asyncio.sleep(BACKOFF_FIRST_S)
+
+    async def _session(self, filters: tuple[str, ...]) -> aiomqtt.MqttError | None:
+        """Connect, subscribe, journal until the session ends: None when it was left on purpose (a
+        password renewal, a silence), the error when the broker ended it after the subscription. A
+        connection or subscription that fails raises, for the retry policy."""
+        password, renew_at = await asyncio.to_thread(self.broker.current_password, self._renew)
+        client = replace(self.broker, password=password).aiomqtt_client(persistent=self.persistent)
+        client._client.manual_ack_set(True)
+        try:
+            async with client:
+                await client.subscribe([(f, QOS) for f in filters])
+                log.info(
+                    "subscribed to %s on %s at QoS %d as %s",
+                    ", ".join(filters),
+                    self.broker.address,
+                    QOS,
+                    self.broker.client_id,
+                )
+                self.subscribed.set()
+                self._renew = False
+                try:
+                    await self._receive(client, renew_at)
+                except aiomqtt.MqttError as exc:
+                    return exc
+        finally:
+            self.subscribed.clear()
+        return None
+
+    def _reconnecting(self, state: RetryCallState) -> None:
+        self._renew = self.broker.credentials is not None
+        error = state.outcome.exception() if state.outcome is not None else None
+        wait = state.upcoming_sleep
+        log.warning("MQTT %s: %s; reconnecting in %.1f s", self.broker.address, error, wait)
 
     async def _receive(self, client: aiomqtt.Client, renew_at: float | None = None) -> None:
         """Journal, acknowledge and hand over batches; returns at `renew_at` (epoch seconds), if any,

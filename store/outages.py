@@ -1,8 +1,9 @@
 """Waiting out Redis and PostgreSQL outages of any length, and saying so in the log.
 
-A sink call that fails because its server is away is retried with capped exponential backoff
-(tenacity) until the server is back, never given up: the flow stops where it is, and the MQTT
-receiver, a process of its own that only writes the journal, keeps taking input. When the server
+A sink call that fails because its server is away is retried with the one retry policy
+(gridscore/base/retry.py: capped exponential backoff with jitter, tenacity) until the server is
+back, never given up: the flow stops where it is, and the MQTT receiver, a process of its own that
+only writes the journal, keeps taking input. When the server
 returns, the call goes through and the flow catches up from the journal. Errors that are not about
 reaching the server (a bad command, a constraint) are raised at once.
 
@@ -22,6 +23,8 @@ from typing import TypeVar
 import psycopg
 import redis
 import tenacity
+
+from gridscore.base.retry import until_reached
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,14 +49,8 @@ class Dependency:
 
     def call(self, action: Callable[[], T], what: str) -> T:
         """`action()`, retried while it fails to reach the server, for as long as that takes."""
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(self.errors),
-            wait=tenacity.wait_exponential_jitter(
-                multiplier=FIRST_WAIT_S, jitter=FIRST_WAIT_S, max=MAX_WAIT_S
-            ),
-            stop=tenacity.stop_never,
-            before_sleep=lambda state: self._failed(state, what),
-            reraise=True,
+        retrying = until_reached(
+            self.errors, FIRST_WAIT_S, MAX_WAIT_S, before_sleep=lambda state: self._failed(state, what)
         )
         result = retrying(action)
         self._succeeded()
