@@ -6,7 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_FEED ?= data/feeds/2023-10-britain.jsonl
 DEMO_TEAMS ?= 10000
-DEMO_SPEED ?= 300
+DEMO_SPEED ?= 60
+DEMO_PORT ?= 8000
+DEMO_WAIT ?= 20
+DEMO_LINGER ?= 600
 
 export UV_PYTHON_DOWNLOADS := never
 
@@ -22,10 +25,13 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-## The main job: replay a real race for 10,000 teams with the live leaderboard (embedded servers
-## unless DATABASE_URL / REDIS_URL are set). Migrations run as part of the replay.
+## The main job, in a browser: the API and its web app on http://127.0.0.1:8000, a demo player whose team
+## is in a league (the login is printed), then a real race replayed for 10,000 teams with the live
+## leaderboard in the terminal (embedded servers unless DATABASE_URL / REDIS_URL are set). Ends after the
+## race (DEMO_LINGER seconds to browse the results, in a terminal) or on Ctrl-C.
 demo: setup
-	$(BIN)/gridscore replay $(DEMO_FEED) --teams $(DEMO_TEAMS) --speed $(DEMO_SPEED)
+	$(BIN)/gridscore demo $(DEMO_FEED) --teams $(DEMO_TEAMS) --speed $(DEMO_SPEED) --port $(DEMO_PORT) \
+		--wait $(DEMO_WAIT) --linger $(DEMO_LINGER)
 
 ## Every test, after the linters, the type checker and the import contract.
 test: setup lint

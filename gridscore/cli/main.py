@@ -165,6 +165,7 @@ def _load_extensions() -> None:
         "gridscore.cli.engine",
         "gridscore.cli.worker",
         "gridscore.cli.bench",
+        "gridscore.cli.demo",
     ):
         try:
             mod = importlib.import_module(module)

@@ -1,0 +1,198 @@
+"""`gridscore demo FEED`: the API with its web app and a replayed race, together, for a newcomer's browser.
+
+Seeds the feed's weekend (open for rosters), serves the API and the web app, makes a demo player whose
+team is in a league with three rivals (through the API, as a player would), locks the weekend, prints the
+URL and the login, then replays the race at the given speed for the generated teams: the live page moves
+in the browser while the terminal shows the live top 10. Ends when the race is over (after `--linger`
+seconds of browsing, in a terminal) or on Ctrl-C, stopping the server and the embedded databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gridscore.base.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+DEMO_EMAIL = "demo@gridscore.example"
+DEMO_PASSWORD = "watch-the-race-at-silverstone"  # noqa: S105  (a demo account on a local database)
+RIVALS = ("Lando", "Oscar", "Charles")
+LEAGUE = "Demo League"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPlayer:
+    team_id: int
+    league_id: int
+    invite_code: str
+
+
+def affordable_roster(assets: dict[str, Any], skip: int) -> dict[str, Any]:
+    """Dear picks first (drivers from the `skip`-th dearest), each only if the cheapest others still fit."""
+    budget = float(assets["budget"])
+    cheapest_pair = sum(sorted(c["price"] for c in assets["constructors"])[:2])
+    drivers = greedy(assets["drivers"], 5, budget - cheapest_pair, skip)
+    left = budget - sum(d["price"] for d in drivers)
+    constructors = greedy(assets["constructors"], 2, left, 0)
+    names = [d["name"] for d in drivers]
+    return {"drivers": names, "constructors": [c["name"] for c in constructors], "boost_driver": names[0]}
+
+
+def greedy(items: list[dict[str, Any]], count: int, budget: float, skip: int) -> list[dict[str, Any]]:
+    chosen: list[dict[str, Any]] = []
+    for item in sorted(items, key=lambda a: (-a["price"], a["name"]))[skip:]:
+        others = sorted(a["price"] for a in items if a is not item and a not in chosen)
+        if item["price"] + sum(others[: count - len(chosen) - 1]) <= budget - sum(a["price"] for a in chosen):
+            chosen.append(item)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def player(api: httpx.Client, email: str, password: str, name: str) -> dict[str, str]:
+    """Register (the same answer if the account exists), log in; the bearer header."""
+    api.post("/api/auth/register", json={"email": email, "password": password, "display_name": name})
+    login = api.post("/api/auth/login", json={"email": email, "password": password})
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def team_of(api: httpx.Client, headers: dict[str, str], name: str, roster: dict[str, Any]) -> int:
+    teams = api.get("/api/teams", headers=headers).json()["items"]
+    found = next((t["id"] for t in teams if t["name"] == name), None)
+    if found is None:
+        created = api.post("/api/teams", json={"name": name}, headers=headers)
+        created.raise_for_status()
+        found = created.json()["id"]
+    api.put(f"/api/teams/{found}/roster", json=roster, headers=headers).raise_for_status()
+    return int(found)
+
+
+def seed_players(base_url: str) -> DemoPlayer:
+    """The demo player's team and league with three rivals, through the API."""
+    with httpx.Client(base_url=base_url, timeout=30) as api:
+        assets = api.get("/api/assets").json()
+        demo = player(api, DEMO_EMAIL, DEMO_PASSWORD, "Demo Player")
+        team = team_of(api, demo, "Demo Racing", affordable_roster(assets, 0))
+        leagues = api.get("/api/leagues", headers=demo).json()["items"]
+        league = next((x for x in leagues if x["name"] == LEAGUE), None)
+        if league is None:
+            made = api.post("/api/leagues", json={"name": LEAGUE}, headers=demo)
+            made.raise_for_status()
+            league = made.json()
+        for number, rival in enumerate(RIVALS, start=1):
+            headers = player(api, f"{rival.lower()}@gridscore.example", DEMO_PASSWORD, rival)
+            rival_team = team_of(api, headers, f"{rival} GP", affordable_roster(assets, number))
+            join = {"invite_code": league["invite_code"], "team_id": rival_team}
+            api.post("/api/leagues/join", json=join, headers=headers)  # 409 when already in: fine
+        api.post(
+            "/api/leagues/join", json={"invite_code": league["invite_code"], "team_id": team}, headers=demo
+        )
+        return DemoPlayer(team, int(league["id"]), str(league["invite_code"]))
+
+
+@contextmanager
+def serving(app: Any, host: str, port: int) -> Iterator[str]:
+    """The API under uvicorn on a thread; stopped (lifespan shutdown included) on exit."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="demo-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise SystemExit(f"gridscore demo: the API did not start on {host}:{port} (port taken?)")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def pause(seconds: float, message: str) -> None:
+    """Wait in a terminal (a countdown); not at all in a script."""
+    if seconds <= 0 or not sys.stdout.isatty():
+        return
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        print(f"\r{message} {left:4.0f} s ", end="", flush=True)
+        time.sleep(min(1.0, left))
+    print()
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API and the web app, seed a demo player in a league, replay the race."""
+    import psycopg
+
+    from api.app import create_app
+    from api.config import ApiConfig
+    from api.domain.teams.lock import lock_rosters_now
+    from benchmarks.seed import seed_from_feed
+    from gridscore.base.services import running_services
+    from gridscore.cli.replay import run_replay
+    from store.migrate import upgrade
+    from store.notify_ledger import create_results_final
+    from store.urls import libpq_url
+
+    feed = Path(args.feed)
+    if not feed.is_file():
+        raise SystemExit(f"gridscore: no such feed file: {feed}")
+    with running_services(settings) as urls:
+        upgrade(urls.database_url)
+        weekend = seed_from_feed(urls.database_url, feed, datetime.now(UTC) + timedelta(days=1))
+        app = create_app(ApiConfig.from_settings(settings, urls), locker_interval_s=None)
+        try:
+            with serving(app, args.host, args.port) as base_url:
+                demo = seed_players(base_url)
+                lock_rosters_now(urls.database_url, weekend.meeting_key)
+                print(
+                    f"\nGridScore is at {base_url}/  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
+                    f"  live race: {base_url}/live   league '{LEAGUE}' (code {demo.invite_code}):"
+                    f" {base_url}/league?id={demo.league_id}\n"
+                )
+                pause(args.wait, "Open the live page: the race starts in")
+                resolved = settings.model_copy(
+                    update={"database_url": urls.database_url, "redis_url": urls.redis_url}
+                )
+                window = timedelta(milliseconds=settings.window_ms)
+                code = run_replay(resolved, [feed], teams=args.teams, speed=args.speed, window=window)
+                # What the Celery worker would do: tell every owner their final results (the inbox).
+                with psycopg.connect(libpq_url(urls.database_url), autocommit=True) as conn:
+                    query = "SELECT session_key FROM race_session WHERE meeting_key = %s ORDER BY session_key"
+                    for (session_key,) in conn.execute(query, (weekend.meeting_key,)).fetchall():
+                        create_results_final(conn, session_key, mqtt=False, email=False)
+                print(f"\nThe race is over: results at {base_url}/results, the inbox at {base_url}/inbox")
+                pause(args.linger, "Ctrl-C to stop; stopping in")
+                return code
+        except KeyboardInterrupt:
+            print("\ngridscore demo: stopped")
+            return 130
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help=run_demo.__doc__)
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--teams", type=int, default=10_000, help="generated teams besides the demo league's")
+    p.add_argument("--speed", type=float, default=60.0, help="replay speed (1: real time)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--wait", type=float, default=20.0, help="seconds to open the browser before the race")
+    p.add_argument("--linger", type=float, default=600.0, help="seconds to browse the results after it")
+
+
+COMMANDS: dict[str, Handler] = {"demo": run_demo}
