@@ -167,6 +167,7 @@ function tickLock() {
   const lockAt = (week && week.lock_at) || state.meeting.lock_at;
   const locked = (week && week.locked) || state.meeting.locked;
   const out = $("[data-countdown]");
+  $("[data-form=roster] button[type=submit]").disabled = Boolean(locked);
   if (locked) out.textContent = "now: locked until the Race is final";
   else if (!lockAt) out.textContent = "when the first scored session starts";
   else out.textContent = countdown(lockAt) || "now";
