@@ -141,10 +141,10 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
     from api.config import ApiConfig
-    from api.domain.teams.lock import lock_rosters_now
     from benchmarks.seed import seed_from_feed
     from gridscore.base.services import running_services
     from gridscore.cli.replay import run_replay
+    from store.lock import lock_rosters_now
     from store.migrate import upgrade
     from store.notify_ledger import create_results_final
     from store.urls import libpq_url
@@ -155,7 +155,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     with running_services(settings) as urls:
         upgrade(urls.database_url)
         weekend = seed_from_feed(urls.database_url, feed, datetime.now(UTC) + timedelta(days=1))
-        app = create_app(ApiConfig.from_settings(settings, urls), locker_interval_s=None)
+        app = create_app(ApiConfig.from_settings(settings, urls))
         try:
             with serving(app, args.host, args.port) as base_url:
                 demo = seed_players(base_url)
