@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ DEMO_EMAIL = "demo@gridscore.example"
 DEMO_PASSWORD = "watch-the-race-at-silverstone"  # noqa: S105  (a demo account on a local database)
 RIVALS = ("Lando", "Oscar", "Charles")
 LEAGUE = "Demo League"
+DEMO_AUTH_RATE_LIMIT = 100  # log-ins a minute from one address
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ def pause(seconds: float, message: str) -> None:
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API and the web app, seed a demo player in a league, replay the race."""
     import psycopg
+    from bytewax.errors import BytewaxRuntimeError
 
     from api.app import create_app
     from api.config import ApiConfig
@@ -155,7 +157,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     with running_services(settings) as urls:
         upgrade(urls.database_url)
         weekend = seed_from_feed(urls.database_url, feed, datetime.now(UTC) + timedelta(days=1))
-        app = create_app(ApiConfig.from_settings(settings, urls))
+        config = ApiConfig.from_settings(settings, urls)
+        # One address plays everyone here (four players, then you in the browser, maybe twice): room for it.
+        app = create_app(replace(config, auth_rate_limit=max(config.auth_rate_limit, DEMO_AUTH_RATE_LIMIT)))
         try:
             with serving(app, args.host, args.port) as base_url:
                 demo = seed_players(base_url)
@@ -163,7 +167,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 print(
                     f"\nGridScore is at {base_url}/  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
                     f"  live race: {base_url}/live   league '{LEAGUE}' (code {demo.invite_code}):"
-                    f" {base_url}/league?id={demo.league_id}\n"
+                    f" {base_url}/league?id={demo.league_id}\n",
+                    flush=True,
                 )
                 pause(args.wait, "Open the live page: the race starts in")
                 resolved = settings.model_copy(
@@ -180,6 +185,11 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 pause(args.linger, "Ctrl-C to stop; stopping in")
                 return code
         except KeyboardInterrupt:
+            print("\ngridscore demo: stopped")
+            return 130
+        except BytewaxRuntimeError as exc:  # Ctrl-C during the replay reaches us through Bytewax
+            if "signal received" not in str(exc):
+                raise
             print("\ngridscore demo: stopped")
             return 130
 
