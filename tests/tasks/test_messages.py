@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from store.notifications import count_unread, list_notifications, mark_read
+from api.domain.notifications.services import Inbox
+from api.errors import NotFound
 from store.notify_ledger import LOCK_REMINDER, RESULTS_FINAL, Claimed, create_results_final
 from store.urls import async_url
 from tasks.messages import email_message, mqtt_document, topic
@@ -84,19 +86,22 @@ def test_api_reads_a_users_notifications(conn: psycopg.Connection, db: str) -> N
         engine = create_async_engine(async_url(db))
         try:
             async with AsyncSession(engine) as session:
-                mine = await list_notifications(session, users[0])
+                inbox = Inbox(session)  # what GET/POST /api/notifications... run
+                mine, total = await inbox.page(users[0], False, 0, 50)
+                assert total == 2
                 assert [n.id for n in mine] == sorted((n.id for n in mine), reverse=True)
                 assert {n.session_key for n in mine} == {race, race - 1}
-                page = await list_notifications(session, users[0], limit=1, before_id=mine[0].id)
+                page, _ = await inbox.page(users[0], False, 1, 1)
                 assert [n.id for n in page] == [mine[1].id]
-                assert await count_unread(session, users[0]) == 2
-                others = await list_notifications(session, users[1])
-                assert await mark_read(session, users[0], [mine[0].id, others[0].id]) == 1
+                assert await inbox.unread(users[0]) == 2
+                others, _ = await inbox.page(users[1], False, 0, 50)
+                with pytest.raises(NotFound):
+                    await inbox.mark(users[0], others[0].id)
+                await inbox.mark(users[0], mine[0].id)
                 await session.commit()
-                assert [n.id for n in await list_notifications(session, users[0], unread_only=True)] == [
-                    mine[1].id
-                ]
-                assert await count_unread(session, users[1]) == 1, "another user's row is not touched"
+                unread, _ = await inbox.page(users[0], True, 0, 50)
+                assert [n.id for n in unread] == [mine[1].id]
+                assert await inbox.unread(users[1]) == 1, "another user's row is not touched"
         finally:
             await engine.dispose()
 
