@@ -18,7 +18,9 @@ def first_line(browser: Browser, selector: str) -> str:
     return locator.inner_text().splitlines()[0]
 
 
-def test_log_in_change_the_password_and_delete_the_account(browser: Browser, web_url: str, fresh: str) -> None:
+def test_log_in_change_the_password_and_delete_the_account(
+    browser: Browser, web_url: str, fresh: str
+) -> None:
     api = httpx.Client(base_url=web_url, timeout=30)
     grace = register(api, "grace")
 
