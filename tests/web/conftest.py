@@ -34,6 +34,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PHONE = {"width": 375, "height": 812}
 BLOCKING = ("serious", "critical")
+PUSH_INTERVAL_S = 0.25  # the streams' least time between two pushes (LIVE_PUSH_INTERVAL_MS is 1000)
 
 
 def chromium_path() -> str:
@@ -55,7 +56,7 @@ def web_config(database_url: str, redis_url: str) -> ApiConfig:
         rate_limit_namespace="gs:test:web",
         password_time_cost=1,  # still argon2id, at a test's cost
         password_memory_kib=1024,
-        live_push_interval_s=0.25,
+        live_push_interval_s=PUSH_INTERVAL_S,
         live_keepalive_s=2.0,
         live_ticket_ttl=timedelta(seconds=30),
         live_ticket_namespace="gs:test:web:ticket",

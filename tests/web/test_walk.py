@@ -8,23 +8,27 @@ inbox; edit the account and log out. Every page passes axe-core and asks nothing
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import psycopg
+import redis
 from playwright.sync_api import expect
 
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from store.live_keys import updates_channel
 from store.lock import lock_rosters_now
 from store.notify_ledger import create_results_final
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, PASSWORD, cheapest_roster, create_team, register, seed_weekend
-from tests.web.conftest import Browser
+from tests.web.conftest import PUSH_INTERVAL_S, Browser
 
 MEETING = 202503
 EMAIL = "ada@example.com"
@@ -37,7 +41,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!total) return;
   window.__shown = [];
   new MutationObserver(() => window.__shown.push(
-    {version: total.dataset.version, total: total.textContent, final: total.dataset.final}
+    {version: total.dataset.version, total: total.textContent, final: total.dataset.final, at: Date.now()}
   )).observe(total, {childList: true, characterData: true, subtree: true});
 });
 """
@@ -155,7 +159,8 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     page = browser.go(f"/live?team={team_id}")
     page.wait_for_selector("[data-league-name]:has-text('Paddock Club')")
     page.evaluate("window.__sameDocument = true")
-    seen = api_scores_during_replay(api, team_id, headers, fresh, redis_url)
+    replayed = api_scores_during_replay(api, team_id, headers, fresh, redis_url)
+    seen = replayed.totals
 
     last = api.get(f"/api/teams/{team_id}/score", params={"meeting_key": MEETING}, headers=headers).json()
     assert last["final"] is True
@@ -169,7 +174,18 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
         if s["version"] and int(s["version"]) in seen:
             assert int(s["total"]) == seen[int(s["version"])], f"page and API at version {s['version']}"
             compared += 1
-    print(f"live page: {len(versions)} versions shown, {compared} compared; API: {len(seen)} versions read")
+    # How long after the engine wrote a window's totals the page showed them (same machine, same clock).
+    delays = sorted(
+        s["at"] / 1000 - replayed.written[int(s["version"])]
+        for s in first_of_each_version(shown)
+        if int(s["version"]) in replayed.written
+    )
+    print(
+        f"live page: {len(versions)} versions shown, {compared} compared; API: {len(seen)} versions read;"
+        f" engine to page: median {delays[len(delays) // 2]:.3f} s, max {delays[-1]:.3f} s"
+        f" over {len(delays)} windows (push interval {PUSH_INTERVAL_S} s)"
+    )
+    assert delays[len(delays) // 2] < 1.0, "the page follows the engine within a second"
     assert compared >= 5, f"the page's totals were compared with the API's: {shown} {seen}"
     assert int(page.inner_text("[data-total]")) == last["net_points"]
     assert int(page.inner_text("[data-rank]")) == last["rank"]
@@ -241,6 +257,14 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     api.close()
 
 
+def first_of_each_version(shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    firsts: dict[str, dict[str, Any]] = {}
+    for entry in shown:
+        if entry["version"]:
+            firsts.setdefault(entry["version"], entry)
+    return list(firsts.values())
+
+
 def in_thread(call: Callable[..., Any], *args: Any) -> Any:
     """Run `call` on a thread of its own: Playwright's sync API keeps an event loop on the test's."""
     out: list[Any] = []
@@ -250,11 +274,18 @@ def in_thread(call: Callable[..., Any], *args: Any) -> Any:
     return out[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    totals: dict[int, int]  # version -> the team's total, as the API read it
+    written: dict[int, float]  # version -> when the engine announced its team totals (epoch seconds)
+
+
 def api_scores_during_replay(
     api: httpx.Client, team_id: int, headers: dict[str, str], database_url: str, redis_url: str
-) -> dict[int, int]:
+) -> Replayed:
     """Replay the weekend through the real flow (paced: the race takes dozens of windows) while
-    reading the team's score from the API: each version's total, as the API gives it."""
+    reading the team's score from the API (each version's total, as the API gives it) and hearing the
+    engine's notes (when each version's totals were written)."""
     outcome: list[int] = []
 
     def replay() -> None:
@@ -271,15 +302,22 @@ def api_scores_during_replay(
             )
         )
 
+    notes = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    notes.subscribe(updates_channel(MEETING))
     worker = threading.Thread(target=replay, name="replay", daemon=True)
     worker.start()
     seen: dict[int, int] = {}
+    written: dict[int, float] = {}
     while worker.is_alive():
         read = api.get(f"/api/teams/{team_id}/score", params={"meeting_key": MEETING}, headers=headers)
         if read.status_code == 200 and read.json()["as_of"]:
             body = read.json()
             seen.setdefault(body["as_of"]["version"], body["net_points"])
-        time.sleep(0.05)
+        while (note := notes.get_message(timeout=0.05)) is not None:
+            announced = json.loads(note["data"])
+            if announced.get("part") == "totals":  # the team totals of this version are in Redis
+                written.setdefault(int(announced["version"]), time.time())
     worker.join()
+    notes.close()
     assert outcome == [0]
-    return seen
+    return Replayed(seen, written)
