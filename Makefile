@@ -33,9 +33,16 @@ demo: setup
 	$(BIN)/gridscore demo $(DEMO_FEED) --teams $(DEMO_TEAMS) --speed $(DEMO_SPEED) --port $(DEMO_PORT) \
 		--wait $(DEMO_WAIT) --linger $(DEMO_LINGER)
 
-## Every test, after the linters, the type checker and the import contract.
+## Every test, after the linters, the type checker and the import contract, with the coverage figure.
+## Coverage is measured in the test processes and the servers they start (the engine, uvicorn,
+## Celery workers); the run fails under COVERAGE_MIN overall or SCORING_COVERAGE_MIN for scoring/.
+COVERAGE_MIN ?= 85
+SCORING_COVERAGE_MIN ?= 95
+
 test: setup lint
-	$(BIN)/pytest
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest --cov --cov-report=term:skip-covered --cov-report=xml --cov-fail-under=$(COVERAGE_MIN)
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage report --include='scoring/*' --fail-under=$(SCORING_COVERAGE_MIN)
 
 lint: setup
 	$(BIN)/ruff check .
