@@ -1,5 +1,6 @@
 """scoring/weekend.py (a weekend's points: totals, positive items for No Negative, the part before
-the Race for Final Fix, sessions in order) and store/live_keys.py (the packed live layout), pure."""
+the Race for Final Fix, sessions in order), scoring/outcomes.py (every team's numbers from them, as
+of a session) and store/live_keys.py (the packed live layout), pure."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from scoring.chips import Chip
 from scoring.facts import SessionKind
+from scoring.outcomes import FinalTeams, TeamScores
 from scoring.points import AssetPoints, SessionPoints
+from scoring.teams import TeamBook
 from scoring.weekend import SessionUpdate, WeekendUpdate, tally
 from store import live_keys
 
@@ -184,3 +188,44 @@ def test_every_live_key_is_distinct_and_prefixed() -> None:
     assert len(set(keys)) == len(keys)
     assert all(k.startswith(f"{live_keys.PREFIX}:") for k in keys)
     assert live_keys.meeting_points(1) != live_keys.meeting_points(11)
+
+
+# -- scoring/outcomes.py: every team's numbers from a window -------------------------------------
+# Weekend so far: AAA 5 + 10 + 33 = 48, BBB -20 - 5 - 17 = -42, Alpha -15 + 5 + 16 = 6.
+ROSTER = (
+    "driver:AAA",
+    "driver:BBB",
+    "driver:X1",
+    "driver:X2",
+    "driver:X3",
+    "constructor:Alpha",
+    "constructor:Y",
+)
+BOOK = TeamBook.from_rosters(
+    [(1, ROSTER, (2, 1, 1, 1, 1, 1, 1)), (2, ROSTER, (1, 2, 1, 1, 1, 1, 1))],  # team 2 boosts BBB ...
+    memberships=[(7, 1), (7, 2)],
+    weeks={2: (10, Chip.AUTOPILOT)},  # ... but plays Autopilot, and pays 10 for a transfer
+)
+
+
+def test_team_scores_are_the_weekends_totals_ranks_and_standings() -> None:
+    teams = TeamScores(BOOK, weekend=weekend(RACE))
+    assert teams.totals.tolist() == [2 * 48 - 42 + 6, 2 * 48 - 42 + 6 - 10]  # Autopilot: the boost on AAA
+    assert teams.ranks.tolist() == [1, 2]
+    assert BOOK.team_ids[teams.standings.order].tolist() == [1, 2]
+    given = TeamScores(BOOK, np.array([5, 9], dtype=np.int32))
+    assert given.ranks.tolist() == [2, 1]
+
+
+def test_a_final_sessions_team_rows_are_as_of_that_session_never_a_later_one() -> None:
+    teams = TeamScores(BOOK, weekend=weekend(RACE))
+    quali = FinalTeams(teams, weekend(QUALI))  # the Race had scored already when Qualifying closed
+    # as of Qualifying: AAA 5 + 10 = 15, BBB -20 - 5 = -25, Alpha -15 + 5 = -10
+    assert quali.weekend_points.tolist() == [2 * 15 - 25 - 10, 2 * 15 - 25 - 10 - 10]
+    assert quali.ranks.tolist() == [1, 2]
+    # Qualifying alone, no penalty: AAA 10 (boosted), BBB -5, Alpha 5
+    assert quali.session_points.tolist() == [2 * 10 - 5 + 5, 2 * 10 - 5 + 5]
+    race = FinalTeams(teams, weekend(RACE))
+    assert race.weekend_points.tolist() == teams.totals.tolist()
+    assert race.session_points.tolist() == [2 * 33 - 17 + 16, 2 * 33 - 17 + 16]
+    assert race.team_ids.tolist() == [1, 2]
