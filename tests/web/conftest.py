@@ -104,7 +104,7 @@ class Browser:
 
     def check(self, name: str) -> None:
         """axe-core in the page (no serious or critical violation), no foreign request, no CSP breach or
-        script error so far, and a screenshot `name`.png."""
+        script error so far, nothing wider than the phone's screen, and a screenshot `name`.png."""
         self.page.wait_for_load_state("load")
         result = self.page.evaluate(
             "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
@@ -117,6 +117,8 @@ class Browser:
         assert blocking == [], f"axe-core on {name}: {blocking}"
         assert self.outside == [], f"requests outside the app's origin: {self.outside}"
         assert self.problems == [], f"errors in the page: {self.problems}"
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width} px wide on a {PHONE['width']} px screen"
 
 
 def open_browser(chromium: PlaywrightBrowser, web_url: str, shots: Path) -> Iterator[Browser]:

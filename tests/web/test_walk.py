@@ -134,7 +134,16 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     saved = api.get(f"/api/teams/{team_id}", headers=headers).json()["selection"]
     assert (saved["drivers"], saved["boost_driver"]) == (roster["drivers"], roster["boost_driver"])
     assert page.inner_text("[data-budget-left]") == f"{saved['budget_left']:.1f}M"
+    preview = api.post(f"/api/teams/{team_id}/roster/preview", json=roster, headers=headers).json()
+    assert page.inner_text("[data-transfers]") == str(preview["transfers"])
+    assert page.inner_text("[data-free-transfers]") == str(preview["free_transfers"])
+    assert page.inner_text("[data-penalty]") == (
+        "none" if not preview["penalty"] else f"\N{MINUS SIGN}{preview['penalty']} points"
+    )
     assert page.locator("[data-chips] .chip").count() == len(api.get("/api/rules").json()["chips"])
+    page.click("form[aria-label='Play Autopilot'] button")
+    page.wait_for_selector("[data-chip-played]:has-text('This weekend: Autopilot')")
+    assert api.get(f"/api/teams/{team_id}", headers=headers).json()["week"]["chip"] == "autopilot"
     assert page.inner_text("[data-countdown]").startswith("in 1 d ")
     browser.check("team")
 
@@ -225,6 +234,12 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     page.wait_for_selector("[data-history] tr td:has-text('final')")
     assert [row[4] for row in table(browser, "[data-history]")] == [str(w["net_points"]) for w in history]
     browser.check("results")
+    page = browser.go(f"/league?id={paddock['id']}")
+    season = api.get(f"/api/leagues/{paddock['id']}/season", params={"limit": 50}, headers=headers).json()
+    assert season["final_weekends"] == 1
+    page.wait_for_selector(f"[data-season] tr.mine[data-team='{team_id}']")
+    assert [[r[0], r[1], r[3]] for r in table(browser, "[data-season]")] == standings_rows(season)
+    browser.check("league-season")
 
     # The inbox, filled as the worker fills it (the notification ledger), read from the page.
     with psycopg.connect(libpq_url(fresh), autocommit=True) as conn:

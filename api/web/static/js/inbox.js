@@ -21,7 +21,7 @@ function item(n) {
   return h(
     "li",
     { class: n.read_at ? "read" : "unread", "data-notification": n.id },
-    h("h2", {}, KINDS[n.kind] || n.kind, n.read_at ? "" : h("span", { class: "tag" }, "new")),
+    h("h2", {}, KINDS[n.kind] || n.kind, n.read_at ? "" : [" ", h("span", { class: "tag" }, "new")]),
     ...summary(n).filter(Boolean).map((line) => h("p", {}, line)),
     h("p", { class: "help" }, when(n.created_at)),
     n.read_at ? null : h("button", { type: "button", class: "secondary", onclick: () => mark(n.id) }, "Mark read"),
