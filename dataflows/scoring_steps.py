@@ -88,6 +88,7 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         self._waiting = 0  # what this key has counted in the budget
         self._unannounced = 0
         if resume is not None:
+            _backfill(resume)
             if resume.state.described and resume.state.facts.meeting_key is not None:
                 policy.budget.restore(resume.state.session_key, resume.state.facts.meeting_key)
             self._count()
@@ -197,6 +198,14 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
         # A detached copy (pickling round trip: several times faster than deepcopy on these dicts).
         state = self.scored if self.scored is not None else ScoredSession(SessionState(0))
         return pickle.loads(pickle.dumps(state))  # noqa: S301 (our own object, not outside data)
+
+
+def _backfill(resumed: ScoredSession) -> None:
+    """A snapshot written before the running order (an engine upgraded over its recovery folder)
+    unpickles without it: it starts empty, and the next window sends the order."""
+    for name in ("last_order", "last_final_order"):
+        if not hasattr(resumed, name):
+            setattr(resumed, name, ())
 
 
 def session_logic(

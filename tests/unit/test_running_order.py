@@ -122,3 +122,27 @@ def test_the_session_step_emits_when_only_the_order_moves() -> None:
     assert [[p.code for p in u.order] for u in swapped] == [["C02", "C01"]]
     assert swapped[0].points == first[0].points  # no points yet: the order alone moved
     assert swapped[0].window_end == START + timedelta(seconds=30)  # a late batch: the session's clock
+
+
+def test_a_session_snapshot_from_before_the_running_order_resumes() -> None:
+    """A recovery snapshot pickled by an engine without the running order lacks its fields: the session
+    resumes (its order empty until the next window sends it) instead of failing on its first window."""
+    rules, lateness = load_ruleset(), timedelta(seconds=2)
+    announce = msg(
+        "sessions",
+        START,
+        meeting_key=MEETING,
+        session_name="Race",
+        date_start=START.isoformat(),
+        date_end=(START + timedelta(hours=2)).isoformat(),
+    )
+    car = msg("drivers", START, driver_number=1, name_acronym="C01", team_name="Team")
+    before = session_logic(rules, lateness)(None)
+    before.on_batch([WindowBatch(None, 0.0, [announce, car])])
+    snapshot = before.snapshot()
+    for name in ("last_order", "last_final_order"):
+        delattr(snapshot, name)  # what unpickling the older state leaves (slots, no value)
+    resumed = session_logic(rules, lateness)(snapshot)
+    again = msg("drivers", START, driver_number=1, name_acronym="C01", team_name="Team")  # points unchanged
+    steps, _ = resumed.on_batch([WindowBatch(None, 0.0, [again])])
+    assert [[p.code for p in s.update.order] for s in steps if s.update is not None] == [["C01"]]
