@@ -97,14 +97,14 @@ def _drop_database(server_url: str, url: str) -> None:
 
 def prepare(database_url: str, redis_url: str, feed: Path, teams: int) -> tuple[int, int, list[int]]:
     """(meeting key, global league id, team ids): the weekend, N teams and their live totals."""
+    from benchmarks.replay import replay
     from benchmarks.seed import seed_from_feed
-    from gridscore.cli.replay import run_replay
     from store.migrate import upgrade
 
     upgrade(database_url)
     seeded = seed_from_feed(database_url, feed, datetime.now(UTC) + timedelta(days=1))
     settings = Settings(database_url=database_url, redis_url=redis_url)
-    run_replay(settings, [feed], teams=teams, speed=0, window=timedelta(milliseconds=500), quiet=True)
+    replay(settings, [feed], teams=teams)
     with psycopg.connect(libpq_url(database_url)) as conn:
         league = conn.execute("SELECT id FROM league WHERE is_global").fetchone()
         ids = [

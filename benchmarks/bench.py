@@ -26,14 +26,14 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 import redis
-from bytewax.testing import run_main
 from sqlalchemy.engine import make_url
 
 from benchmarks.feeds import repeated_feed
 from benchmarks.teams import AssetMarket, ensure_global_league, generate_rosters, store_generated_teams
+from dataflows.assemble import store_flow
+from dataflows.runner import run_flow
 from gridscore.base.services import ServiceUrls
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import store_flow
 from ingest.feeds import summarise
 from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
@@ -153,7 +153,7 @@ def replay_throughput(database_url: str, redis_url: str, copies: int = 25, runs:
         for _ in range(runs):
             flow = store_flow(database_url, redis_url, [feed], Settings(), book=None)
             started = time.perf_counter()
-            run_main(flow)
+            run_flow(flow)
             rates.append(messages / (time.perf_counter() - started))
     return statistics.median(rates)
 
@@ -223,7 +223,7 @@ def run_bench(
         batch_size=LAP_BATCH,
         speed=speed,
     )
-    run_main(flow)  # returns once the standings thread has written what was waiting
+    run_flow(flow)  # returns once the standings thread has written what was waiting
     leagues = [visible["leagues"] - closed for closed, visible in written if "leagues" in visible]
     client = redis.Redis.from_url(rurl)
     stored = live_keys.unpack_int32(client.get(live_keys.team_totals(meeting)) or b"")

@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,18 +47,18 @@ import msgspec
 import numpy as np
 import redis
 
+from benchmarks.replay import prepare_teams
+from dataflows.config import FlowConfig, flow_config
 from dataflows.session_state import SessionState
 from dataflows.weekend_state import WeekendState
 from gridscore.base.services import ServiceUrls, running_services
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope, Message, decode_payload
 from ingest.feeds import summarise
 from ingest.publish import Pacer
 from ingest.recorded import iter_lines
 from scoring.points import score_session
-from scoring.rules import load_ruleset
 from scoring.teams import TeamBook, constructor_asset, driver_asset
 from scoring.weekend import SessionUpdate
 from store import live_keys
@@ -106,9 +106,12 @@ def event_order(planned: list[Planned], start: datetime) -> list[int]:
     return [index for _, index in sorted(times)]
 
 
-def points_after_each(planned: list[Planned], order: list[int], start: datetime, ruleset: str) -> list[str]:
-    """The weekend's points (canonical JSON) after each message taken in `order`, scored from scratch."""
-    rules = load_ruleset(ruleset)
+def points_after_each(
+    planned: list[Planned], order: list[int], start: datetime, config: FlowConfig
+) -> list[str]:
+    """The weekend's points (canonical JSON) after each message taken in `order`, scored from scratch
+    with the engine's rules and bounds."""
+    rules = config.rules
     sessions: dict[int, SessionState] = {}
     weekend: WeekendState | None = None
     current = ""
@@ -118,7 +121,7 @@ def points_after_each(planned: list[Planned], order: list[int], start: datetime,
         message = decode_payload(item.topic, item.payload, start + timedelta(seconds=item.offset_s), index)
         if isinstance(message, Message):
             key = message.event.session_key
-            state = sessions.setdefault(key, SessionState(key))
+            state = sessions.setdefault(key, SessionState(key, config.lateness, config.limits.date_slack))
             state.apply([message])
             if state.described:
                 points = score_session(state.facts, rules)
@@ -397,7 +400,8 @@ def run(args: argparse.Namespace, servers: ServiceUrls | None = None) -> dict[st
     start = datetime.now(UTC)  # provisional; only the offsets between messages matter offline
     planned = plan(feed, args.speed, args.duration, start)
     order = event_order(planned, start) if args.order == "event" else list(range(len(planned)))
-    docs = points_after_each(planned, order, start, settings.ruleset)
+    config = replace(flow_config(settings), lateness=timedelta(milliseconds=args.lateness_ms))
+    docs = points_after_each(planned, order, start, config)
     run_id = f"bench-{uuid.uuid4().hex[:10]}"
     data = Path(args.data_dir) / run_id
     data.mkdir(parents=True, exist_ok=True)

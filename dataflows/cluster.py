@@ -12,17 +12,15 @@ REDIS_URL must name servers every process reaches). Teams load per meeting in th
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.flow import FlowConfig, FlowOutputs, build_flow
-from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
+from dataflows.assemble import assemble
+from dataflows.config import flow_config
 from dataflows.store_books import StoreTeamBooks
 from gridscore.base.settings import get_settings
 from ingest.recorded import RecordedFeedSource
-from scoring.rules import load_ruleset
 
 
 def replay_flow(*feeds: str) -> Dataflow:
@@ -30,18 +28,12 @@ def replay_flow(*feeds: str) -> Dataflow:
     settings = get_settings()
     if settings.database_url is None or settings.redis_url is None:
         raise SystemExit("a cluster needs DATABASE_URL and REDIS_URL: servers every process can reach")
-    rules = load_ruleset(settings.ruleset)
-    return build_flow(
+    config = flow_config(settings)
+    return assemble(
         RecordedFeedSource([Path(f) for f in feeds]),
-        FlowOutputs(
-            live=LiveRedisSink(settings.redis_url),
-            final=FinalPostgresSink(settings.database_url, notify=True),
-            rejected=RejectedRedisSink(settings.redis_url),
-        ),
-        FlowConfig(
-            rules,
-            window=timedelta(milliseconds=settings.window_ms),
-            lateness=timedelta(milliseconds=settings.lateness_ms),
-        ),
-        team_books=StoreTeamBooks(settings.database_url, rules.team),
+        config,
+        settings.database_url,
+        settings.redis_url,
+        StoreTeamBooks(settings.database_url, config.rules.team),
+        notify=settings.notifications_enabled,
     )

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import bytewax.operators as op
@@ -30,6 +29,7 @@ from bytewax.inputs import Source
 from bytewax.operators import KeyedStream
 from bytewax.outputs import Sink
 
+from dataflows.config import ClockMode, FlowConfig
 from dataflows.metrics import decode_counter
 from dataflows.scoring_steps import (
     SessionStep,
@@ -40,30 +40,13 @@ from dataflows.scoring_steps import (
     session_logic,
     weekend_step,
 )
-from dataflows.state_limits import StateBudget, StateLimits, default_limits
+from dataflows.state_limits import StateBudget
 from dataflows.weekend_state import SessionRetired
 from ingest.decode import Message, Rejected, decode_input
 from scoring.outcomes import ScoredWindow
-from scoring.rules import RuleSet
 from scoring.weekend import SessionUpdate
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-class ClockMode(StrEnum):
-    REPLAY = "replay"  # as fast as possible: windows close on newer events or at the end
-    PACED = "paced"  # a replay slowed to a pace: windows also close as wall time passes
-    LIVE = "live"  # event time is wall time: a window is what arrived since the flow last took input
-
-
-@dataclass(frozen=True, slots=True)
-class FlowConfig:
-    rules: RuleSet
-    window: timedelta = timedelta(milliseconds=500)
-    lateness: timedelta = timedelta(seconds=2)
-    mode: ClockMode = ClockMode.REPLAY
-    input_prefix: str = "v1/"
-    limits: StateLimits = field(default_factory=default_limits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The live flow: the replay dataflow fed by MQTT, on the live clock, into Redis, Postgres and MQTT.
 
-MQTT (v1/#, QoS 1) -> journal -> build_flow(PACED clock)
+MQTT (v1/#, QoS 1) -> journal -> assemble(LIVE clock)
     -> live: Redis (totals, ranks, standings), then f1/scoring/... (points, sessions, leagues, teams)
     -> final: Postgres (classified sessions)
     -> rejected: Redis counts, then f1/ingest/rejected
@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from bytewax.dataflow import Dataflow
 
-from dataflows.fanout_sink import FanOutSink
-from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.assemble import Edges, assemble
+from dataflows.config import ClockMode, flow_config
 from dataflows.mqtt_sink import MqttOutputOptions, RejectedMqttPublisher, ScoringMqttSink
-from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from dataflows.store_books import StoreTeamBooks
 from gridscore.base.settings import Settings
 from ingest.broker import BrokerConfig
 from ingest.health import IngestHealth
 from ingest.mqtt import JournalStart, MqttSource
 from ingest.receiver import TopicFilter
-from scoring.outcomes import ScoredWindow
-from scoring.rules import load_ruleset
 from store.live import BookIndexPublisher
 
 
@@ -53,7 +49,6 @@ def live_flow(
 ) -> LiveFlow:
     """source_broker/source_topics: input from another broker (OpenF1's) than the one scores go to."""
     broker = BrokerConfig.from_settings(settings)
-    rules = load_ruleset(settings.ruleset)
     health = IngestHealth(journal, settings.ingest_stall_s)
     source = MqttSource(
         source_broker or broker,
@@ -77,22 +72,18 @@ def live_flow(
             bulk_max_rate=settings.mqtt_bulk_max_rate,
         ),
     )
-    books = StoreTeamBooks(database_url, rules.team, background=True, on_loaded=BookIndexPublisher(redis_url))
+    config = flow_config(settings, ClockMode.LIVE)
+    books = StoreTeamBooks(
+        database_url, config.rules.team, background=True, on_loaded=BookIndexPublisher(redis_url)
+    )
     books.preload()  # the weekends in play, on the loader's thread, while the engine starts
-    flow = build_flow(
+    flow = assemble(
         source,
-        FlowOutputs(
-            live=FanOutSink[ScoredWindow](LiveRedisSink(redis_url, background=True), scores),
-            final=FinalPostgresSink(database_url, notify=settings.notifications_enabled),
-            rejected=RejectedRedisSink(redis_url, also=rejected),
-        ),
-        FlowConfig(
-            rules,
-            window=timedelta(milliseconds=settings.window_ms),
-            lateness=timedelta(milliseconds=settings.lateness_ms),
-            mode=ClockMode.LIVE,
-            input_prefix=settings.mqtt_input_prefix,
-        ),
-        team_books=books,
+        config,
+        database_url,
+        redis_url,
+        books,
+        notify=settings.notifications_enabled,
+        edges=Edges(also_live=scores, also_rejected=rejected),
     )
     return LiveFlow(flow, source, rejected, health)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bytewax.operators import StatefulBatchLogic
 
 from dataflows.session_state import SessionState
-from dataflows.state_limits import StateBudget, StateLimits
+from dataflows.state_limits import StateBudget
 from dataflows.weekend_state import SessionRetired, WeekendState
 from ingest.decode import Message, Rejected
 from scoring.facts import SessionKind
@@ -51,7 +51,7 @@ class StatePolicy:
     sessions are let go); whether it rejects what still waits when input ends (a recorded feed);
     whether updates that correct published points are marked as revisions (live)."""
 
-    budget: StateBudget = field(default_factory=lambda: StateBudget(StateLimits()))
+    budget: StateBudget  # over the flow's state limits (FlowConfig)
     wall_clock: bool = False
     drain_at_eof: bool = True
     mark_revisions: bool = False  # live: points go out before the lateness bound, late events revise them
@@ -196,7 +196,11 @@ class SessionLogic(StatefulBatchLogic[WindowBatch, SessionStep, ScoredSession]):
 
     def snapshot(self) -> ScoredSession:
         # A detached copy (pickling round trip: several times faster than deepcopy on these dicts).
-        state = self.scored if self.scored is not None else ScoredSession(SessionState(0))
+        state = (
+            self.scored
+            if self.scored is not None
+            else ScoredSession(SessionState(0, self.lateness, self.limits.date_slack))
+        )
         return pickle.loads(pickle.dumps(state))  # noqa: S301 (our own object, not outside data)
 
 
@@ -209,10 +213,9 @@ def _backfill(resumed: ScoredSession) -> None:
 
 
 def session_logic(
-    rules: RuleSet, lateness: timedelta, policy: StatePolicy | None = None
+    rules: RuleSet, lateness: timedelta, policy: StatePolicy
 ) -> Callable[[ScoredSession | None], SessionLogic]:
-    shared = policy or StatePolicy()
-    return lambda resume: SessionLogic(rules, lateness, resume, shared)
+    return lambda resume: SessionLogic(rules, lateness, resume, policy)
 
 
 def weekend_step(

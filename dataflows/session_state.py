@@ -28,9 +28,7 @@ MAX_PENDING = 5_000
 # at most, so these caps leave room for any real session and stop a flood of new keys.
 MAX_OVERTAKES = 2_000
 MAX_PIT_STOPS = 1_000
-DEFAULT_LATENESS = timedelta(seconds=2)
 WAIT_FACTOR = 3  # and this many lateness bounds of arrival time (a window's worth of margin, and more)
-DEFAULT_DATE_SLACK = timedelta(hours=24)
 
 Admit = Callable[
     [int, int], str | None
@@ -69,8 +67,8 @@ class SessionState:
     """
 
     session_key: int
-    lateness: timedelta = DEFAULT_LATENESS
-    date_slack: timedelta = DEFAULT_DATE_SLACK
+    lateness: timedelta  # the flow's (FlowConfig), from the settings
+    date_slack: timedelta  # the flow's state limits', from the settings
     facts: SessionFacts = field(init=False)
     pending: list[Waiting] = field(default_factory=list)
     high_water: datetime | None = None  # latest event time seen

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from dataflows import metrics
-from gridscore.base.settings import Settings, get_settings
+from gridscore.base.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class StateLimits:
-    pending_ttl: timedelta = timedelta(seconds=30)  # wall time a message waits for its session or car
-    max_waiting: int = 20_000  # messages waiting, over every session of the process
-    max_sessions: int = 128  # announced sessions held
-    max_meetings: int = 16  # meetings with an announced session held
-    session_idle: timedelta = timedelta(hours=96)  # wall time without input after which a session is let go
-    date_slack: timedelta = timedelta(hours=24)  # how far outside its session an event's date may be
+    """The bounds, from the settings (`from_settings`: their defaults are the only ones)."""
+
+    pending_ttl: timedelta  # wall time a message waits for its session or car
+    max_waiting: int  # messages waiting, over every session of the process
+    max_sessions: int  # announced sessions held
+    max_meetings: int  # meetings with an announced session held
+    session_idle: timedelta  # wall time without input after which a session is let go
+    date_slack: timedelta  # how far outside its session an event's date may be
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StateLimits:
@@ -35,10 +37,6 @@ class StateLimits:
             session_idle=timedelta(hours=settings.session_idle_h),
             date_slack=timedelta(hours=settings.date_slack_h),
         )
-
-
-def default_limits() -> StateLimits:
-    return StateLimits.from_settings(get_settings())
 
 
 @dataclass(slots=True)

@@ -11,8 +11,10 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from bytewax.inputs import DynamicSource, StatelessSourcePartition
@@ -20,15 +22,18 @@ from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import TestingSink, TestingSource, run_main
 from prometheus_client import REGISTRY
 
-from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.config import ClockMode, FlowConfig, flow_config
+from dataflows.flow import FlowOutputs, build_flow
 from dataflows.session_state import MAX_OVERTAKES, MAX_PIT_STOPS
 from dataflows.state_limits import StateLimits
+from gridscore.base.settings import Settings
 from ingest.decode import Rejected
 from ingest.recorded import RawLine
 from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 
 RULES = load_ruleset("f1fantasy-2025")
+SETTINGS = Settings()
 GAUGES = (
     "gridscore_state_sessions",
     "gridscore_state_unannounced_sessions",
@@ -73,13 +78,17 @@ class OpenSource(DynamicSource[RawLine]):
         return _OpenPartition(self.batches, self.done, time.monotonic() + self.timeout_s)
 
 
-def live_config(**limits: object) -> FlowConfig:
-    return FlowConfig(
-        RULES,
+def limits(**changes: Any) -> StateLimits:
+    """The settings' state limits, with `changes`."""
+    return replace(StateLimits.from_settings(SETTINGS), **changes)
+
+
+def live_config(**changes: Any) -> FlowConfig:
+    return replace(
+        flow_config(SETTINGS, ClockMode.LIVE),
         window=timedelta(milliseconds=50),
         lateness=timedelta(milliseconds=100),
-        mode=ClockMode.LIVE,
-        limits=StateLimits(**limits),  # type: ignore[arg-type]
+        limits=limits(**changes),
     )
 
 
@@ -172,13 +181,13 @@ def _position(key: int, number: int, date: datetime, at: datetime, offset: int) 
     return line("position", payload, at, offset)
 
 
-def replay(items: list[RawLine], limits: StateLimits) -> tuple[list[ScoredWindow], list[Rejected]]:
+def replay(items: list[RawLine], bounds: StateLimits) -> tuple[list[ScoredWindow], list[Rejected]]:
     windows: list[ScoredWindow] = []
     rejected: list[Rejected] = []
     flow = build_flow(
         TestingSource(items),
         FlowOutputs(live=TestingSink(windows), rejected=TestingSink(rejected)),
-        FlowConfig(RULES, limits=limits),
+        replace(flow_config(SETTINGS), limits=bounds),
     )
     run_main(flow)
     return windows, rejected
@@ -199,7 +208,7 @@ def test_sessions_and_meetings_beyond_their_caps_are_rejected_with_a_reason() ->
         _driver(101, 1, start, 5),
         _position(101, 1, start, start, 6),
     ]
-    windows, rejected = replay(items, StateLimits(max_sessions=2, max_meetings=2))
+    windows, rejected = replay(items, limits(max_sessions=2, max_meetings=2))
     reasons = {r.offset: r.reason for r in rejected}
     assert set(reasons) == {2, 3, 4}
     assert reasons[2].startswith("over_capacity: 2 sessions already held (GRIDSCORE_MAX_SESSIONS)")
@@ -207,7 +216,7 @@ def test_sessions_and_meetings_beyond_their_caps_are_rejected_with_a_reason() ->
     assert reasons[4].startswith("unknown_session: no v1/sessions for 103")
     assert {w.weekend.meeting_key for w in windows} == {1, 2}
 
-    windows, rejected = replay(items[1:2] + items[3:4], StateLimits(max_meetings=1))
+    windows, rejected = replay(items[1:2] + items[3:4], limits(max_meetings=1))
     assert [r.reason.split(";")[0] for r in rejected] == [
         "over_capacity: 1 meetings already held (GRIDSCORE_MAX_MEETINGS)"
     ]
@@ -219,7 +228,7 @@ def test_waiting_messages_beyond_the_cap_are_rejected_at_once() -> None:
     saying that the most that may wait already wait."""
     at = datetime(2025, 4, 13, 15, tzinfo=UTC)
     items = [_position(200 + i, 1, at, at, i) for i in range(150)]
-    _, rejected = replay(items, StateLimits(max_waiting=100))
+    _, rejected = replay(items, limits(max_waiting=100))
     assert len(rejected) == 150
     assert all(r.category == "unknown_session" for r in rejected)
     capped = {r.offset for r in rejected if "the most messages that may wait already wait" in r.reason}
@@ -240,7 +249,7 @@ def test_dates_far_from_their_session_are_invalid() -> None:
     }
     items = [_session(301, 1, start, 0), _driver(301, 1, start, 1), _driver(301, 2, start, 2)]
     items += [_position(301, 1 + offset % 2, date, start, offset) for offset, date in dates.items()]
-    windows, rejected = replay(items, StateLimits(date_slack=slack))
+    windows, rejected = replay(items, limits(date_slack=slack))
     assert {r.offset for r in rejected} == {5, 6, 7}
     assert all(r.category == "invalid" and "outside session 301" in r.reason for r in rejected)
     assert windows
@@ -355,7 +364,7 @@ def test_documents_keyed_by_input_are_capped_per_session() -> None:
         "_key": "overtake-0",
     }
     items.append(line("overtakes", again, start, offset))
-    _, rejected = replay(items, StateLimits())
+    _, rejected = replay(items, limits())
     assert Counter(r.topic for r in rejected) == {"v1/overtakes": 5, "v1/pit": 3}
     assert all(r.category == "over_capacity" for r in rejected)
     assert offset not in {r.offset for r in rejected}, "a new version of a held overtake is taken"

@@ -12,8 +12,8 @@ import pytest
 import redis
 from bytewax.testing import run_main
 
+from benchmarks.replay import prepare_teams
 from dataflows.cluster import replay_flow
-from gridscore.cli.replay import prepare_teams
 from ingest.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url

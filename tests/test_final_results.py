@@ -11,9 +11,10 @@ import psycopg
 import redis
 from bytewax.testing import run_main
 
+from benchmarks.replay import prepare_teams
+from dataflows.assemble import store_flow
 from dataflows.runner import score_feeds
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
 from store import live_keys
 from store.urls import libpq_url

@@ -9,14 +9,17 @@ The real flow (`build_flow`, live clock) in this process, and a real Redis for t
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import redis
 from bytewax.testing import TestingSink, run_main
 
-from dataflows.flow import ClockMode, FlowConfig, FlowOutputs, build_flow
+from dataflows.config import ClockMode, flow_config
+from dataflows.flow import FlowOutputs, build_flow
 from dataflows.weekend_state import WeekendState
+from gridscore.base.settings import Settings
 from ingest.recorded import RawLine
 from scoring.facts import SessionKind
 from scoring.outcomes import ScoredWindow, TeamScores
@@ -25,7 +28,7 @@ from scoring.teams import TeamBook, competition_ranks, league_standings
 from scoring.weekend import SessionUpdate
 from store import live_keys
 from store.live import LiveWriter
-from tests.test_bounded_state import RULES, OpenSource, _driver, _session, line
+from tests.test_bounded_state import OpenSource, _driver, _session, line
 
 LATENESS = timedelta(milliseconds=500)
 
@@ -47,7 +50,7 @@ def test_points_go_out_per_batch_and_a_late_event_is_a_revision() -> None:
     flow = build_flow(
         OpenSource(batches, lambda: len(out) >= len(batches), timeout_s=30),
         FlowOutputs(live=TestingSink(out)),
-        FlowConfig(RULES, lateness=LATENESS, mode=ClockMode.LIVE),
+        replace(flow_config(Settings(), ClockMode.LIVE), lateness=LATENESS),
     )
     run_main(flow)
     documents = [w.weekend.points_document() for w in out]

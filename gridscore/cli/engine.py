@@ -22,8 +22,6 @@ SubParsers = argparse._SubParsersAction
 
 def live(args: argparse.Namespace, settings: Settings) -> int:
     """Run the engine against MQTT_URL: Redis, Postgres and f1/scoring/... until SIGTERM or Ctrl-C."""
-    from bytewax.testing import run_main
-
     from gridscore.base.error_tracking import init_error_tracking
 
     init_error_tracking(settings, "engine")
@@ -44,6 +42,7 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
 
     from dataflows.live import live_flow
     from dataflows.metrics import serve_engine_metrics
+    from dataflows.runner import run_flow
     from gridscore.base.services import running_services
     from ingest.mqtt import JournalStart
     from store.migrate import upgrade
@@ -60,10 +59,10 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
         # /metrics and /health (503 until the receiver runs); METRICS_PORT <= 0 turns both off
         serve_engine_metrics(settings.metrics_port, parts.health.verdict)
         try:
-            run_main(
+            run_flow(
                 parts.flow,
                 epoch_interval=timedelta(milliseconds=settings.snapshot_interval_ms),
-                recovery_config=recovery,
+                recovery=recovery,
             )
         finally:
             parts.rejected.close()

@@ -37,7 +37,7 @@ def score(args: argparse.Namespace, settings: Settings) -> int:
     """Score recorded feeds with no external service and print the weekend totals."""
     from dataflows.runner import score_feeds
 
-    totals = score_feeds(_feeds(args.feeds), ruleset=args.ruleset or settings.ruleset)
+    totals = score_feeds(_feeds(args.feeds), settings, ruleset=args.ruleset)
     if args.json:
         print(json.dumps(totals.as_json(), sort_keys=True))
     else:
@@ -71,7 +71,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
         _feeds([args.feed]),
         teams=args.teams,
         speed=args.speed,
-        window=timedelta(milliseconds=args.window_ms or settings.window_ms),
+        window=timedelta(milliseconds=args.window_ms) if args.window_ms else None,
         quiet=args.quiet,
         metrics_port=args.metrics_port,
     )

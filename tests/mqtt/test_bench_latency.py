@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.bench import LAP_BY_LAP, LATENCY_KEYS, live_latency
-from gridscore.cli.replay import prepare_teams
+from benchmarks.replay import prepare_teams
 from ingest.feeds import summarise
 from scoring.rules import DEFAULT_RULESET
 

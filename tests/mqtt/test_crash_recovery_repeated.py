@@ -7,7 +7,7 @@ the end, against an uninterrupted reference:
 - the journal holds every published message (duplicates aside: re-deliveries after a kill);
 - the retained `f1/scoring/<meeting>/points` document equals `gridscore score` of the feed;
 - Postgres final results (race_session, asset_result with breakdowns, team_result) equal those of
-  the same feed through `gridscore.cli.replay.store_flow` on the same stored teams, run beforehand in
+  the same feed through `dataflows.assemble.store_flow` on the same stored teams, run beforehand in
   the same database (snapshot, then cleared);
 - with a real Celery worker and beat on the engine's broker (the engine's final sink records each
   final write in the notification outbox, beat's relay queues the fan-out), each team owner has
@@ -38,8 +38,9 @@ import pytest
 import redis
 from bytewax.testing import run_main
 
+from benchmarks.replay import prepare_teams
+from dataflows.assemble import store_flow
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
 from ingest.journal import decode_line
 from store.notify_ledger import RESULTS_FINAL

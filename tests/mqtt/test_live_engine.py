@@ -19,8 +19,8 @@ import psycopg
 import pytest
 import redis
 
+from benchmarks.replay import prepare_teams
 from dataflows.runner import score_feeds
-from gridscore.cli.replay import prepare_teams
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope
 from ingest.feeds import summarise

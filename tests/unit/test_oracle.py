@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dataflows.config import flow_config
 from dataflows.session_state import SessionState
+from gridscore.base.settings import Settings
 from ingest.decode import Message
 from ingest.recorded import iter_lines
 from scoring.points import score_session
@@ -28,6 +30,7 @@ WEEKENDS = sorted(FEEDS.glob("*.jsonl"))
 DECODED = {feed.stem: decode_all(list(iter_lines(feed))) for feed in WEEKENDS}
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 RULES = load_ruleset()
+ENGINE = flow_config(Settings())  # the engine's lateness bound and date slack
 
 
 def test_all_five_weekends_are_bundled() -> None:
@@ -77,7 +80,9 @@ def test_the_engines_session_state_agrees_with_the_oracle_on_any_prefix(prefix: 
         for message in taken[start : start + batch]:
             by_session.setdefault(message.event.session_key, []).append(message)
         for key, messages in by_session.items():
-            states.setdefault(key, SessionState(key)).apply(messages, NOW)
+            states.setdefault(key, SessionState(key, ENGINE.lateness, ENGINE.limits.date_slack)).apply(
+                messages, NOW
+            )
     for state in states.values():
         state.drain()
     engine = {key: session_table(score_session(s.facts, RULES)) for key, s in states.items() if s.described}

@@ -11,13 +11,22 @@ from typing import Any
 import pytest
 
 from dataflows import session_state
+from dataflows.config import flow_config
 from dataflows.session_state import SessionState
+from gridscore.base.settings import Settings
 from ingest.decode import Message, Rejected, decode_payload
 
 KEY, MEETING = 2099014, 209901
 START = datetime(2099, 5, 3, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # wall time, when waiting began
 _offsets = iter(range(10**9))
+ENGINE = flow_config(Settings())  # the engine's lateness bound and date slack: the settings' defaults
+
+
+def session(
+    lateness: timedelta = ENGINE.lateness, date_slack: timedelta = ENGINE.limits.date_slack
+) -> SessionState:
+    return SessionState(KEY, lateness, date_slack)
 
 
 def msg(collection: str, at: datetime = START, **payload: Any) -> Message:
@@ -49,14 +58,14 @@ def position(number: int, seconds: float, place: int) -> Message:
 
 
 def test_in_order_events_apply() -> None:
-    state = SessionState(KEY)
+    state = session()
     assert state.apply([announce(), car(1), position(1, 60, 3)], NOW) == []
     assert state.described
     assert state.facts.running_position[1] == (START + timedelta(seconds=60), 3)
 
 
 def test_events_before_their_session_wait_for_it_in_a_later_batch() -> None:
-    state = SessionState(KEY)
+    state = session()
     assert state.apply([car(1), position(1, 1, 3)], NOW) == []
     assert len(state.pending) == 2
     assert not state.described
@@ -67,7 +76,7 @@ def test_events_before_their_session_wait_for_it_in_a_later_batch() -> None:
 
 
 def test_a_cars_events_wait_for_its_driver_message() -> None:
-    state = SessionState(KEY)
+    state = session()
     state.apply([announce(), position(7, 1, 2)], NOW)
     assert len(state.pending) == 1
     state.apply([car(7)], NOW)
@@ -76,7 +85,7 @@ def test_a_cars_events_wait_for_its_driver_message() -> None:
 
 
 def test_what_still_waits_past_the_lateness_bound_is_rejected_naming_the_car() -> None:
-    state = SessionState(KEY, lateness=timedelta(seconds=2))
+    state = session(lateness=timedelta(seconds=2))
     state.apply([announce(), car(1), position(9, 1, 2)], NOW)
     assert len(state.pending) == 1
     # Event time must move past its own by more than 2 s and arrival by more than 3 x 2 s.
@@ -88,7 +97,7 @@ def test_what_still_waits_past_the_lateness_bound_is_rejected_naming_the_car() -
 
 
 def test_expire_rejects_what_waited_its_time_to_live_of_wall_time() -> None:
-    state = SessionState(KEY)
+    state = session()
     state.apply([position(1, 1, 3)], NOW)
     state.apply([position(2, 2, 4)], NOW + timedelta(seconds=30))
     assert state.next_expiry(timedelta(minutes=1)) == NOW + timedelta(minutes=1)
@@ -100,7 +109,7 @@ def test_expire_rejects_what_waited_its_time_to_live_of_wall_time() -> None:
 
 
 def test_drain_rejects_everything_still_waiting_when_input_ends() -> None:
-    state = SessionState(KEY)
+    state = session()
     state.apply([announce(), position(1, 1, 3), position(2, 1, 4)], NOW)
     rejected = state.drain()
     assert sorted(r.reason for r in rejected) == [
@@ -112,7 +121,7 @@ def test_drain_rejects_everything_still_waiting_when_input_ends() -> None:
 
 
 def test_waiting_room_is_bounded() -> None:
-    state = SessionState(KEY)
+    state = session()
     [refused] = state.apply([position(1, 1, 3)], NOW, room=0)
     assert refused.reason.endswith("(and the most messages that may wait already wait)")
     assert refused.category == "unknown_session"
@@ -120,7 +129,7 @@ def test_waiting_room_is_bounded() -> None:
 
 def test_the_pending_cap_holds_whatever_room_is_offered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_state, "MAX_PENDING", 2)
-    state = SessionState(KEY)
+    state = session(lateness=timedelta(seconds=2))  # none of the three is past a 2 s bound: only the cap
     rejected = state.apply([position(1, n, 3) for n in range(3)], NOW, room=10)
     assert [r.reason for r in rejected] == [
         f"unknown_session: no v1/sessions for {KEY} (and 2 events already wait)"
@@ -128,7 +137,7 @@ def test_the_pending_cap_holds_whatever_room_is_offered(monkeypatch: pytest.Monk
 
 
 def test_a_session_the_engine_may_not_hold_is_refused_with_the_admit_reason() -> None:
-    state = SessionState(KEY)
+    state = session()
     [refused] = state.apply(
         [announce()], NOW, admit=lambda session, meeting: f"over_capacity: {session} {meeting}"
     )
@@ -137,7 +146,7 @@ def test_a_session_the_engine_may_not_hold_is_refused_with_the_admit_reason() ->
 
 
 def test_an_event_dated_far_outside_its_session_is_invalid() -> None:
-    state = SessionState(KEY, date_slack=timedelta(hours=1))
+    state = session(date_slack=timedelta(hours=1))
     inside = START + timedelta(hours=2, minutes=59)  # end + 59 min
     outside = START + timedelta(hours=3, seconds=1)
     ok = msg("position", inside, driver_number=1, date=inside.isoformat(), position=1)
@@ -153,7 +162,7 @@ def test_overtakes_beyond_the_cap_are_refused_but_known_ones_still_update(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(session_state, "MAX_OVERTAKES", 2)
-    state = SessionState(KEY)
+    state = session()
     state.apply([announce(), car(1), car(2)], NOW)
 
     def overtake(key: str, seconds: float) -> Message:
@@ -174,7 +183,7 @@ def test_overtakes_beyond_the_cap_are_refused_but_known_ones_still_update(
 
 
 def test_results_flags_and_driver_of_the_day_reach_the_facts() -> None:
-    state = SessionState(KEY)
+    state = session()
     end = START + timedelta(hours=2)
     state.apply(
         [
@@ -195,14 +204,14 @@ def test_results_flags_and_driver_of_the_day_reach_the_facts() -> None:
 
 
 def test_the_apply_order_is_event_time_whatever_the_batch_order() -> None:
-    state = SessionState(KEY)
+    state = session()
     state.apply([position(1, 20, 2), car(1), position(1, 10, 5), announce()], NOW)
     assert state.facts.running_position[1] == (START + timedelta(seconds=20), 2)
     assert state.high_water == START + timedelta(seconds=20)
 
 
 def test_rejections_keep_the_message() -> None:
-    state = SessionState(KEY)
+    state = session()
     message = position(1, 1, 3)
     state.apply([message], NOW)
     [rejected] = state.drain()
