@@ -5,6 +5,7 @@
                     -> event-time windows of chunks (coalesce bursts)
                     -> session facts and points (stateful, per session)
                     -> key by meeting -> weekend totals (stateful, per meeting)
+                    -> (rosters from the store) the Final Fixes read again at the Race
                     -> every team's total and rank in bulk (numpy) -> live sink
                                                                     -> final sink (classified sessions)
 
@@ -31,7 +32,9 @@ from bytewax.outputs import Sink
 
 from dataflows.config import ClockMode, FlowConfig
 from dataflows.metrics import decode_counter
+from dataflows.rosters import FinalFixRereads
 from dataflows.scoring_steps import (
+    ReloadableBooks,
     SessionStep,
     StatePolicy,
     TeamBookProvider,
@@ -120,7 +123,10 @@ def build_flow(
 
     by_meeting = op.key_on("key_by_meeting", session_events, _meeting_of)
     weekend = op.stateful_flat_map("weekend_totals", by_meeting, weekend_step)
-    scored = op.map("score_teams", op.key_rm("unkey_meeting", weekend), TeamScorer(team_books))
+    updates = op.key_rm("unkey_meeting", weekend)
+    if isinstance(team_books, ReloadableBooks):  # rosters from the store: Final Fixes read again
+        updates = op.map("reread_final_fixes", updates, FinalFixRereads(team_books))
+    scored = op.map("score_teams", updates, TeamScorer(team_books))
 
     if outputs.live is not None:
         op.output("live_out", scored, outputs.live)

@@ -14,7 +14,6 @@ from dataflows.session_state import SessionState
 from dataflows.state_limits import StateBudget
 from dataflows.weekend_state import SessionRetired, WeekendState
 from ingest.decode import Message, Rejected
-from scoring.facts import SessionKind
 from scoring.order import Place, running_order
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import SessionPoints, score_session
@@ -249,20 +248,15 @@ class ReloadableBooks(Protocol):
 class TeamScorer:
     """Derives every team's total, global rank and league standings from the weekend's asset points.
 
-    Rosters change once after the lock: a Final Fix, which closes when the Race starts. So a
-    provider that reads the store is asked to read the meeting's Final Fixes again at the Race's
-    first window (in the background: the rosters held so far serve until the patched ones are in);
-    a classification waits for them, so final results count them even in a fast replay."""
+    A classification is scored with the book a provider that reads the store gives for finals:
+    it waits for the Final Fixes read again at the Race's first window (the flow's
+    `reread_final_fixes` step, dataflows/rosters.py), so final results count them even in a
+    fast replay."""
 
     def __init__(self, books: TeamBookProvider | None) -> None:
         self.books = books
-        self._races_seen: set[int] = set()
 
     def __call__(self, update: WeekendUpdate) -> ScoredWindow:
-        if update.session.points.kind is SessionKind.RACE and update.meeting_key not in self._races_seen:
-            self._races_seen.add(update.meeting_key)
-            if isinstance(self.books, ReloadableBooks):
-                self.books.reload(update.meeting_key)
         if update.session.newly_final and isinstance(self.books, ReloadableBooks):
             book = self.books.book_for_final(update.meeting_key)
         else:

@@ -1,7 +1,8 @@
 """The flow's rosters come from Postgres, one read per meeting; at the Race's first window the
-Final Fixes (the one change to a locked roster, until the Race starts) are read again and patched
-in, in the background. Live, nothing is read on the flow's path: the weekends in play load when the
-engine starts, a meeting met without a book loads on the loader's thread."""
+Final Fixes (the one change to a locked roster, until the Race starts) are read again (the flow's
+`reread_final_fixes` step) and patched in, in the background. Live, nothing is read on the flow's
+path: the weekends in play load when the engine starts, a meeting met without a book loads on the
+loader's thread."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from benchmarks.replay import prepare_teams
+from dataflows.rosters import FinalFixRereads
 from dataflows.scoring_steps import TeamScorer
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import WeekendState
@@ -34,8 +36,9 @@ def window(weekend: WeekendState, session_key: int, kind: SessionKind, final: bo
     return weekend.update(SessionUpdate(points, kind.value, None, None, None, final))
 
 
-def book_of(scorer: TeamScorer, update: WeekendUpdate) -> TeamBook:
-    teams = scorer(update).teams
+def book_of(scorer: TeamScorer, update: WeekendUpdate, rereads: FinalFixRereads | None = None) -> TeamBook:
+    """The book `scorer` scores `update` with, after the flow's re-read step when given."""
+    teams = scorer(rereads(update) if rereads is not None else update).teams
     assert teams is not None
     return teams.book
 
@@ -67,24 +70,26 @@ def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
     meeting = summary.meeting_keys[0]
     prepare_teams(db, meeting, summary.drivers, summary.constructors, 5, DEFAULT_RULESET)
     books = StoreTeamBooks(db, load_ruleset().team)
-    scorer = TeamScorer(books)
+    scorer, rereads = TeamScorer(books), FinalFixRereads(books)
     weekend = WeekendState(meeting)
 
-    first = book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING))
+    first = book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING), rereads)
     team = int(first.team_ids[0])
     held = {first.assets[a] for a in first.picks[0]}
     newcomer = next(d for d in summary.drivers if driver_asset(d) not in held)
     final_fix(db, meeting, team, newcomer)
-    assert book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING)) is first  # one read a weekend
+    # one read a weekend
+    assert book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING), rereads) is first
 
-    book_of(scorer, window(weekend, RACE, SessionKind.RACE))  # the Race starts: read them again
+    book_of(scorer, window(weekend, RACE, SessionKind.RACE), rereads)  # the Race starts: read them again
     # Its classification waits for the new rosters, however soon it comes (a fast replay).
-    race = book_of(scorer, window(weekend, RACE, SessionKind.RACE, final=True))
+    race = book_of(scorer, window(weekend, RACE, SessionKind.RACE, final=True), rereads)
     assert race is not first
     assert driver_asset(newcomer) in {race.assets[a] for a in race.picks[0]}
-    assert book_of(scorer, window(weekend, RACE, SessionKind.RACE)) is race  # one more read, not one a window
+    # one more read, not one a window
+    assert book_of(scorer, window(weekend, RACE, SessionKind.RACE), rereads) is race
     books.wait_for_reloads()
-    assert book_of(scorer, window(weekend, RACE, SessionKind.RACE)) is race
+    assert book_of(scorer, window(weekend, RACE, SessionKind.RACE), rereads) is race
 
 
 def test_a_final_fix_patch_scores_as_a_whole_new_read(db: str) -> None:
