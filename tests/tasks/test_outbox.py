@@ -13,8 +13,9 @@ from datetime import datetime
 import psycopg
 from bytewax.testing import run_main
 
+from benchmarks.replay import prepare_teams
+from dataflows.assemble import store_flow
 from gridscore.base.settings import Settings
-from gridscore.cli.replay import prepare_teams, store_flow
 from ingest.feeds import summarise
 from store.outbox import record_final_results
 from store.urls import libpq_url
