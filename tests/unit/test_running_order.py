@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dataflows.scoring_steps import WindowBatch, session_logic
+from dataflows.scoring_steps import StatePolicy, WindowBatch, session_logic
+from dataflows.state_limits import StateBudget
 from ingest.decode import Message
 from scoring.facts import Classification, Entrant, SessionFacts
 from scoring.order import finishing_positions, running_order
 from scoring.rules import load_ruleset
 from scoring.weekend import SessionUpdate
-from tests.unit.test_session_state import MEETING, START, msg
+from tests.unit.test_session_state import ENGINE, MEETING, START, msg
 
 T0 = datetime(2099, 5, 3, 14, 0, tzinfo=UTC)
 CARS = {
@@ -100,7 +101,7 @@ def test_the_session_step_emits_when_only_the_order_moves() -> None:
         moment = START + timedelta(seconds=seconds)
         return msg("position", moment, driver_number=number, date=moment.isoformat(), position=place)
 
-    logic = session_logic(load_ruleset(), timedelta(seconds=2))(None)
+    logic = session_logic(load_ruleset(), timedelta(seconds=2), StatePolicy(StateBudget(ENGINE.limits)))(None)
     announce = msg(
         "sessions",
         START,
