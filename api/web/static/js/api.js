@@ -117,10 +117,17 @@ export function requireLogin() {
 }
 
 // A live stream with a fresh single-use ticket each time it (re)connects; returns a stop function.
+// Reconnects wait longer after each failure in a row (up to half a minute), with jitter.
 export function follow(url, eventName, onData, onTrouble) {
   let source = null;
   let stopped = false;
   let timer = null;
+  let failures = 0;
+  const retry = () => {
+    failures += 1;
+    const wait = Math.min(30000, 1000 * 2 ** Math.min(failures - 1, 5)) * (1 + Math.random());
+    if (!stopped) timer = setTimeout(open, wait);
+  };
   const open = async () => {
     if (stopped) return;
     try {
@@ -128,16 +135,17 @@ export function follow(url, eventName, onData, onTrouble) {
       if (stopped) return;
       const sep = url.includes("?") ? "&" : "?";
       source = new EventSource(`${url}${sep}ticket=${encodeURIComponent(ticket)}`);
-      source.addEventListener(eventName, (event) => onData(JSON.parse(event.data)));
+      source.addEventListener(eventName, (event) => {
+        failures = 0;
+        onData(JSON.parse(event.data));
+      });
       source.onerror = () => {
         source.close();
-        if (!stopped) timer = setTimeout(open, 1000 + Math.random() * 2000);
+        retry();
       };
     } catch (error) {
       if (onTrouble) onTrouble(error);
-      if (!stopped && !(error instanceof ApiError && error.status < 500 && error.status !== 429)) {
-        timer = setTimeout(open, 3000);
-      }
+      if (!(error instanceof ApiError && error.status < 500 && error.status !== 429)) retry();
     }
   };
   open();
