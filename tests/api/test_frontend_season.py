@@ -175,6 +175,21 @@ def test_a_players_season_from_a_browser_on_another_origin(
         assert order["final"]
         assert [i["position"] for i in order["items"][:3]] == [1, 2, 3]
         assert not any(i["provisional"] for i in order["items"])
+        assert order["as_of"]["window_time"] is not None  # the session clock the order stands at
+        live_ticket = ada.call("POST", "/api/live/tickets").json()["ticket"]
+        with http.stream(
+            "GET",
+            f"/api/live/sessions/{SESSIONS[-1]}/running-order",
+            params={"ticket": live_ticket},
+            headers={"Origin": ORIGIN},
+        ) as order_stream:
+            assert order_stream.headers.get("access-control-allow-origin") == ORIGIN
+            first = EventReader(order_stream).next_event()
+            assert (first.event, first.json(), first.id) == (
+                "running_order",
+                order,
+                str(order["as_of"]["version"]),
+            )
         results = ada.call("GET", "/api/seasons/assets").json()
         drivers = {d["name"]: d["weekends"][0] for d in results["drivers"]}
         for item in order["items"]:
