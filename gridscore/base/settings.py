@@ -163,6 +163,12 @@ class Settings(BaseSettings):
         default="127.0.0.1", validation_alias="API_HOST", description="address the API binds to"
     )
     api_port: int = Field(default=8000, validation_alias="API_PORT", description="port the API listens on")
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        validation_alias="API_WORKERS",
+        description="uvicorn worker processes of `gridscore api` (BENCHMARKS.md: race-time reads)",
+    )
     jwt_secret: str | None = Field(
         default=None, validation_alias="JWT_SECRET", description="signs the API's JWTs"
     )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from gridscore.base.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 GRACEFUL_SHUTDOWN_S = 5
+APP_FACTORY = "gridscore.cli.api:app_from_env"
+WORKER_HEALTHCHECK_S = 60
 COMING_IN_DAYS = 7  # a past weekend seeded without --start-at starts this many days from now
 
 
@@ -30,19 +34,42 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     with running_services(settings) as urls:
         if urls.embedded:
             upgrade(urls.database_url)
-        app = create_app(ApiConfig.from_settings(settings, urls))
+        workers = args.workers or settings.api_workers
+        if workers > 1:  # each worker process builds its own app (pools, Redis subscription) from these URLs
+            os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = urls.database_url, urls.redis_url
         uvicorn.run(
-            app,
+            create_app(ApiConfig.from_settings(settings, urls)) if workers == 1 else APP_FACTORY,
+            factory=workers > 1,
             host=args.host or settings.api_host,
             port=args.port or settings.api_port,
             log_config=None,  # keep gridscore's logging (no headers, bodies or tokens are logged)
             proxy_headers=args.proxy_headers,
-            workers=1,
+            workers=workers,
+            # A worker answers the supervisor's ping while it imports and builds its app, which takes
+            # seconds on a loaded machine; uvicorn's 5 s default restarts it in a loop there.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
             # Live streams never finish by themselves: on shutdown, give requests this long, then cut them
             # (an EventSource reconnects, to another instance or to this one restarted).
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     return 0
+
+
+def app_from_env() -> Any:
+    """The app of one uvicorn worker process (API_WORKERS > 1): settings and service URLs from the
+    environment, which `serve` has set to the servers it started or was given."""
+    from api.app import create_app
+    from api.config import ApiConfig
+    from gridscore.base.error_tracking import init_error_tracking
+    from gridscore.base.services import ServiceUrls
+
+    settings = Settings.from_env()
+    init_error_tracking(settings, "api")
+    if settings.database_url is None or settings.redis_url is None:
+        raise SystemExit("gridscore api: a worker needs DATABASE_URL and REDIS_URL")
+    return create_app(
+        ApiConfig.from_settings(settings, ServiceUrls(settings.database_url, settings.redis_url))
+    )
 
 
 def seed(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,6 +143,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--host", default=None, help="override API_HOST")
     p.add_argument("--port", type=int, default=None, help="override API_PORT")
     p.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-For (behind a proxy)")
+    p.add_argument("--workers", type=int, default=None, help="override API_WORKERS (worker processes)")
     p = sub.add_parser("api-seed", help=seed.__doc__)
     p.add_argument("feed", metavar="FEED")
     p.add_argument("--start-at", default=None, help="move the weekend so that its first session starts then")
