@@ -47,7 +47,7 @@ class ApiConfig:
     health_timeout_s: float
     # Browser origins (scheme://host[:port]) allowed to call the API from another site; empty: no CORS.
     cors_origins: tuple[str, ...]
-    ruleset: str
+    ruleset: str | None  # None: the default rule set (scoring.rules.DEFAULT_RULESET)
     # Live push (server-sent events): single-use tickets for EventSource, and the pace of each stream.
     live_ticket_ttl: timedelta
     live_keepalive_s: float

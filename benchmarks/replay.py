@@ -38,7 +38,7 @@ def prepare_teams(
     drivers: tuple[str, ...],
     constructors: tuple[str, ...],
     teams: int,
-    ruleset: str,
+    ruleset: str | None,
 ) -> TeamBook | None:
     """Use the rosters stored for the weekend, generating more until there are `teams` of them."""
     rules = load_ruleset(ruleset)

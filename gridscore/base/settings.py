@@ -113,10 +113,10 @@ class Settings(BaseSettings):
     )
 
     # ---- Engine.
-    ruleset: str = Field(
-        default="f1fantasy-2025",
+    ruleset: str | None = Field(
+        default=None,
         validation_alias="GRIDSCORE_RULESET",
-        description="a file name under scoring/rulesets/ without .toml",
+        description="a file name under scoring/rulesets/ without .toml; unset: scoring's DEFAULT_RULESET",
     )
     window_ms: int = Field(default=250, validation_alias="GRIDSCORE_WINDOW_MS", description="scoring window")
     lateness_ms: int = Field(

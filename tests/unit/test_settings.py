@@ -69,7 +69,7 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.data_dir == defaults.data_dir == Path(".gridscore")
     assert settings.metrics_port == defaults.metrics_port == 9108
     assert settings.redis_url is None
-    assert settings.ruleset == defaults.ruleset
+    assert settings.ruleset is None  # the default rule set: scoring names it, once
     assert settings.sync_season is None
 
 
