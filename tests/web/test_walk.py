@@ -194,7 +194,7 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
         f" engine to page: median {delays[len(delays) // 2]:.3f} s, max {delays[-1]:.3f} s"
         f" over {len(delays)} windows (push interval {PUSH_INTERVAL_S} s)"
     )
-    assert delays[len(delays) // 2] < 1.0, "the page follows the engine within a second"
+    # Printed, not asserted: speed is measured in benchmarks/, never a wall-clock limit in a test.
     assert compared >= 5, f"the page's totals were compared with the API's: {shown} {seen}"
     assert int(page.inner_text("[data-total]")) == last["net_points"]
     assert int(page.inner_text("[data-rank]")) == last["rank"]
