@@ -27,7 +27,7 @@ from scoring.teams import LeagueStandings, TeamBook
 from scoring.weekend import SessionUpdate
 from store import live_keys as keys
 from store.outages import REDIS, redis_client
-from store.running_order import queue_running_order, queue_window_time
+from store.running_order import queue_running_order, queue_window_time, weekend_window_time
 
 SLOT_HASH_CHUNK = 10_000
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
@@ -241,6 +241,7 @@ class TeamsWriter:
             pipe.set(keys.team_totals(meeting), totals)
             pipe.set(keys.team_ranks(meeting), ranks)
             pipe.set(keys.totals_points(meeting), points)
+            queue_window_time(pipe, keys.totals_window_time(meeting), weekend_window_time(window.weekend))
             self._announce(
                 keys=[keys.totals_version(meeting)],
                 args=[
@@ -358,9 +359,7 @@ class LiveWriter:
                 keys.meeting_sessions(meeting), str(session.points.session_key), session_status(session)
             )
             queue_running_order(pipe, session.points, session.session_name, session.order, session.window_end)
-        # The weekend's newest session clock: a late window of an earlier session does not turn it back.
-        ends = [s.window_end for s in weekend.sessions.values() if s.window_end is not None]
-        queue_window_time(pipe, meeting, max(ends, default=None))
+        queue_window_time(pipe, keys.meeting_window_time(meeting), weekend_window_time(weekend))
         pipe.sadd(keys.live_meetings(), str(meeting))
         self._announce(
             keys=[keys.meeting_version(meeting)],

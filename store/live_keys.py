@@ -100,6 +100,10 @@ def meeting_window_time(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:window_time"  # ISO time: the session clock of the meeting's version
 
 
+def totals_window_time(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:totals_window_time"  # ISO time: the window_time of the totals' version
+
+
 def inbox_channel(user_id: int) -> str:
     return f"notifications:{user_id}"  # pub/sub: a user's inbox changed (a row written or read)
 

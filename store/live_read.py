@@ -40,6 +40,7 @@ class TeamLive:
     standing: Standing | None
     document: dict[str, Any] | None
     version: int | None
+    window_time: datetime | None = None  # the session clock of that version
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,19 +164,24 @@ class AsyncLiveReader:
         pipe.get(keys.totals_version(meeting_key))
         pipe.get(keys.meeting_points(meeting_key))
         pipe.get(keys.meeting_version(meeting_key))
+        pipe.get(keys.totals_window_time(meeting_key))
+        pipe.get(keys.meeting_window_time(meeting_key))
         if slot is not None:
             index = int(slot)
             pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
             pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
         replies = await pipe.execute()
         totals_points, totals_version, latest_points, latest_version = replies[:4]
+        totals_window, latest_window = replies[4:6]
         if slot is None:
-            return TeamLive(None, _json(latest_points), _int(latest_version))
-        total, rank = replies[4:]
+            return TeamLive(None, _json(latest_points), _int(latest_version), _time(latest_window))
+        total, rank = replies[6:]
+        own = totals_version is not None  # else no totals were written with their own version
         return TeamLive(
             _standing(team_id, total, rank),
             _json(totals_points if totals_points is not None else latest_points),
-            _int(totals_version if totals_version is not None else latest_version),
+            _int(totals_version if own else latest_version),
+            _time(totals_window if own else latest_window),
         )
 
     async def league_standing(self, meeting_key: int, league_id: int, team_id: int) -> Standing | None:
@@ -203,6 +209,10 @@ def _json(raw: bytes | None) -> dict[str, Any] | None:
 
 def _int(raw: bytes | None) -> int | None:
     return None if raw is None else int(raw)
+
+
+def _time(raw: bytes | None) -> datetime | None:
+    return None if raw is None else datetime.fromisoformat(raw.decode())
 
 
 def _standing(team_id: int, total: bytes, rank: bytes) -> Standing | None:

@@ -16,6 +16,7 @@ from redis.client import Pipeline
 
 from scoring.order import Place
 from scoring.points import SessionPoints
+from scoring.weekend import WeekendUpdate
 from store import live_keys as keys
 
 encode = msgspec.json.Encoder().encode
@@ -62,7 +63,13 @@ def queue_running_order(
         pipe.set(keys.session_order(points.session_key), encode(document))
 
 
-def queue_window_time(pipe: Pipeline, meeting_key: int, window_time: datetime | None) -> None:
-    """The `window_time` of the version being written: the newest session clock its state includes."""
+def weekend_window_time(weekend: WeekendUpdate) -> datetime | None:
+    """The weekend's newest session clock: a late window of an earlier session does not turn it back."""
+    return max((s.window_end for s in weekend.sessions.values() if s.window_end is not None), default=None)
+
+
+def queue_window_time(pipe: Pipeline, key: str, window_time: datetime | None) -> None:
+    """The `window_time` of the version being written (the meeting's, or the one the team totals are
+    of, at `key`): the newest session clock its state includes."""
     if window_time is not None:
-        pipe.set(keys.meeting_window_time(meeting_key), window_time.isoformat())
+        pipe.set(key, window_time.isoformat())

@@ -113,7 +113,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             chip=play.chip if play else None,
             final=final,
             source="final" if final else "live",
-            as_of=await live_as_of(live, meeting_key, team_live.version),
+            as_of=AsOfOut(team_live.version, team_live.window_time),  # the totals' own window
         )
 
     async def race_final(self, meeting_key: int) -> bool:
@@ -267,8 +267,8 @@ def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
     return sorted(items, key=lambda a: (-a.points, a.name))
 
 
-async def live_as_of(live: AsyncLiveReader, meeting_key: int, version: int | None = None) -> AsOfOut:
-    """The live state a body is of: the meeting's version and its window's session clock; `version`:
-    the one the body's figures are of when they may lag the meeting's (a team's totals)."""
+async def live_as_of(live: AsyncLiveReader, meeting_key: int) -> AsOfOut:
+    """The live state a body is of: the meeting's version and its window's session clock (a team's
+    totals, which may lag it, carry their own: TeamLive)."""
     as_of = await live.as_of(meeting_key)
-    return AsOfOut(as_of.version if version is None else version, as_of.window_time)
+    return AsOfOut(as_of.version, as_of.window_time)
