@@ -138,12 +138,13 @@ def test_a_session_snapshot_from_before_the_running_order_resumes() -> None:
         date_end=(START + timedelta(hours=2)).isoformat(),
     )
     car = msg("drivers", START, driver_number=1, name_acronym="C01", team_name="Team")
-    before = session_logic(rules, lateness)(None)
+    policy = StatePolicy(StateBudget(ENGINE.limits))
+    before = session_logic(rules, lateness, policy)(None)
     before.on_batch([WindowBatch(None, 0.0, [announce, car])])
     snapshot = before.snapshot()
     for name in ("last_order", "last_final_order"):
         delattr(snapshot, name)  # what unpickling the older state leaves (slots, no value)
-    resumed = session_logic(rules, lateness)(snapshot)
+    resumed = session_logic(rules, lateness, policy)(snapshot)
     again = msg("drivers", START, driver_number=1, name_acronym="C01", team_name="Team")  # points unchanged
     steps, _ = resumed.on_batch([WindowBatch(None, 0.0, [again])])
     assert [[p.code for p in s.update.order] for s in steps if s.update is not None] == [["C01"]]
