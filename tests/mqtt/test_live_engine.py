@@ -133,7 +133,7 @@ def live_run(
         )
         published = len(BAD_INPUTS) + sum(sum(1 for _ in iter_lines(f)) for f in SHARED_FEEDS)
         try:
-            inbox.wait_for(_all_final(prefixes), 60, "every weekend's final points")
+            inbox.wait_for(_all_final(prefixes), 240, "every weekend's final points")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{engine.tail()}") from None
         yield LiveRun(prefixes, engine, inbox, database_url, redis_url, folder / "journal.jsonl", published)
