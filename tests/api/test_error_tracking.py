@@ -51,7 +51,7 @@ def test_an_api_error_is_reported_with_secrets_scrubbed(
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120  # a readiness wait: a loaded machine with coverage on is slow to start
+        deadline = time.monotonic() + 120  # readiness: slow on a loaded machine
         while True:
             try:
                 httpx.get(f"{base}/health", timeout=2)
