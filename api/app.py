@@ -79,10 +79,17 @@ ROUTES = [
 RATE_LIMIT_STORE = "auth_rate_limit"
 PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
 UNLIMITED_PATHS = ("/metrics",)  # the scraper's
+REDIS_MAX_CONNECTIONS = 100  # per worker process
+REDIS_POOL_WAIT_S = 5.0  # then the read fails (a 503/500 with its code), as a Redis outage does
 
 
 def create_app(config: ApiConfig) -> Litestar:
-    client = redis_async.Redis.from_url(config.redis_url)
+    # A blocking pool: a burst of reads (every live stream re-reads on each window) waits for a free
+    # connection instead of failing with "Too many connections" past redis-py's 100.
+    pool: redis_async.BlockingConnectionPool = redis_async.BlockingConnectionPool.from_url(
+        config.redis_url, max_connections=REDIS_MAX_CONNECTIONS, timeout=REDIS_POOL_WAIT_S
+    )
+    client = redis_async.Redis(connection_pool=pool)
     alchemy = SQLAlchemyAsyncConfig(
         connection_string=async_url(config.database_url),
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -158,6 +165,7 @@ def create_app(config: ApiConfig) -> Litestar:
             yield
         finally:
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
+            await pool.disconnect()  # a pool passed in is not the client's to close
 
     return Litestar(
         route_handlers=[*ROUTES, docs_assets_router(), web_router(), static_router()],
