@@ -168,6 +168,26 @@ def _seed(database_url: str, feed: Path) -> int:
     return seed_from_feed(database_url, feed, datetime.now(UTC) + timedelta(days=1)).meeting_key
 
 
+def _clear_live_state(redis_url: str, database_url: str, meeting: int) -> None:
+    """Deletes the meeting's live state left in this Redis DB by an earlier run (another team count: its
+    league order would name slots the new run's teams do not have until the new standings land)."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        sessions = [
+            int(r[0])
+            for r in conn.execute("SELECT session_key FROM race_session WHERE meeting_key = %s", (meeting,))
+        ]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        patterns = [f"{live_keys.PREFIX}:m:{meeting}:*"] + [f"{live_keys.PREFIX}:s:{s}:*" for s in sessions]
+        for pattern in patterns:
+            stale = list(client.scan_iter(match=pattern, count=1_000))
+            if stale:
+                client.delete(*stale)
+        client.srem(live_keys.live_meetings(), meeting)
+    finally:
+        client.close()
+
+
 def _readers(database_url: str, meeting: int) -> tuple[int, list[int], list[int]]:
     """(global league, every league, team ids) of the stored weekend. The bench's player reads leagues
     it is not in: the generated ones are made public here."""
@@ -308,6 +328,7 @@ def run(
         watcher: threading.Thread | None = None
         try:
             meeting = _seed(database_url, feed)
+            _clear_live_state(urls.redis_url, database_url, meeting)
             phases["seed"] = time.perf_counter()
             env = _env(database_url, urls.redis_url, workers)
             port = _free_port()
