@@ -245,6 +245,22 @@ class ReloadableBooks(Protocol):
     def book_for_final(self, meeting_key: int) -> TeamBook | None: ...
 
 
+_AssetPointsKey = tuple[tuple[tuple[str, int], ...], ...]
+
+
+def _asset_points_key(update: WeekendUpdate) -> _AssetPointsKey:
+    """Everything a team's points depend on besides its roster: the weekend's points of each asset,
+    their positive items (No Negative) and the part before the Race (Final Fix)."""
+    return tuple(
+        tuple(sorted(points.items()))
+        for points in (
+            update.asset_points(),
+            update.asset_positive_points(),
+            update.asset_points_before_race(),
+        )
+    )
+
+
 class TeamScorer:
     """Derives every team's total, global rank and league standings from the weekend's asset points.
 
@@ -255,6 +271,10 @@ class TeamScorer:
 
     def __init__(self, books: TeamBookProvider | None) -> None:
         self.books = books
+        # Each meeting's last team numbers and the asset points they came from: a window that moved
+        # no asset's points (a running order that changed, a message with nothing to score) reuses
+        # them, so a million teams' totals, ranks and league sorts are not computed again for it.
+        self._last: dict[int, tuple[TeamBook, _AssetPointsKey, TeamScores]] = {}
 
     def __call__(self, update: WeekendUpdate) -> ScoredWindow:
         if update.session.newly_final and isinstance(self.books, ReloadableBooks):
@@ -263,7 +283,13 @@ class TeamScorer:
             book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        teams = TeamScores(book, weekend=update)
+        key = _asset_points_key(update)
+        last = self._last.get(update.meeting_key)
+        if last is not None and last[0] is book and last[1] == key:
+            teams = last[2]
+        else:
+            teams = TeamScores(book, weekend=update)
+            self._last[update.meeting_key] = (book, key, teams)
         return ScoredWindow(
             update, teams, final=FinalTeams(teams, update) if update.session.newly_final else None
         )
