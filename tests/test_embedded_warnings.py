@@ -46,6 +46,8 @@ def test_embedded_postgres_under_a_relative_data_dir_warns_nothing() -> None:
     # Not under pytest's tmp_path (see tests/conftest.py: servers): a folder of our own.
     folder = Path(tempfile.mkdtemp(prefix="gridscore-test-relative-"))
     try:
+        folder.chmod(0o755)  # as a clone is, with a data dir left by an earlier run
+        (folder / ".gridscore").mkdir(mode=0o755)
         done = run_strict(EMBEDDED, folder)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "RuntimeDirWarning" not in done.stderr

