@@ -424,7 +424,22 @@ class BookIndexPublisher:
 
 
 def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest: str | None = None) -> None:
-    pipe = client.pipeline(transaction=False)
+    """The meeting's team index (ids, slots, league segments). When its layout changed (other teams
+    or leagues than the arrays in Redis were computed for: a bigger earlier replay, teams added),
+    the totals, ranks and league arrays of the old layout go in the same transaction: read with the
+    new index they would name the wrong teams; the next window writes them anew."""
+    digest = digest or index_digest(book)
+    before = client.get(keys.book_index_digest(meeting))
+    layout_changed = before is not None and before != digest.encode()  # none: nothing stale to drop
+    pipe = client.pipeline(transaction=True)
+    if layout_changed:
+        pipe.delete(
+            keys.team_totals(meeting),
+            keys.team_ranks(meeting),
+            keys.league_order(meeting),
+            keys.league_ranks(meeting),
+            keys.league_points(meeting),
+        )
     pipe.set(keys.team_ids(meeting), keys.pack_team_ids(book.team_ids))
     pipe.delete(keys.team_slots(meeting), keys.league_index(meeting))
     ids = book.team_ids.tolist()
@@ -438,6 +453,6 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
             for lg, s, c in zip(leagues, starts, counts, strict=True)
         }
         pipe.hset(keys.league_index(meeting), mapping=index)  # type: ignore[arg-type]
-    pipe.set(keys.book_index_digest(meeting), digest or index_digest(book))
+    pipe.set(keys.book_index_digest(meeting), digest)
     pipe.execute()
     _INDEXED.note(meeting, book)

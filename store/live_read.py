@@ -148,9 +148,12 @@ class AsyncLiveReader:
         ids = self.client.pipeline(transaction=False)
         for slot in keys.unpack_int32(order_raw).tolist():
             ids.getrange(keys.team_ids(meeting_key), *keys.team_id_bytes(slot))
-        team_ids = [int(keys.unpack_team_ids(raw)[0]) for raw in await ids.execute()]
+        found = [keys.unpack_team_ids(raw) for raw in await ids.execute()]
         ranks = keys.unpack_int32(ranks_raw).tolist()
         points = keys.unpack_int32(points_raw).tolist()
+        if len(ranks) != len(found) or len(points) != len(found) or any(f.size != 1 for f in found):
+            return count, []  # the arrays are of another index than the one just read: none yet
+        team_ids = [int(f[0]) for f in found]
         return count, [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
 
     async def team_with_points(self, meeting_key: int, team_id: int) -> TeamLive:
