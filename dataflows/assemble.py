@@ -26,6 +26,7 @@ from dataflows.config import ClockMode, FlowConfig, flow_config
 from dataflows.fanout_sink import FanOutSink
 from dataflows.flow import FlowOutputs, build_flow
 from dataflows.scoring_steps import TeamBookProvider
+from dataflows.shard_books import ShardBooks
 from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
 from gridscore.base.settings import Settings
 from ingest.decode import Rejected
@@ -49,7 +50,7 @@ def assemble(
     config: FlowConfig,
     database_url: str,
     redis_url: str,
-    team_books: TeamBookProvider | None,
+    team_books: TeamBookProvider | ShardBooks | None,
     *,
     notify: bool,
     edges: Edges | None = None,

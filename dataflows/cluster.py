@@ -7,7 +7,9 @@ Each process runs the same flow with its own worker id and the list of every pro
 
 Feed files are partitions spread over the processes; sessions and meetings are keys routed by hash,
 so every process scores its share and writes it to the shared Redis and Postgres (DATABASE_URL and
-REDIS_URL must name servers every process reaches). Teams load per meeting in the process that owns it.
+REDIS_URL must name servers every process reaches). Teams load per meeting in the process that owns it;
+with GRIDSCORE_TEAM_SHARDS=K > 1 a weekend's teams are K keys of their own, so each process loads
+and scores the rosters of its shards alone (dataflows/shard_steps.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bytewax.dataflow import Dataflow
 
 from dataflows.assemble import assemble
 from dataflows.config import flow_config
+from dataflows.shard_books import StoreShardBooks
 from dataflows.store_books import StoreTeamBooks
 from gridscore.base.settings import get_settings
 from ingest.recorded import RecordedFeedSource
@@ -34,6 +37,8 @@ def replay_flow(*feeds: str) -> Dataflow:
         config,
         settings.database_url,
         settings.redis_url,
-        StoreTeamBooks(settings.database_url, config.rules.team),
+        StoreShardBooks(settings.database_url, config.rules.team)
+        if config.shards > 1
+        else StoreTeamBooks(settings.database_url, config.rules.team),
         notify=settings.notifications_enabled,
     )

@@ -34,6 +34,9 @@ class FlowConfig:
     mode: ClockMode
     input_prefix: str  # topics of input messages begin with this (v1/)
     limits: StateLimits
+    # A weekend's teams in this many shards by team slot, each a Bytewax key of its own (1: one
+    # book, scored in one step, as before sharding).
+    shards: int = 1
 
     @property
     def background_writes(self) -> bool:
@@ -59,4 +62,5 @@ def flow_config(
         mode=mode,
         input_prefix=settings.mqtt_input_prefix,
         limits=StateLimits.from_settings(settings),
+        shards=settings.team_shards,
     )

@@ -43,11 +43,13 @@ from dataflows.scoring_steps import (
     session_logic,
     weekend_step,
 )
+from dataflows.shard_books import ShardBooks, shard_books
+from dataflows.shard_steps import ShardMerge, ShardScorer, fan_out, shard_key
 from dataflows.state_limits import StateBudget
 from dataflows.weekend_state import SessionRetired
 from ingest.decode import Message, Rejected, decode_input
 from scoring.outcomes import ScoredWindow
-from scoring.weekend import SessionUpdate
+from scoring.weekend import SessionUpdate, WeekendUpdate
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -96,7 +98,7 @@ def build_flow(
     source: Source[Any],
     outputs: FlowOutputs,
     config: FlowConfig,
-    team_books: TeamBookProvider | None = None,
+    team_books: TeamBookProvider | ShardBooks | None = None,
 ) -> Dataflow:
     flow = Dataflow("gridscore")
     raw = op.input("input", flow, source)
@@ -123,10 +125,13 @@ def build_flow(
 
     by_meeting = op.key_on("key_by_meeting", session_events, _meeting_of)
     weekend = op.stateful_flat_map("weekend_totals", by_meeting, weekend_step)
-    updates = op.key_rm("unkey_meeting", weekend)
-    if isinstance(team_books, ReloadableBooks):  # rosters from the store: Final Fixes read again
-        updates = op.map("reread_final_fixes", updates, FinalFixRereads(team_books))
-    scored = op.map("score_teams", updates, TeamScorer(team_books))
+    if config.shards > 1 and team_books is not None:
+        scored = _sharded(weekend, config.shards, shard_books(team_books))
+    else:
+        updates = op.key_rm("unkey_meeting", weekend)
+        if isinstance(team_books, ReloadableBooks):  # rosters from the store: Final Fixes read again
+            updates = op.map("reread_final_fixes", updates, FinalFixRereads(team_books))
+        scored = op.map("score_teams", updates, TeamScorer(cast(TeamBookProvider | None, team_books)))
 
     if outputs.live is not None:
         op.output("live_out", scored, outputs.live)
@@ -138,6 +143,17 @@ def build_flow(
         all_rejected: Stream[Rejected] = op.merge("all_rejected", undecodable, state_rejected)
         op.output("rejected_out", all_rejected, outputs.rejected)
     return flow
+
+
+def _sharded(weekend: KeyedStream[WeekendUpdate], shards: int, books: ShardBooks) -> Stream[ScoredWindow]:
+    """Every team's total, rank and league standings from `shards` shards of the weekend's teams,
+    each a key of its own (dataflows/shard_steps.py), put back together by meeting."""
+    numbered = op.stateful_flat_map("to_shards", weekend, fan_out(shards))
+    to_shards = op.key_on("key_by_shard", op.key_rm("unkey_numbered", numbered), shard_key)
+    parts = op.stateful_map("score_shard", to_shards, ShardScorer(books, shards))
+    by_meeting = op.key_on("parts_by_meeting", op.key_rm("unkey_shard", parts), lambda p: str(p.meeting_key))
+    merged = op.stateful_flat_map("merge_shards", by_meeting, ShardMerge(books, shards))
+    return op.key_rm("unkey_merged", merged)
 
 
 def _windowed(by_session: KeyedStream[SessionChunk], config: FlowConfig) -> KeyedStream[WindowBatch]:

@@ -81,12 +81,20 @@ class FinalTeams:
     When that is depends on processing order, not on the results (a replay closes a qualifying window
     once the race is under way, a live engine at once, one restarted from its journal in the same
     batch as race windows): Postgres would hold different Qualifying weekend points and ranks, and
-    owners be told them, for the same feed."""
+    owners be told them, for the same feed.
 
-    def __init__(self, teams: TeamScores, weekend: WeekendUpdate) -> None:
+    `rows` given (session points, weekend points, ranks: a sharded weekend's, put together from its
+    shards, scoring/shards.py) are used as they are."""
+
+    def __init__(
+        self,
+        teams: TeamScores,
+        weekend: WeekendUpdate,
+        rows: tuple[Int32Array, Int32Array, Int32Array] | None = None,
+    ) -> None:
         self.teams = teams
         self.weekend = weekend
-        self._rows: tuple[Int32Array, Int32Array, Int32Array] | None = None
+        self._rows = rows
         self._lock = threading.Lock()
 
     @property

@@ -39,6 +39,46 @@ def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs:
     return book_from_frames(rosters.sort("team_id"), members, boost, extra_drs)
 
 
+def count_teams(conn: psycopg.Connection, meeting_key: int) -> int:
+    """How many rosters the weekend has (its book's size: what its shards split)."""
+    row = conn.execute("SELECT count(*) FROM roster WHERE meeting_key = %s", (meeting_key,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_book_slots(
+    conn: psycopg.Connection, meeting_key: int, start: int, stop: int, boost: int, extra_drs: int
+) -> TeamBook | None:
+    """Slots [start, stop) of the weekend's book (teams in id order), rosters only, no leagues: a
+    shard's teams (scoring/shards.py). Only these rows leave the server."""
+    query = ROSTERS + " WHERE r.meeting_key = %s ORDER BY r.team_id OFFSET %s LIMIT %s"
+    rosters = _copy_frame(conn, query, (Chip.FINAL_FIX.value, meeting_key, start, stop - start))
+    if rosters.height == 0:
+        return None
+    members = pl.DataFrame(schema={"league_id": pl.Int64, "team_id": pl.Int64})
+    return book_from_frames(rosters, members, boost, extra_drs)
+
+
+def load_index(conn: psycopg.Connection, meeting_key: int) -> TeamBook | None:
+    """The weekend's teams and league memberships without rosters (TeamBook.index_only of load_book's
+    book): what ranks and league standings over every shard need."""
+    teams = _copy_frame(conn, "SELECT team_id FROM roster WHERE meeting_key = %s", (meeting_key,))
+    if teams.height == 0:
+        return None
+    members = _copy_frame(conn, "SELECT league_id, team_id FROM league_member", ())
+    team_ids = teams["team_id"].sort().to_numpy().astype(np.int64)
+    league, slot = _memberships(team_ids, members)
+    empty = np.zeros((team_ids.size, 0), dtype=np.int16)
+    return TeamBook(team_ids, (), empty, empty.astype(np.int8), league, slot)
+
+
+def _memberships(team_ids: np.ndarray, members: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(league ids, slots) of the memberships of the teams at their slots, by (league, slot): as
+    book_from_frames joins them."""
+    slot_of = pl.DataFrame({"team_id": team_ids, "slot": np.arange(team_ids.size, dtype=np.int32)})
+    joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
+    return joined["league_id"].to_numpy().astype(np.int32), joined["slot"].to_numpy().astype(np.int32)
+
+
 # A weekend's rosters with each team's week (penalty, chip) and Final Fix (driver out, driver in);
 # the first parameter is the Final Fix chip's name.
 ROSTERS = (

@@ -1,4 +1,6 @@
-"""Two Bytewax processes (a cluster via -i/-a) give results identical to one process."""
+"""A weekend's teams in K=4 shards on two Bytewax processes (a cluster via -i/-a) give the results
+of one process scoring every team as one book (K=1): the same Redis state, array for array (totals,
+ranks, every league's standings, leagues spread over several shards), and the same final rows."""
 
 from __future__ import annotations
 
@@ -35,9 +37,21 @@ def snapshot(db: str, client: redis.Redis, meetings: list[int]) -> dict[str, obj
         teams = conn.execute(
             "SELECT session_key, team_id, session_points, weekend_points, rank FROM team_result ORDER BY 1, 2"
         ).fetchall()
-    live = {m: client.get(live_keys.meeting_points(m)) for m in meetings}
-    totals = {m: client.get(live_keys.team_totals(m)) for m in meetings}
-    return {"assets": assets, "teams": teams, "live": live, "totals": totals}
+    arrays = (
+        live_keys.meeting_points,
+        live_keys.team_totals,
+        live_keys.team_ranks,
+        live_keys.totals_points,
+        live_keys.league_order,
+        live_keys.league_ranks,
+        live_keys.league_points,
+        live_keys.team_ids,
+    )
+    live: dict[tuple[int, str], object] = {
+        (m, k.__name__): client.get(k(m)) for m in meetings for k in arrays
+    }
+    live.update({(m, "league_index"): client.hgetall(live_keys.league_index(m)) for m in meetings})
+    return {"assets": assets, "teams": teams, "live": live}
 
 
 def clear_results(db: str, client: redis.Redis) -> None:
@@ -48,7 +62,7 @@ def clear_results(db: str, client: redis.Redis) -> None:
             client.delete(key)
 
 
-def test_two_processes_give_the_results_of_one(
+def test_four_shards_on_two_processes_give_the_results_of_one_book(
     db: str, redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     meetings = []
@@ -58,11 +72,14 @@ def test_two_processes_give_the_results_of_one(
         prepare_teams(db, meetings[-1], summary.drivers, summary.constructors, 120, "f1fantasy-2025")
     monkeypatch.setenv("DATABASE_URL", db)
     monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("GRIDSCORE_TEAM_SHARDS", "1")
     run_main(replay_flow(*map(str, SHARED_FEEDS)))
     one = snapshot(db, redis_client, meetings)
     assert len(one["teams"]) == 120 * 10  # type: ignore[arg-type]
+    assert all(one["live"].values()), "every array written"  # type: ignore[attr-defined]
 
     clear_results(db, redis_client)
+    monkeypatch.setenv("GRIDSCORE_TEAM_SHARDS", "4")
     addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(2))
     flow_ref = f"dataflows.cluster:replay_flow({', '.join(repr(str(f)) for f in SHARED_FEEDS)})"
     processes = [

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         validation_alias="GRIDSCORE_LATENESS_MS",
         description="how late an event may still be scored",
     )
+    team_shards: int = Field(
+        default=1,
+        ge=1,
+        validation_alias="GRIDSCORE_TEAM_SHARDS",
+        description="shards a weekend's teams are split into (Bytewax keys a cluster spreads)",
+    )
     leaderboard_top_n: int = Field(
         default=100,
         validation_alias="GRIDSCORE_LEADERBOARD_TOP_N",

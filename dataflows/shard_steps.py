@@ -1,0 +1,123 @@
+"""The steps of a sharded flow (FlowConfig.shards = K > 1): a weekend's teams scored in K shards.
+
+    weekend update (keyed by meeting) -> numbered, sent to each of its K shards ("meeting:shard")
+    -> each shard scores its slots (ShardPart: totals, their points histogram, final rows)
+    -> keyed by meeting again: the K parts of each window merged, in window order -> ScoredWindow
+
+Shards are Bytewax keys, so a cluster spreads one weekend's rosters over its processes; the merge
+holds the weekend's index (team ids, league memberships) and, per window, every team's total: it
+ranks them from the shards' histograms and sorts the leagues, as one process of every team would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dataflows.shard_books import ShardBooks
+from scoring.facts import SessionKind
+from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
+from scoring.shards import ShardPart, merge_parts, score_shard
+from scoring.weekend import WeekendUpdate
+
+log = logging.getLogger(__name__)
+
+ToShard = tuple[int, int, WeekendUpdate]  # (window number, shard, update)
+
+
+def shard_key(item: ToShard) -> str:
+    """A shard's Bytewax key: "meeting:shard"."""
+    _, shard, update = item
+    return f"{update.meeting_key}:{shard}"
+
+
+@dataclass(slots=True)
+class FanOut:
+    """A meeting's windows sent so far (each a number the merge puts them back in order by)."""
+
+    sent: int = 0
+
+
+FanOutStep = Callable[[FanOut | None, WeekendUpdate], tuple[FanOut, list[ToShard]]]
+
+
+def fan_out(shards: int) -> FanOutStep:
+    """The stateful_flat_map step: each weekend update numbered and sent to every shard."""
+
+    def step(state: FanOut | None, update: WeekendUpdate) -> tuple[FanOut, list[ToShard]]:
+        state = state or FanOut()
+        seq = state.sent
+        state.sent += 1
+        return state, [(seq, s, update) for s in range(shards)]
+
+    return step
+
+
+@dataclass(slots=True)
+class ShardState:
+    race_started: bool = False  # the Final Fixes of this shard's teams were read again
+
+
+class ShardScorer:
+    """The stateful_map step of a shard: its teams scored from each window's weekend points."""
+
+    def __init__(self, books: ShardBooks, shards: int) -> None:
+        self.books = books
+        self.shards = shards
+
+    def __call__(self, state: ShardState | None, item: ToShard) -> tuple[ShardState, ShardPart]:
+        seq, shard, update = item
+        state = state or ShardState()
+        if update.session.points.kind is SessionKind.RACE and not state.race_started:
+            state.race_started = True
+            self.books.race_started(update.meeting_key, shard, self.shards)
+        book = self.books.shard(update.meeting_key, shard, self.shards)
+        return state, score_shard(book, shard, seq, update)
+
+
+@dataclass(slots=True)
+class MergeState:
+    """A meeting's parts that wait for the rest of their window, and the next window to emit."""
+
+    next_seq: int = 0
+    waiting: dict[int, dict[int, ShardPart]] = field(default_factory=dict)
+
+
+class ShardMerge:
+    """The stateful_flat_map step that puts each window's K parts back together, in window order
+    (a window whose parts are all in waits for the windows before it)."""
+
+    def __init__(self, books: ShardBooks, shards: int) -> None:
+        self.books = books
+        self.shards = shards
+
+    def __call__(self, state: MergeState | None, part: ShardPart) -> tuple[MergeState, list[ScoredWindow]]:
+        state = state or MergeState()
+        state.waiting.setdefault(part.seq, {})[part.shard] = part
+        out: list[ScoredWindow] = []
+        while len(state.waiting.get(state.next_seq, {})) == self.shards:
+            parts = state.waiting.pop(state.next_seq)
+            state.next_seq += 1
+            out.append(self._window([parts[s] for s in range(self.shards)]))
+        return state, out
+
+    def _window(self, parts: list[ShardPart]) -> ScoredWindow:
+        update = parts[0].update
+        merged = merge_parts(parts)
+        if merged is None:
+            return ScoredWindow(update)
+        index = self.books.index(update.meeting_key)
+        if index is None or index.size != merged.totals.size:
+            log.warning(
+                "meeting %d: the shards scored %d teams, its index holds %s; window without teams",
+                update.meeting_key,
+                merged.totals.size,
+                None if index is None else index.size,
+            )
+            return ScoredWindow(update)
+        teams = TeamScores(index, merged.totals, merged.ranks)
+        final = None
+        if update.session.newly_final and merged.final_rows is not None:
+            final = FinalTeams(teams, update, rows=merged.final_rows)
+        return ScoredWindow(update, teams, final=final)
