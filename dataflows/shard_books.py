@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 import psycopg
 
-from dataflows.scoring_steps import TeamBookProvider
+from dataflows.scoring_steps import ReloadableBooks, TeamBookProvider
 from scoring.rules import TeamRules
 from scoring.shards import shard_bounds
 from scoring.teams import TeamBook
@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 class ShardBooks(Protocol):
     """Where a sharded flow's teams come from."""
 
-    def shard(self, meeting_key: int, shard: int, shards: int) -> TeamBook | None:
-        """The rosters of the shard's slots (no leagues), or None when the weekend has no teams."""
+    def shard(self, meeting_key: int, shard: int, shards: int, final: bool = False) -> TeamBook | None:
+        """The rosters of the shard's slots (no leagues), or None when the weekend has no teams;
+        `final`: to score a classification with (every Final Fix in)."""
         ...
 
     def index(self, meeting_key: int) -> TeamBook | None:
@@ -45,14 +46,22 @@ class ShardBooks(Protocol):
 
 
 class SlicedBooks:
-    """Shards cut from whole books (a book in memory: `gridscore score`, the benchmarks, tests)."""
+    """Shards cut from whole books (a book in memory: `gridscore score`, the benchmarks, tests; or
+    the store's whole books, StoreTeamBooks, told to read the Final Fixes again at the Race and
+    asked for the book a classification is scored with, as the unsharded flow does)."""
 
     def __init__(self, books: TeamBookProvider) -> None:
         self.books = books
         self._slices: dict[tuple[int, int, int], tuple[TeamBook, TeamBook]] = {}
+        self._races: set[int] = set()
 
-    def shard(self, meeting_key: int, shard: int, shards: int) -> TeamBook | None:
-        book = self.books(meeting_key)
+    def shard(self, meeting_key: int, shard: int, shards: int, final: bool = False) -> TeamBook | None:
+        books = self.books
+        book = (
+            books.book_for_final(meeting_key)
+            if final and isinstance(books, ReloadableBooks)
+            else books(meeting_key)
+        )
         if book is None:
             return None
         held = self._slices.get((meeting_key, shard, shards))
@@ -67,7 +76,9 @@ class SlicedBooks:
         return self.books(meeting_key)
 
     def race_started(self, meeting_key: int, shard: int, shards: int) -> None:
-        return None  # a book in memory does not change
+        if isinstance(self.books, ReloadableBooks) and meeting_key not in self._races:
+            self._races.add(meeting_key)  # once for every shard of this process
+            self.books.reload(meeting_key)
 
 
 class StoreShardBooks:
@@ -82,8 +93,8 @@ class StoreShardBooks:
         self._indexes: dict[int, TeamBook | None] = {}
         self._lock = threading.Lock()  # workers of one process share the books
 
-    def shard(self, meeting_key: int, shard: int, shards: int) -> TeamBook | None:
-        key = (meeting_key, shard, shards)
+    def shard(self, meeting_key: int, shard: int, shards: int, final: bool = False) -> TeamBook | None:
+        key = (meeting_key, shard, shards)  # `final`: the Final Fixes are in since the Race started
         with self._lock:
             if key not in self._shards:
                 self._shards[key] = self._load_shard(meeting_key, shard, shards)

@@ -72,7 +72,7 @@ class ShardScorer:
         if update.session.points.kind is SessionKind.RACE and not state.race_started:
             state.race_started = True
             self.books.race_started(update.meeting_key, shard, self.shards)
-        book = self.books.shard(update.meeting_key, shard, self.shards)
+        book = self.books.shard(update.meeting_key, shard, self.shards, final=update.session.newly_final)
         return state, score_shard(book, shard, seq, update)
 
 

@@ -1,22 +1,26 @@
 """The flow's rosters come from Postgres, one read per meeting; at the Race's first window the
-Final Fixes (the one change to a locked roster, until the Race starts) are read again (the flow's
-`reread_final_fixes` step) and patched in, in the background. Live, nothing is read on the flow's
-path: the weekends in play load when the engine starts, a meeting met without a book loads on the
-loader's thread."""
+Final Fixes (the one change to a locked roster, until the Race starts) are read again (the
+`reread_final_fixes` step, or each shard's) and patched in, in the background. Live, nothing is
+read on the flow's path: the weekends in play load when the engine starts, a meeting met without a
+book loads on the loader's thread."""
 
 from __future__ import annotations
 
 import numpy as np
 import psycopg
+import pytest
 from psycopg.types.json import Jsonb
 
 from benchmarks.replay import prepare_teams
 from dataflows.rosters import FinalFixRereads
 from dataflows.scoring_steps import TeamScorer
+from dataflows.shard_books import SlicedBooks, StoreShardBooks
+from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import WeekendState
 from ingest.feeds import summarise
 from scoring.facts import SessionKind
+from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import AssetPoints, SessionPoints
 from scoring.rules import DEFAULT_RULESET, load_ruleset
 from scoring.teams import TeamBook, driver_asset
@@ -162,3 +166,60 @@ def test_live_loads_in_the_background_and_preloads_the_weekends_in_play(db: str)
             (RACE, meeting),
         )
     assert StoreTeamBooks(db, load_ruleset().team, background=True).preload() == []
+
+
+@pytest.mark.parametrize("source", ["shard reads", "whole books sliced"])
+def test_shards_score_the_race_with_the_final_fixes(db: str, source: str) -> None:
+    """A sharded flow (dataflows/shard_steps.py) scores the Race's classification with every Final
+    Fix, whether each shard reads its own slots (the cluster's) or slices the store's whole books
+    (`gridscore replay` and `live` with GRIDSCORE_TEAM_SHARDS > 1): the numbers of a fresh read."""
+    summary = summarise([JAPAN])
+    meeting = summary.meeting_keys[0]
+    prepare_teams(db, meeting, summary.drivers, summary.constructors, 40, DEFAULT_RULESET)
+    rules = load_ruleset().team
+    with psycopg.connect(libpq_url(db)) as conn:
+        before = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert before is not None
+    books = StoreShardBooks(db, rules) if source == "shard reads" else SlicedBooks(StoreTeamBooks(db, rules))
+    shards, weekend, rng = 4, WeekendState(meeting), np.random.default_rng(5)
+    scorer, merge = ShardScorer(books, shards), ShardMerge(books, shards)
+    fan: FanOut | None = None
+    merged: MergeState | None = None
+    states: dict[int, ShardState | None] = dict.fromkeys(range(shards))
+
+    def scored(session_key: int, kind: SessionKind, final: bool = False) -> ScoredWindow:
+        nonlocal fan, merged
+        drivers = {d: AssetPoints({"position": int(rng.integers(-5, 30))}) for d in summary.drivers}
+        points = SessionPoints(session_key, meeting, kind, final, drivers, {})
+        fan, items = fan_out(shards)(
+            fan, weekend.update(SessionUpdate(points, kind.value, None, None, None, final))
+        )
+        out: list[ScoredWindow] = []
+        for seq, shard, update in items:
+            states[shard], part = scorer(states[shard], (seq, shard, update))
+            merged, windows = merge(merged, part)
+            out += windows
+        assert len(out) == 1
+        return out[0]
+
+    first = scored(QUALIFYING, SessionKind.QUALIFYING, final=True)
+    assert first.teams is not None
+    for slot in (0, 17, 39):  # teams of three shards
+        team = int(first.teams.book.team_ids[slot])
+        with psycopg.connect(libpq_url(db)) as conn:
+            row = conn.execute("SELECT drivers FROM roster WHERE team_id = %s", (team,)).fetchone()
+        assert row is not None
+        final_fix(db, meeting, team, next(d for d in summary.drivers if d not in row[0]))
+    scored(RACE, SessionKind.RACE)
+    race = scored(RACE, SessionKind.RACE, final=True)
+    with psycopg.connect(libpq_url(db)) as conn:
+        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert whole is not None
+    expected = TeamScores(whole, weekend=race.weekend)
+    assert race.teams is not None
+    assert race.final is not None
+    np.testing.assert_array_equal(race.teams.totals, expected.totals)
+    np.testing.assert_array_equal(
+        race.final.session_points, FinalTeams(expected, race.weekend).session_points
+    )
+    assert not np.array_equal(TeamScores(before, weekend=race.weekend).totals, expected.totals)
