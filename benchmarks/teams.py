@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -71,83 +72,174 @@ def generate_rosters(market: AssetMarket, n: int, rules: TeamRules, seed: int = 
     return pl.DataFrame(frame)
 
 
+CHUNK_TEAMS = 500_000  # teams generated and copied at a time: memory stays flat at any size
+
+
+def generate_roster_chunks(
+    market: AssetMarket, n: int, rules: TeamRules, seed: int = 42, chunk: int = CHUNK_TEAMS
+) -> Iterator[pl.DataFrame]:
+    """n rosters as generate_rosters makes them, `chunk` at a time (chunk i seeded seed + i, so that
+    up to `chunk` teams are exactly generate_rosters(market, n, rules, seed))."""
+    starts = list(range(0, n, chunk))
+    with ThreadPoolExecutor(1, thread_name_prefix="generate-rosters") as ahead:
+        # The next chunk is made while the caller stores this one (numpy and the server's COPY
+        # mostly run without the GIL: both cores work).
+        def make(i: int) -> Future[pl.DataFrame]:
+            return ahead.submit(generate_rosters, market, min(chunk, n - starts[i]), rules, seed + i)
+
+        coming = make(0) if starts else None
+        for i in range(len(starts)):
+            assert coming is not None
+            frame = coming.result()
+            coming = make(i + 1) if i + 1 < len(starts) else None
+            yield frame
+
+
 def store_generated_teams(
-    conn: psycopg.Connection, meeting_key: int, rosters: pl.DataFrame, seed: int = 42
+    conn: psycopg.Connection,
+    meeting_key: int,
+    rosters: pl.DataFrame | Iterable[pl.DataFrame],
+    seed: int = 42,
+    bulk: bool = False,
 ) -> int:
-    """Store generated players: users (up to 3 teams each), teams, leagues of 5-50 and the global one."""
-    n = rosters.height
+    """Store generated players: users (up to 3 teams each), teams, leagues of 5-50 and the global one.
+
+    `rosters` may come in chunks (generate_roster_chunks): each is written before the next is made,
+    its leagues drawn from its own teams. `bulk` (a bench's own database, millions of teams): the
+    tables' foreign keys and the indexes nothing else depends on are dropped for the load and made
+    again at its end, in the same transaction, so they are checked and built once, set-based, rather
+    than row by row (an index inserted in random order, a trigger per row: minutes at 10M teams).
+    """
     rng = np.random.default_rng(seed)
+    chunks = [rosters] if isinstance(rosters, pl.DataFrame) else rosters
+    n = 0
     with conn.transaction():
-        first_user = _next_ids(conn, "user_account", (n + 2) // 3)
-        user_of_team = first_user + np.arange(n) // 3
-        users = pl.DataFrame({"id": np.unique(user_of_team)}).with_columns(
-            (pl.lit("player") + pl.col("id").cast(pl.String) + pl.lit("@generated.gridscore")).alias("email"),
-            (pl.lit("Player ") + pl.col("id").cast(pl.String)).alias("display_name"),
-            pl.lit("!generated").alias("password_hash"),
-        )
-        _copy_in(conn, "user_account", users)
-        first_team = _next_ids(conn, "team", n)
-        team_ids = first_team + np.arange(n)
-        _copy_in(
-            conn,
-            "team",
-            pl.DataFrame({"id": team_ids, "user_id": user_of_team}).with_columns(
-                (pl.lit("Team ") + pl.col("id").cast(pl.String)).alias("name")
-            ),
-        )
-        _copy_in(
-            conn,
-            "roster",
-            pl.DataFrame({"team_id": team_ids, "meeting_key": np.full(n, meeting_key)}).with_columns(
-                pl.concat_str(
-                    [
-                        pl.lit("{"),
-                        pl.concat_str([rosters[f"d{i}"] for i in range(1, 6)], separator=","),
-                        pl.lit("}"),
-                    ]
-                ).alias("drivers"),
-                pl.concat_str(
-                    [
-                        pl.lit('{"'),
-                        pl.concat_str([rosters["c1"], rosters["c2"]], separator='","'),
-                        pl.lit('"}'),
-                    ]
-                ).alias("constructors"),
-                rosters["boost_driver"].alias("boost_driver"),
-            ),
-        )
         global_league = ensure_global_league(conn)
-        sizes: list[int] = []
-        while sum(sizes) < n:
-            sizes.append(int(rng.integers(5, 51)))
-        first_league = _next_ids(conn, "league", len(sizes))
-        league_ids = first_league + np.arange(len(sizes))
-        _copy_in(
-            conn,
-            "league",
-            pl.DataFrame({"id": league_ids}).with_columns(
-                (pl.lit("League ") + pl.col("id").cast(pl.String)).alias("name"),
-                (pl.lit("gen") + pl.col("id").cast(pl.String)).alias("invite_code"),
-                pl.lit(50).alias("max_teams"),
-                pl.lit(False).alias("is_public"),
-                pl.lit(False).alias("is_global"),
-                pl.lit(DEFAULT_RULESET).alias("ruleset"),
-            ),
-        )
-        league_of_team = np.repeat(league_ids, sizes)[:n]
-        rng.shuffle(league_of_team)
-        members = pl.concat(
-            [
-                pl.DataFrame({"league_id": league_of_team, "team_id": team_ids}),
-                pl.DataFrame({"league_id": np.full(n, global_league), "team_id": team_ids}),
-            ]
-        )
-        _copy_in(conn, "league_member", members)
+        restore = _drop_for_bulk_load(conn, _GENERATED_TABLES) if bulk else []
+        for chunk in chunks:
+            n += _store_chunk(conn, meeting_key, chunk, rng, global_league)
+        for statement in restore:
+            conn.execute(statement)
         for table in ("user_account", "team", "league"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
             )
     return n
+
+
+_GENERATED_TABLES = ("user_account", "team", "roster", "league", "league_member")
+
+
+def _store_chunk(
+    conn: psycopg.Connection,
+    meeting_key: int,
+    rosters: pl.DataFrame,
+    rng: np.random.Generator,
+    global_league: int,
+) -> int:
+    n = rosters.height
+    first_user = _next_ids(conn, "user_account", (n + 2) // 3)
+    user_of_team = first_user + np.arange(n) // 3
+    # Users and teams are numbers and names made of them: made by the server, nothing to send.
+    conn.execute(
+        "INSERT INTO user_account (id, email, display_name, password_hash, created_at, updated_at)"
+        " SELECT u, 'player' || u || '@generated.gridscore', 'Player ' || u, '!generated', now(), now()"
+        " FROM generate_series(%s::bigint, %s::bigint) AS u",
+        (first_user, int(user_of_team[-1])),
+    )
+    first_team = _next_ids(conn, "team", n)
+    team_ids = first_team + np.arange(n)
+    conn.execute(
+        "INSERT INTO team (id, user_id, name, created_at, updated_at)"
+        " SELECT t, %s::bigint + (t - %s::bigint) / 3, 'Team ' || t, now(), now()"
+        " FROM generate_series(%s::bigint, %s::bigint) AS t",
+        (first_user, first_team, first_team, first_team + n - 1),
+    )
+    _copy_in(
+        conn,
+        "roster",
+        pl.DataFrame({"team_id": team_ids, "meeting_key": np.full(n, meeting_key)}).with_columns(
+            pl.concat_str(
+                [
+                    pl.lit("{"),
+                    pl.concat_str([rosters[f"d{i}"] for i in range(1, 6)], separator=","),
+                    pl.lit("}"),
+                ]
+            ).alias("drivers"),
+            pl.concat_str(
+                [
+                    pl.lit('{"'),
+                    pl.concat_str([rosters["c1"], rosters["c2"]], separator='","'),
+                    pl.lit('"}'),
+                ]
+            ).alias("constructors"),
+            rosters["boost_driver"].alias("boost_driver"),
+        ),
+    )
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(5, 51)))
+    first_league = _next_ids(conn, "league", len(sizes))
+    league_ids = first_league + np.arange(len(sizes))
+    _copy_in(
+        conn,
+        "league",
+        pl.DataFrame({"id": league_ids}).with_columns(
+            (pl.lit("League ") + pl.col("id").cast(pl.String)).alias("name"),
+            (pl.lit("gen") + pl.col("id").cast(pl.String)).alias("invite_code"),
+            pl.lit(50).alias("max_teams"),
+            pl.lit(False).alias("is_public"),
+            pl.lit(False).alias("is_global"),
+            pl.lit(DEFAULT_RULESET).alias("ruleset"),
+        ),
+    )
+    league_of_team = np.repeat(league_ids, sizes)[:n]
+    rng.shuffle(league_of_team)
+    members = pl.DataFrame({"league_id": league_of_team, "team_id": team_ids}).sort("league_id", "team_id")
+    _copy_in(conn, "league_member", members)  # in the primary key's order: its index grows at one end
+    conn.execute(
+        "INSERT INTO league_member (league_id, team_id)"
+        " SELECT %s, t FROM generate_series(%s::bigint, %s::bigint) AS t",
+        (global_league, first_team, first_team + n - 1),
+    )
+    return n
+
+
+def _drop_for_bulk_load(conn: psycopg.Connection, tables: tuple[str, ...]) -> list[str]:
+    """Drop the tables' foreign keys, and their other constraints and indexes that no foreign key
+    depends on; return the statements that make them again (foreign keys last)."""
+    referenced = {
+        row[0]
+        for row in conn.execute(
+            "SELECT conindid FROM pg_constraint WHERE contype = 'f' AND confrelid = ANY(%s::regclass[])",
+            (list(tables),),
+        )
+    }
+    constraints = conn.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype, conindid"
+        " FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('f', 'p', 'u')",
+        (list(tables),),
+    ).fetchall()
+    kept = {index for _, _, _, kind, index in constraints if kind != "f" and index in referenced}
+    dropped = [
+        (t, name, d, kind) for t, name, d, kind, index in constraints if index not in kept or kind == "f"
+    ]
+    owned = {index for _, _, _, kind, index in constraints if kind != "f"}
+    indexes = conn.execute(
+        "SELECT indexrelid, indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+        " WHERE indrelid = ANY(%s::regclass[])",
+        (list(tables),),
+    ).fetchall()
+    plain = [(name, d) for oid, name, d in indexes if oid not in owned]
+    for table, name, _, _ in sorted(dropped, key=lambda c: c[3] != "f"):  # foreign keys first
+        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in plain:
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    restore = [f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {d}' for t, name, d, kind in dropped if kind != "f"]
+    restore += [d for _, d in plain]
+    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {d}' for t, name, d, kind in dropped if kind == "f"]
+    return restore
 
 
 def ensure_global_league(conn: psycopg.Connection) -> int:

@@ -50,8 +50,8 @@ class TeamBook:
     no_negative: BoolArray | None = None  # [N] every negative item counts 0 (penalties stay)
     # Final Fix: `picks` hold the roster from the Race on; before it, `fix_in` (an asset index) was
     # `fix_out`. -1: no Final Fix.
-    fix_out: IntArray | None = None  # [N]
-    fix_in: IntArray | None = None  # [N]
+    fix_out: npt.NDArray[np.signedinteger[Any]] | None = None  # [N] (int16 as loaded)
+    fix_in: npt.NDArray[np.signedinteger[Any]] | None = None  # [N]
     boost_multiplier: int = 2
 
     @property

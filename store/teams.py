@@ -1,7 +1,7 @@
 """Fantasy teams in Postgres: load the rosters in force as a TeamBook (and patch Final Fixes in).
 
-Through COPY and polars, so a million teams load in seconds rather than minutes. Generated teams (the
-demo, the benchmarks) are benchmarks/teams.py's.
+Through COPY, a slice at a time (store/roster_stream.py), so that ten million teams load in about
+a minute. Generated teams (the demo, the benchmarks) are benchmarks/teams.py's.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import psycopg
 
 from scoring.chips import Chip
 from scoring.teams import (
-    ROSTER_SIZE,
     TeamBook,
     constructor_asset,
     driver_asset,
     pick_weights,
     without_fixed_boost,
 )
+from store.roster_stream import CONSTRUCTOR_COLUMNS, DRIVER_COLUMNS, read_memberships, read_rosters
 
 
 def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs: int) -> TeamBook | None:
@@ -29,14 +29,28 @@ def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs:
     transfer penalty and chip (settled when the weekend locked); `boost` and `extra_drs` are the rule
     set's multipliers (TeamRules).
 
-    Plain scans streamed out with COPY; joins and sorting happen in polars, which does them in a
-    fraction of the time the server would (a million teams load in a few seconds).
+    Plain scans streamed out with COPY and encoded a slice at a time (store/roster_stream.py): ten
+    million teams load in about a minute, in little more memory than the book itself.
     """
-    rosters = _copy_frame(conn, ROSTERS + " WHERE r.meeting_key = %s", (Chip.FINAL_FIX.value, meeting_key))
-    if rosters.height == 0:
+    query = ROSTERS + " WHERE r.meeting_key = %s"
+    rosters = read_rosters(conn, query, (Chip.FINAL_FIX.value, meeting_key), boost, extra_drs)
+    if rosters is None:
         return None
-    members = _copy_frame(conn, "SELECT league_id, team_id FROM league_member", ())
-    return book_from_frames(rosters.sort("team_id"), members, boost, extra_drs)
+    member_league, member_slot = read_memberships(conn, rosters.team_ids)
+    return TeamBook(
+        team_ids=rosters.team_ids,
+        assets=rosters.assets,
+        picks=rosters.picks,
+        weights=without_fixed_boost(rosters.weights, rosters.autopilot, boost),
+        member_league=member_league,
+        member_slot=member_slot,
+        penalty=rosters.penalty,
+        autopilot=rosters.autopilot,
+        no_negative=rosters.no_negative,
+        fix_out=rosters.fix_out,
+        fix_in=rosters.fix_in,
+        boost_multiplier=boost,
+    )
 
 
 def count_teams(conn: psycopg.Connection, meeting_key: int) -> int:
@@ -143,54 +157,6 @@ def patch_book(book: TeamBook, rosters: pl.DataFrame, boost: int, extra_drs: int
         weights=without_fixed_boost(weights, autopilot, boost),
         fix_out=fix_out,
         fix_in=fix_in,
-    )
-
-
-DRIVER_COLUMNS = ("d1", "d2", "d3", "d4", "d5")
-CONSTRUCTOR_COLUMNS = ("c1", "c2")
-
-
-def book_from_frames(rosters: pl.DataFrame, members: pl.DataFrame, boost: int, extra_drs: int) -> TeamBook:
-    """Encode rosters (one row a team, sorted by team id, with its week's penalty, chip and Final
-    Fix) as pick indexes and weights."""
-    replaced = set(rosters["fix_out"].unique().to_list()) - {""}  # Final Fix: out before the Race
-    drivers = sorted(set().union(replaced, *(rosters[c].unique().to_list() for c in DRIVER_COLUMNS)))
-    constructors = sorted(set().union(*(rosters[c].unique().to_list() for c in CONSTRUCTOR_COLUMNS)))
-    assets = tuple(driver_asset(d) for d in drivers) + tuple(constructor_asset(c) for c in constructors)
-    picks = np.empty((rosters.height, ROSTER_SIZE), dtype=np.int16)
-    weights = np.ones((rosters.height, ROSTER_SIZE), dtype=np.int8)
-    driver_enum = pl.Enum(drivers)
-    boosted = rosters["boost_driver"].cast(driver_enum).to_physical().to_numpy()
-    extra = rosters["extra"].replace("", None).cast(driver_enum).to_physical().fill_null(-1).to_numpy()
-    for col, name in enumerate(DRIVER_COLUMNS):
-        codes = rosters[name].cast(driver_enum).to_physical().to_numpy()
-        picks[:, col] = codes
-        weights[:, col] = pick_weights(codes == boosted, codes == extra, boost, extra_drs)
-    constructor_enum = pl.Enum(constructors)
-    for col, name in enumerate(CONSTRUCTOR_COLUMNS, start=len(DRIVER_COLUMNS)):
-        picks[:, col] = rosters[name].cast(constructor_enum).to_physical().to_numpy() + len(drivers)
-    team_ids = rosters["team_id"].to_numpy().astype(np.int64)
-    slot_of = pl.DataFrame({"team_id": team_ids, "slot": np.arange(team_ids.size, dtype=np.int32)})
-    joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
-    chips = rosters["chip"].to_numpy()
-    autopilot = chips == Chip.AUTOPILOT.value
-    fix_out, fix_in = (
-        rosters[c].replace("", None).cast(driver_enum).to_physical().fill_null(-1).to_numpy().astype(np.int64)
-        for c in ("fix_out", "fix_in")
-    )
-    return TeamBook(
-        team_ids=team_ids,
-        assets=assets,
-        picks=picks,
-        weights=without_fixed_boost(weights, autopilot, boost),
-        member_league=joined["league_id"].to_numpy().astype(np.int32),
-        member_slot=joined["slot"].to_numpy().astype(np.int32),
-        penalty=rosters["penalty"].cast(pl.Int32).to_numpy(),
-        autopilot=autopilot,
-        no_negative=chips == Chip.NO_NEGATIVE.value,
-        fix_out=fix_out,
-        fix_in=fix_in,
-        boost_multiplier=boost,
     )
 
 

@@ -1,0 +1,236 @@
+"""A weekend's rosters and the league memberships read from PostgreSQL a slice at a time, each slice
+encoded into compact arrays as it arrives: memory follows the book (about 60 bytes a team), never the
+rows' text (ten million rosters are a gigabyte of CSV, several as Python or polars strings).
+
+Rosters come as CSV (their names are text) and are parsed by polars a few tens of megabytes at a
+time; memberships come as binary COPY (two bigints a row), read straight into numpy. Both through
+asyncpg, whose COPY hands over whole network reads (psycopg's, a row at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import psycopg
+
+from scoring.chips import Chip
+from scoring.teams import ROSTER_SIZE, pick_weights
+
+SLICE_BYTES = 32 << 20  # CSV parsed at a time
+DRIVER_COLUMNS = ("d1", "d2", "d3", "d4", "d5")
+CONSTRUCTOR_COLUMNS = ("c1", "c2")
+# The columns of store.teams.ROSTERS, in order.
+ROSTER_COLUMNS = (
+    "team_id",
+    *DRIVER_COLUMNS,
+    *CONSTRUCTOR_COLUMNS,
+    "boost_driver",
+    "extra",
+    "penalty",
+    "chip",
+    "fix_out",
+    "fix_in",
+)
+_NAME_COLUMNS = (*ROSTER_COLUMNS[1:9], "extra", "chip", "fix_out", "fix_in")
+
+
+@dataclass(frozen=True)
+class EncodedRosters:
+    """Every roster as arrays, sorted by team id; picks index `assets` (drivers, then constructors,
+    each sorted by name), as TeamBook wants them."""
+
+    team_ids: npt.NDArray[np.int64]
+    assets: tuple[str, ...]
+    drivers: tuple[str, ...]
+    picks: npt.NDArray[np.int16]  # [N, 7]
+    weights: npt.NDArray[np.int8]  # [N, 7], the boost still on Autopilot teams' drivers
+    penalty: npt.NDArray[np.int32]
+    autopilot: npt.NDArray[np.bool_]
+    no_negative: npt.NDArray[np.bool_]
+    fix_out: npt.NDArray[np.int16]  # asset index, -1: none
+    fix_in: npt.NDArray[np.int16]
+
+
+class _Names:
+    """Codes for names in the order first met; `final` renumbers them sorted by name."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def encode(self, column: pl.Series) -> npt.NDArray[np.int16]:
+        """The column's codes, "" as -1."""
+        for name in column.unique().to_list():
+            if name and name not in self.codes:
+                self.codes[name] = len(self.codes)
+        mapping = {"": -1, **self.codes}
+        return column.replace_strict(mapping, return_dtype=pl.Int16).to_numpy()
+
+    def final(self, offset: int = 0) -> tuple[tuple[str, ...], npt.NDArray[np.int16]]:
+        """The names sorted, and for each first-met code its place among them plus `offset`."""
+        names = tuple(sorted(self.codes))
+        place = {name: i for i, name in enumerate(names)}
+        remap = np.array([place[name] + offset for name in self.codes], dtype=np.int16)
+        return names, remap
+
+
+def _copy_out(
+    conn: psycopg.Connection, query: str, params: Sequence[object], fmt: str, sink: Callable[[bytes], None]
+) -> None:
+    """COPY (query) TO STDOUT through asyncpg on a connection of its own to `conn`'s database (so:
+    what is committed), which hands the data to `sink` in network-sized chunks; psycopg's COPY
+    yields one row at a time, 2 us each in Python: a minute for ten million teams' rows."""
+    info = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val is not None}
+    numbered = query
+    for i in range(len(params)):
+        numbered = numbered.replace("%s", f"${i + 1}", 1)
+
+    async def run() -> None:
+        db = await asyncpg.connect(
+            host=info.get("host") or info.get("hostaddr") or None,
+            port=int(info["port"]) if info.get("port") else None,
+            user=info.get("user") or None,
+            password=info.get("password") or None,
+            database=info.get("dbname") or None,
+        )
+        try:
+
+            async def write(data: bytes) -> None:
+                sink(data)
+
+            await db.copy_from_query(numbered, *params, output=write, format=fmt)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+class _Slicer:
+    """Chunks of a COPY gathered into slices of about SLICE_BYTES that end at a record's end
+    (`cut`: where the last whole record of the bytes so far ends), each handed to `use`."""
+
+    def __init__(self, use: Callable[[bytes], None], cut: Callable[[bytearray], int], skip: int = 0) -> None:
+        self.use, self.cut, self.skip = use, cut, skip
+        self.pending = bytearray()
+
+    def take(self, chunk: bytes) -> None:
+        self.pending += chunk
+        if self.skip and len(self.pending) >= self.skip:
+            del self.pending[: self.skip]
+            self.skip = 0
+        if not self.skip and len(self.pending) >= SLICE_BYTES:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        end = self.cut(self.pending)
+        if end:
+            self.use(bytes(self.pending[:end]))
+            del self.pending[:end]
+
+
+def read_rosters(
+    conn: psycopg.Connection, query: str, params: Sequence[object], boost: int, extra_drs: int
+) -> EncodedRosters | None:
+    """The rows of `query` (store.teams.ROSTERS' columns) encoded slice by slice; None: no rows."""
+    drivers, constructors = _Names(), _Names()
+    parts: list[dict[str, npt.NDArray[Any]]] = []
+    schema = dict.fromkeys(ROSTER_COLUMNS, pl.String) | {"team_id": pl.Int64, "penalty": pl.Int32}
+
+    def encode(text: bytes) -> None:
+        frame = pl.read_csv(text, has_header=False, new_columns=list(ROSTER_COLUMNS), schema=schema)
+        frame = frame.with_columns(pl.col(c).fill_null("") for c in _NAME_COLUMNS)
+        picks = np.empty((frame.height, ROSTER_SIZE), dtype=np.int16)
+        weights = np.ones((frame.height, ROSTER_SIZE), dtype=np.int8)
+        boosted, extra = drivers.encode(frame["boost_driver"]), drivers.encode(frame["extra"])
+        for col, name in enumerate(DRIVER_COLUMNS):
+            picks[:, col] = codes = drivers.encode(frame[name])
+            weights[:, col] = pick_weights(codes == boosted, codes == extra, boost, extra_drs)
+        for col, name in enumerate(CONSTRUCTOR_COLUMNS, start=len(DRIVER_COLUMNS)):
+            picks[:, col] = constructors.encode(frame[name])
+        chips = frame["chip"]
+        parts.append(
+            {
+                "team_ids": frame["team_id"].to_numpy(),
+                "picks": picks,
+                "weights": weights,
+                "penalty": frame["penalty"].fill_null(0).to_numpy(),
+                "autopilot": (chips == Chip.AUTOPILOT.value).to_numpy(),
+                "no_negative": (chips == Chip.NO_NEGATIVE.value).to_numpy(),
+                "fix_out": drivers.encode(frame["fix_out"]),
+                "fix_in": drivers.encode(frame["fix_in"]),
+            }
+        )
+
+    slicer = _Slicer(encode, lambda pending: pending.rfind(b"\n") + 1)
+    _copy_out(conn, query, params, "csv", slicer.take)
+    slicer.close()
+    if not parts:
+        return None
+    columns = {key: np.concatenate([part.pop(key) for part in parts]) for key in list(parts[0])}
+    driver_names, driver_place = drivers.final()
+    constructor_names, constructor_place = constructors.final(offset=len(driver_names))
+    picks = columns["picks"]
+    picks[:, : len(DRIVER_COLUMNS)] = driver_place[picks[:, : len(DRIVER_COLUMNS)]]
+    picks[:, len(DRIVER_COLUMNS) :] = constructor_place[picks[:, len(DRIVER_COLUMNS) :]]
+    for key in ("fix_out", "fix_in"):
+        codes = columns[key]
+        columns[key] = np.where(codes >= 0, driver_place[np.maximum(codes, 0)], -1).astype(np.int16)
+    team_ids = columns["team_ids"]
+    if team_ids.size > 1 and not bool((team_ids[1:] > team_ids[:-1]).all()):
+        order = np.argsort(team_ids, kind="stable")
+        columns = {key: value[order] for key, value in columns.items()}
+    assets = tuple(f"driver:{d}" for d in driver_names) + tuple(f"constructor:{c}" for c in constructor_names)
+    return EncodedRosters(
+        team_ids=columns["team_ids"].astype(np.int64, copy=False),
+        assets=assets,
+        drivers=driver_names,
+        picks=columns["picks"],
+        weights=columns["weights"],
+        penalty=columns["penalty"].astype(np.int32, copy=False),
+        autopilot=columns["autopilot"],
+        no_negative=columns["no_negative"],
+        fix_out=columns["fix_out"],
+        fix_in=columns["fix_in"],
+    )
+
+
+_MEMBER_ROW = np.dtype(
+    [("fields", ">i2"), ("league_len", ">i4"), ("league", ">i8"), ("team_len", ">i4"), ("team", ">i8")]
+)
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
+
+
+def read_memberships(
+    conn: psycopg.Connection, team_ids: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """(league id, team slot) of every membership of a team in `team_ids` (sorted), sorted by league
+    then slot: binary COPY rows turned into slots as they arrive."""
+    leagues: list[npt.NDArray[np.int64]] = []
+    slots: list[npt.NDArray[np.int64]] = []
+
+    def take(whole: bytes) -> None:
+        rows = np.frombuffer(whole, dtype=_MEMBER_ROW)
+        slot = np.searchsorted(team_ids, rows["team"])
+        found = slot < team_ids.size
+        found[found] = team_ids[slot[found]] == rows["team"][found]
+        leagues.append(rows["league"][found].astype(np.int64))
+        slots.append(slot[found].astype(np.int64))
+
+    size = _MEMBER_ROW.itemsize
+    slicer = _Slicer(take, lambda pending: len(pending) // size * size, skip=_COPY_HEADER)
+    _copy_out(conn, "SELECT league_id, team_id FROM league_member", (), "binary", slicer.take)
+    slicer.close()  # what is left is the trailer (two bytes)
+    keys = np.concatenate([(lg << 32) | slot for lg, slot in zip(leagues, slots, strict=True)])
+    leagues.clear()
+    slots.clear()
+    keys.sort()
+    return (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32)
