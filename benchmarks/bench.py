@@ -29,7 +29,7 @@ import redis
 from sqlalchemy.engine import make_url
 
 from benchmarks.feeds import repeated_feed
-from benchmarks.teams import AssetMarket, ensure_global_league, generate_rosters, store_generated_teams
+from benchmarks.teams import AssetMarket, ensure_global_league, generate_roster_chunks, store_generated_teams
 from dataflows.assemble import store_flow
 from dataflows.runner import run_flow
 from gridscore.base.services import ServiceUrls
@@ -99,10 +99,10 @@ def bench_urls(
 def _generate(
     database_url: str, meeting: int, drivers: tuple[str, ...], constructors: tuple[str, ...], teams: int
 ) -> None:
-    rosters = generate_rosters(AssetMarket.synthetic(drivers, constructors), teams, load_ruleset().team)
+    rosters = generate_roster_chunks(AssetMarket.synthetic(drivers, constructors), teams, load_ruleset().team)
     with psycopg.connect(libpq_url(database_url)) as conn:
         ensure_global_league(conn)
-        store_generated_teams(conn, meeting, rosters)
+        store_generated_teams(conn, meeting, rosters, bulk=True)  # the bench's own database
         conn.commit()
 
 

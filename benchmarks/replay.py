@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 from bytewax.dataflow import Dataflow
 
-from benchmarks.teams import AssetMarket, ensure_global_league, generate_rosters, store_generated_teams
+from benchmarks.teams import AssetMarket, ensure_global_league, generate_roster_chunks, store_generated_teams
 from dataflows.assemble import store_flow
 from dataflows.runner import run_flow
 from gridscore.base.services import ServiceUrls, running_services
@@ -47,7 +47,9 @@ def prepare_teams(
         existing = int(row[0]) if row else 0
         if existing < teams:
             market = AssetMarket.synthetic(drivers, constructors)
-            rosters = generate_rosters(market, teams - existing, rules.team, seed=meeting_key + existing)
+            rosters = generate_roster_chunks(
+                market, teams - existing, rules.team, seed=meeting_key + existing
+            )
             store_generated_teams(conn, meeting_key, rosters, seed=meeting_key + existing)
         ensure_global_league(conn)
         conn.commit()
