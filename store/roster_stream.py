@@ -203,34 +203,63 @@ def read_rosters(
     )
 
 
-_MEMBER_ROW = np.dtype(
-    [("fields", ">i2"), ("league_len", ">i4"), ("league", ">i8"), ("team_len", ">i4"), ("team", ">i8")]
-)
-_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
+_COPY_HEADER = 19  # binary COPY: signature (11), flags (4), header extension length (4, zero)
+
+
+def _bigint_rows(columns: int) -> np.dtype[np.void]:
+    """A binary COPY row of `columns` non-null bigints: field count, then (length, value) each."""
+    fields: list[tuple[str, str]] = [("fields", ">i2")]
+    for i in range(columns):
+        fields += [(f"len{i}", ">i4"), (f"c{i}", ">i8")]
+    return np.dtype(fields)
+
+
+def read_bigints(
+    conn: psycopg.Connection,
+    query: str,
+    params: Sequence[object],
+    use: Callable[[npt.NDArray[np.void]], None],
+) -> None:
+    """The rows of `query` (non-null bigint columns only, c0, c1, ...) as structured arrays of a few
+    hundred thousand rows, through binary COPY: no text on either side."""
+    probe = conn.execute(f"SELECT * FROM ({query}) AS q LIMIT 0", params)  # noqa: S608
+    row = _bigint_rows(len(probe.description or ()))
+    size = row.itemsize
+    slicer = _Slicer(
+        lambda whole: use(np.frombuffer(whole, dtype=row)),
+        lambda pending: len(pending) // size * size,
+        skip=_COPY_HEADER,
+    )
+    _copy_out(conn, query, params, "binary", slicer.take)
+    slicer.close()  # what is left is the trailer (two bytes)
+
+
+def read_team_ids(conn: psycopg.Connection, meeting_key: int) -> npt.NDArray[np.int64]:
+    """The weekend's team ids, sorted (its book's slots)."""
+    parts: list[npt.NDArray[np.int64]] = []
+    query = "SELECT team_id FROM roster WHERE meeting_key = %s"
+    read_bigints(conn, query, (meeting_key,), lambda rows: parts.append(rows["c0"].astype(np.int64)))
+    ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    ids.sort()
+    return ids
 
 
 def read_memberships(
     conn: psycopg.Connection, team_ids: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """(league id, team slot) of every membership of a team in `team_ids` (sorted), sorted by league
-    then slot: binary COPY rows turned into slots as they arrive."""
-    leagues: list[npt.NDArray[np.int64]] = []
-    slots: list[npt.NDArray[np.int64]] = []
+    then slot: rows turned into slots as they arrive."""
+    keys: list[npt.NDArray[np.int64]] = []
 
-    def take(whole: bytes) -> None:
-        rows = np.frombuffer(whole, dtype=_MEMBER_ROW)
-        slot = np.searchsorted(team_ids, rows["team"])
+    def take(rows: npt.NDArray[np.void]) -> None:
+        team = rows["c1"]
+        slot = np.searchsorted(team_ids, team)
         found = slot < team_ids.size
-        found[found] = team_ids[slot[found]] == rows["team"][found]
-        leagues.append(rows["league"][found].astype(np.int64))
-        slots.append(slot[found].astype(np.int64))
+        found[found] = team_ids[slot[found]] == team[found]
+        keys.append((rows["c0"][found].astype(np.int64) << 32) | slot[found])
 
-    size = _MEMBER_ROW.itemsize
-    slicer = _Slicer(take, lambda pending: len(pending) // size * size, skip=_COPY_HEADER)
-    _copy_out(conn, "SELECT league_id, team_id FROM league_member", (), "binary", slicer.take)
-    slicer.close()  # what is left is the trailer (two bytes)
-    keys = np.concatenate([(lg << 32) | slot for lg, slot in zip(leagues, slots, strict=True)])
-    leagues.clear()
-    slots.clear()
-    keys.sort()
-    return (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32)
+    read_bigints(conn, "SELECT league_id, team_id FROM league_member", (), take)
+    joined = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    keys.clear()
+    joined.sort()
+    return (joined >> 32).astype(np.int32), (joined & 0xFFFFFFFF).astype(np.int32)

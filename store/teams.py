@@ -10,6 +10,7 @@ import io
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import psycopg
 
@@ -21,7 +22,14 @@ from scoring.teams import (
     pick_weights,
     without_fixed_boost,
 )
-from store.roster_stream import CONSTRUCTOR_COLUMNS, DRIVER_COLUMNS, read_memberships, read_rosters
+from store.roster_stream import (
+    CONSTRUCTOR_COLUMNS,
+    DRIVER_COLUMNS,
+    EncodedRosters,
+    read_memberships,
+    read_rosters,
+    read_team_ids,
+)
 
 
 def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs: int) -> TeamBook | None:
@@ -36,7 +44,15 @@ def load_book(conn: psycopg.Connection, meeting_key: int, boost: int, extra_drs:
     rosters = read_rosters(conn, query, (Chip.FINAL_FIX.value, meeting_key), boost, extra_drs)
     if rosters is None:
         return None
-    member_league, member_slot = read_memberships(conn, rosters.team_ids)
+    return _book(rosters, *read_memberships(conn, rosters.team_ids), boost=boost)
+
+
+def _book(
+    rosters: EncodedRosters,
+    member_league: npt.NDArray[np.int32],
+    member_slot: npt.NDArray[np.int32],
+    boost: int,
+) -> TeamBook:
     return TeamBook(
         team_ids=rosters.team_ids,
         assets=rosters.assets,
@@ -65,32 +81,24 @@ def load_book_slots(
     """Slots [start, stop) of the weekend's book (teams in id order), rosters only, no leagues: a
     shard's teams (scoring/shards.py). Only these rows leave the server."""
     query = ROSTERS + " WHERE r.meeting_key = %s ORDER BY r.team_id OFFSET %s LIMIT %s"
-    rosters = _copy_frame(conn, query, (Chip.FINAL_FIX.value, meeting_key, start, stop - start))
-    if rosters.height == 0:
+    rosters = read_rosters(
+        conn, query, (Chip.FINAL_FIX.value, meeting_key, start, stop - start), boost, extra_drs
+    )
+    if rosters is None:
         return None
-    members = pl.DataFrame(schema={"league_id": pl.Int64, "team_id": pl.Int64})
-    return book_from_frames(rosters, members, boost, extra_drs)
+    empty = np.zeros(0, dtype=np.int32)
+    return _book(rosters, empty, empty, boost)
 
 
 def load_index(conn: psycopg.Connection, meeting_key: int) -> TeamBook | None:
     """The weekend's teams and league memberships without rosters (TeamBook.index_only of load_book's
     book): what ranks and league standings over every shard need."""
-    teams = _copy_frame(conn, "SELECT team_id FROM roster WHERE meeting_key = %s", (meeting_key,))
-    if teams.height == 0:
+    team_ids = read_team_ids(conn, meeting_key)
+    if team_ids.size == 0:
         return None
-    members = _copy_frame(conn, "SELECT league_id, team_id FROM league_member", ())
-    team_ids = teams["team_id"].sort().to_numpy().astype(np.int64)
-    league, slot = _memberships(team_ids, members)
+    league, slot = read_memberships(conn, team_ids)
     empty = np.zeros((team_ids.size, 0), dtype=np.int16)
     return TeamBook(team_ids, (), empty, empty.astype(np.int8), league, slot)
-
-
-def _memberships(team_ids: np.ndarray, members: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(league ids, slots) of the memberships of the teams at their slots, by (league, slot): as
-    book_from_frames joins them."""
-    slot_of = pl.DataFrame({"team_id": team_ids, "slot": np.arange(team_ids.size, dtype=np.int32)})
-    joined = members.join(slot_of, on="team_id", how="inner").sort(["league_id", "slot"])
-    return joined["league_id"].to_numpy().astype(np.int32), joined["slot"].to_numpy().astype(np.int32)
 
 
 # A weekend's rosters with each team's week (penalty, chip) and Final Fix (driver out, driver in);
