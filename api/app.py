@@ -40,10 +40,12 @@ from api.domain.live.controllers import TICKET_SCHEME, LiveController, LivePush
 from api.domain.live.events import Pace
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
+from api.domain.live.versions import LiveVersions
 from api.domain.notifications.controllers import NotificationController
 from api.domain.running_order.controllers import RunningOrderController
 from api.domain.season.controllers import SeasonController
 from api.domain.standings.controllers import StandingsController
+from api.domain.standings.hot import HotReads
 from api.domain.system.controllers import SystemController
 from api.domain.system.metrics import MetricsController, prometheus_config
 from api.domain.teams.controllers import RulesController, TeamController
@@ -80,6 +82,11 @@ RATE_LIMIT_STORE = "auth_rate_limit"
 PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
 UNLIMITED_PATHS = ("/metrics",)  # the scraper's
 REDIS_MAX_CONNECTIONS = 100  # per worker process
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Writes that change nothing a hot read says (a refresh that finds a reused token revokes through the gate).
+CHANGE_NO_READS = frozenset(
+    {"/api/live/tickets", "/api/auth/login", "/api/auth/register", "/api/auth/refresh"}
+)
 REDIS_POOL_WAIT_S = 5.0  # then the read fails (a 503/500 with its code), as a Redis outage does
 
 
@@ -101,7 +108,9 @@ def create_app(config: ApiConfig) -> Litestar:
     def db_session() -> AsyncSession:  # outside a request's own session and transaction
         return AsyncSession(alchemy.get_engine(), expire_on_commit=False)
 
-    gate = SessionGate(client, db_session, config.session_cache_namespace, config.access_ttl)
+    gate = SessionGate(
+        client, db_session, config.session_cache_namespace, config.access_ttl, config.read_cache_s
+    )
     jwt_auth = build_jwt_auth(config, gate)
     rules = load_ruleset(config.ruleset)
     issuer = TokenIssuer(config)
@@ -121,17 +130,22 @@ def create_app(config: ApiConfig) -> Litestar:
         subscriber_backlog_strategy="dropleft",
     )
 
+    versions = LiveVersions(client, channels, max_age_s=config.read_cache_s)
+    hot = HotReads(db_session, live, versions, rules.team, config.read_cache_s)
     push = LivePush(
         channels=channels,
         tickets=TicketBook(client, config.live_ticket_namespace, config.live_ticket_ttl),
         issuer=issuer,
         gate=gate,
-        reads=LiveReads(db_session, live, rules.team),  # one session per read: a stream holds no connection
+        reads=LiveReads(
+            db_session, live, hot, rules.team
+        ),  # one session per read: a stream holds no connection
         pace=Pace(
             keepalive_s=config.live_keepalive_s,
             push_interval_s=config.live_push_interval_s,
             max_s=config.live_stream_max_s,
         ),
+        versions=versions,
     )
     log_redaction.install()  # stream URLs carry tickets; uvicorn's access log prints query strings
 
@@ -159,11 +173,17 @@ def create_app(config: ApiConfig) -> Litestar:
         store=PUBLIC_RATE_LIMIT_STORE,
     )
 
+    async def forget_on_write(request: Request[Any, Any, Any]) -> None:
+        if request.method not in SAFE_METHODS and request.url.path not in CHANGE_NO_READS:
+            hot.forget()
+            gate.forget()
+
     @contextlib.asynccontextmanager
     async def redis_connection(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await versions.close()
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
             await pool.disconnect()  # a pool passed in is not the client's to close
 
@@ -199,9 +219,14 @@ def create_app(config: ApiConfig) -> Litestar:
             "push": Provide(lambda: push, use_cache=True, sync_to_thread=False),
             "gate": Provide(lambda: gate, use_cache=True, sync_to_thread=False),
             "account_mail": Provide(lambda: account_mail, use_cache=True, sync_to_thread=False),
+            "hot": Provide(lambda: hot, use_cache=True, sync_to_thread=False),
         },
         state=State({"api_config": config, "redis": client}),
         lifespan=[redis_connection],
+        # A write may change what Postgres said of access, rosters, chips, names: this process forgets
+        # its hot reads' copies before the write and again once it is answered.
+        before_request=forget_on_write,
+        after_response=forget_on_write,
         openapi_config=OpenAPIConfig(
             title="GridScore API",
             version="1.0.0",

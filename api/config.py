@@ -45,6 +45,8 @@ class ApiConfig:
     auth_rate_unit: DurationUnit
     public_rate_limit: int
     health_timeout_s: float
+    # Hot reads reuse what they learnt from Postgres (access, sessions, rosters) this long per process.
+    read_cache_s: float
     # Browser origins (scheme://host[:port]) allowed to call the API from another site; empty: no CORS.
     cors_origins: tuple[str, ...]
     ruleset: str | None  # None: the default rule set (scoring.rules.DEFAULT_RULESET)
@@ -100,6 +102,7 @@ class ApiConfig:
             public_rate_limit=settings.api_public_rate_limit,
             auth_rate_unit=cast(DurationUnit, unit),
             health_timeout_s=settings.api_health_timeout_ms / 1000,
+            read_cache_s=settings.api_read_cache_ms / 1000,
             cors_origins=settings.api_cors_origins,
             celery_broker_url=settings.celery_broker_url,
             ruleset=settings.ruleset,

@@ -20,12 +20,16 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 STREAMS = r"^/api/live/(leagues|teams|notifications|sessions)"  # server-sent events
+# Hot reads come ready: their own strong ETag, 304 and gzip (api/domain/standings/hot.py).
+READY = r"^/api/(leagues/\d+/leaderboard|teams/\d+/score)"
 _READS = frozenset({"GET", "HEAD"})
 _DROPPED_ON_304 = ("content-length", "content-type", "content-encoding")
 
 
 def compression() -> CompressionConfig:
-    return CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=STREAMS)
+    return CompressionConfig(
+        backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=[STREAMS, READY]
+    )
 
 
 def etag_of(body: bytes, encoding: str | None) -> str:
@@ -62,7 +66,8 @@ class ValidatorMiddleware:
                 return
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders(message)
-                if message["status"] != 200 or "text/event-stream" in (headers.get("content-type") or ""):
+                streamed = "text/event-stream" in (headers.get("content-type") or "")
+                if message["status"] != 200 or streamed or "etag" in headers:  # or it came with its own
                     passing = True
                     await send(message)
                     return

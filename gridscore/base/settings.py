@@ -210,6 +210,12 @@ class Settings(BaseSettings):
         validation_alias="API_HEALTH_TIMEOUT_MS",
         description="per dependency checked by /health",
     )
+    api_read_cache_ms: int = Field(
+        default=1_000,
+        ge=0,
+        validation_alias="API_READ_CACHE_MS",
+        description="how long a process reuses what hot reads learnt from Postgres (access, rosters)",
+    )
     api_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         validation_alias="API_CORS_ORIGINS",

@@ -22,16 +22,17 @@ from api.domain.accounts.tokens import TokenIssuer
 from api.domain.leagues.access import readable_league
 from api.domain.live.access import known_meeting, own_team_in_league
 from api.domain.live.callers import stream_caller
-from api.domain.live.events import Pace, live_events
+from api.domain.live.events import Pace, channel_notes, live_events, meeting_changes
 from api.domain.live.schemas import LiveLeaderboardOut, TicketOut
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
+from api.domain.live.versions import LiveVersions
 from api.domain.notifications.schemas import InboxOut
 from api.domain.standings.schemas import TeamScoreOut
 from api.domain.teams.access import readable_team
 from api.errors import responses
 from api.lib.params import INT8_MAX, LeagueId, MeetingKey, TeamId
-from store.live_keys import inbox_channel, updates_channel
+from store.live_keys import inbox_channel
 
 EVENT_STREAM = "text/event-stream"
 TICKET_SCHEME = "LiveTicket"  # OpenAPI security scheme: the `ticket` query parameter (api/app.py)
@@ -57,6 +58,7 @@ class LivePush:
     gate: SessionGate
     reads: LiveReads
     pace: Pace
+    versions: LiveVersions
 
 
 def _stream_spec(event: str, shape: str, data: type[Any]) -> dict[int, ResponseSpec]:
@@ -125,11 +127,10 @@ class LiveController(Controller):
         if team_id is not None:
             await own_team_in_league(db_session, team_id, league_id, user.id)
         await known_meeting(db_session, push.reads.live, meeting_key)
-        read = partial(push.reads.leaderboard, league_id, meeting_key, top, team_id)
+        read = partial(push.reads.leaderboard, league_id, meeting_key, top, team_id, {})
         return ServerSentEvent(
             live_events(
-                push.channels,
-                updates_channel(meeting_key),
+                meeting_changes(push.versions, meeting_key, push.pace.keepalive_s),
                 LEADERBOARD_EVENT,
                 read,
                 push.pace,
@@ -163,8 +164,7 @@ class LiveController(Controller):
         read = partial(push.reads.team_score, team_id, meeting_key)
         return ServerSentEvent(
             live_events(
-                push.channels,
-                updates_channel(meeting_key),
+                meeting_changes(push.versions, meeting_key, push.pace.keepalive_s),
                 SCORE_EVENT,
                 read,
                 push.pace,
@@ -192,5 +192,5 @@ class LiveController(Controller):
         user = await stream_caller(request, push.tickets, push.issuer, push.gate)
         read = partial(push.reads.inbox, user.id)
         return ServerSentEvent(
-            live_events(push.channels, inbox_channel(user.id), INBOX_EVENT, read, push.pace)
+            live_events(channel_notes(push.channels, inbox_channel(user.id)), INBOX_EVENT, read, push.pace)
         )

@@ -1,8 +1,11 @@
 """One live stream: the meeting's update notes in (Redis pub/sub through Litestar channels), server-sent
 events out.
 
-- It subscribes before its first read, so no window can fall between the two, and sends the current
-  state at once.
+- It listens for changes before its first read, so no window can fall between the two, and sends the
+  current state at once. A meeting's streams listen to the process's one watcher of the meeting's notes
+  (api/domain/live/versions.py) and read a document shared by every stream of the same kind and ids
+  (api/domain/standings/hot.py): 5,000 streams on a league cost one read per change, not 5,000. A
+  player's inbox has a channel of its own.
 - Notes only raise a flag: however many arrive while a read or a send is pending, the next read is one,
   of the latest state. Pushes are at least `push_interval_s` apart; a slow client gets the latest state,
   never a backlog.
@@ -31,9 +34,22 @@ from litestar.response import ServerSentEventMessage
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.domain.live.versions import LiveVersions
+
 log = logging.getLogger("api.live")
 
-Read = Callable[[], Awaitable[msgspec.Struct | None]]
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A state already encoded (a shared document), with its event id."""
+
+    body: bytes
+    id: str | None
+
+
+Read = Callable[[], Awaitable[msgspec.Struct | Ready | None]]
+# While open, raises the flag whenever the state may have changed.
+Changes = Callable[[asyncio.Event], contextlib.AbstractAsyncContextManager[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +60,63 @@ class Pace:
     read_timeout_s: float = 10.0
 
 
+def channel_notes(channels: ChannelsPlugin, channel: str) -> Changes:
+    """Changes announced on a pub/sub channel of their own (a player's inbox)."""
+
+    @contextlib.asynccontextmanager
+    async def notes(changed: asyncio.Event) -> AsyncIterator[None]:
+        subscriber = await channels.subscribe(channel)
+        pump = asyncio.create_task(_flag_notes(subscriber, changed))
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):  # a cancelled stream still gives its subscription back
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+                await channels.unsubscribe(subscriber, channel)
+
+    return notes
+
+
+def meeting_changes(versions: LiveVersions, meeting_key: int, recheck_s: float) -> Changes:
+    """Changes of a meeting's live state, from the process's one watcher of its notes (no subscription of
+    the stream's own): every stream of the process wakes on the same note."""
+
+    @contextlib.asynccontextmanager
+    async def changes(changed: asyncio.Event) -> AsyncIterator[None]:
+        seen = await versions.stamp(meeting_key, watch=True)
+
+        async def pump() -> None:
+            nonlocal seen
+            while True:
+                stamp = await versions.changed_since(meeting_key, seen, recheck_s)
+                if stamp != seen:
+                    seen = stamp
+                    changed.set()
+
+        task = asyncio.create_task(pump())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return changes
+
+
 async def live_events(
-    channels: ChannelsPlugin,
-    channel: str,
+    changes: Changes,
     event: str,
     read: Read,
     pace: Pace,
     last_event_id: str | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
-    subscriber = await channels.subscribe(channel)
     changed = asyncio.Event()
-    pump = asyncio.create_task(_flag_notes(subscriber, changed))
-    try:
+    async with changes(changed):  # before the first read: no change can fall between the two
         async for message in _pushes(changed, event, read, pace, last_event_id):
             yield message
-    finally:
-        with anyio.CancelScope(shield=True):  # a cancelled stream still gives its subscription back
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-            await channels.unsubscribe(subscriber, channel)
 
 
 async def _pushes(
@@ -122,6 +175,8 @@ async def _read(read: Read, pace: Pace) -> tuple[bytes | None, str | None]:
         return None, None
     if state is None:
         return None, None
+    if isinstance(state, Ready):
+        return state.body, state.id
     as_of = getattr(state, "as_of", None)
     version = getattr(as_of, "version", None)
     return msgspec.json.encode(state), None if version is None else str(version)

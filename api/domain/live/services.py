@@ -1,62 +1,77 @@
-"""The reads a live stream repeats on every push: the standings domain's own services and shapes (so an
-event equals what GET .../leaderboard or .../score answers at that moment), each on a short-lived
-database session, since a stream that held a pooled connection for hours would drain the pool."""
+"""The reads a live stream repeats on every push: the standings domain's ready documents (so an event equals
+what GET .../leaderboard or .../score answers at that moment, and every stream of the process shares one
+read per state), and a player's own parts on a short-lived database session, since a stream that held a
+pooled connection for hours would drain the pool."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.domain.live.schemas import LiveLeaderboardOut
+from api.domain.live.events import Ready
 from api.domain.notifications.schemas import InboxOut
 from api.domain.notifications.services import Inbox
-from api.domain.standings.schemas import StandingOut, TeamScoreOut
-from api.domain.standings.services import StandingsService
-from api.errors import NotFound
+from api.domain.standings.hot import HotReads
+from api.domain.standings.schemas import AsOfOut, StandingOut
 from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
 from store.models import Team
 
 
 class LiveReads:
-    def __init__(self, sessions: Callable[[], AsyncSession], live: AsyncLiveReader, rules: TeamRules) -> None:
+    def __init__(
+        self, sessions: Callable[[], AsyncSession], live: AsyncLiveReader, hot: HotReads, rules: TeamRules
+    ) -> None:
         self.sessions = sessions
         self.live = live
+        self.hot = hot
         self.rules = rules
 
     async def leaderboard(
-        self, league_id: int, meeting_key: int, top: int, team_id: int | None
-    ) -> LiveLeaderboardOut | None:
-        """The league's top `top` (and the team's own standing); None while there are no live scores."""
-        async with self.sessions() as session:
-            try:
-                board = await StandingsService(session=session).live_leaderboard(
-                    self.live, league_id, meeting_key, 0, top
-                )
-            except NotFound:
-                return None
-            own = None
-            if team_id is not None:
-                standing = await self.live.league_standing(meeting_key, league_id, team_id)
-                if standing is not None:
-                    name = await session.scalar(select(Team.name).where(Team.id == team_id))
-                    own = StandingOut(standing.rank, team_id, name, standing.points)
-        return LiveLeaderboardOut(**msgspec.structs.asdict(board), own=own)
+        self, league_id: int, meeting_key: int, top: int, team_id: int | None, names: dict[int, str | None]
+    ) -> Ready | None:
+        """The league's top `top` (one document for every stream of the process) and the team's own
+        standing (this stream's); None while there are no live scores. `names` keeps the team's name
+        for the stream's life."""
+        board = await self.hot.stream_board(league_id, meeting_key, top)
+        if board is None:
+            return None
+        own = None
+        if team_id is not None:
+            standing = await self.live.league_standing(meeting_key, league_id, team_id)
+            if standing is not None:
+                if team_id not in names:
+                    async with self.sessions() as session:
+                        names[team_id] = await session.scalar(select(Team.name).where(Team.id == team_id))
+                own = StandingOut(standing.rank, team_id, names[team_id], standing.points)
+        # LiveLeaderboardOut is the board's body with `own` last: the shared bytes, one field added.
+        body = board.body[:-1] + b',"own":' + encode(own) + b"}"
+        return Ready(body, _version_of(board.body))
 
-    async def team_score(self, team_id: int, meeting_key: int) -> TeamScoreOut | None:
+    async def team_score(self, team_id: int, meeting_key: int) -> Ready | None:
         """The team's score with its breakdown; None while it has no roster or no live score."""
-        async with self.sessions() as session:
-            try:
-                return await StandingsService(session=session).team_score(
-                    self.live, team_id, meeting_key, self.rules
-                )
-            except NotFound:
-                return None
+        score = await self.hot.stream_score(team_id, meeting_key)
+        return None if score is None else Ready(score.body, _version_of(score.body))
 
     async def inbox(self, user_id: int) -> InboxOut:
         """The player's unread count and newest notification."""
         async with self.sessions() as session:
             return await Inbox(session).state(user_id)
+
+
+class _AsOf(msgspec.Struct):
+    as_of: AsOfOut | None = None
+
+
+@functools.lru_cache(maxsize=4096)  # a shared body is one object: its id is decoded once, not per stream
+def _version_of(body: bytes) -> str | None:
+    """A body's event id: its `as_of.version`."""
+    as_of = msgspec.json.decode(body, type=_AsOf).as_of
+    return None if as_of is None or as_of.version is None else str(as_of.version)
+
+
+encode = msgspec.json.Encoder().encode

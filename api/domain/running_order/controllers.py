@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.live.callers import stream_caller
 from api.domain.live.controllers import EVENT_STREAM, STREAM_SECURITY, LivePush, _stream_spec
-from api.domain.live.events import live_events
+from api.domain.live.events import live_events, meeting_changes
 from api.domain.running_order.schemas import RunningOrderOut
 from api.domain.running_order.services import running_order, running_order_or_404
 from api.errors import ErrorCode, NotFound, responses
 from api.lib.params import MAX_PAGE, PageLimit, PageOffset, SessionKey
-from store.live_keys import updates_channel
 from store.live_read import AsyncLiveReader
 from store.models import RaceSession
 
@@ -79,8 +78,7 @@ class RunningOrderController(Controller):
         read = partial(running_order, push.reads.live, session_key, 0, MAX_PAGE)
         return ServerSentEvent(
             live_events(
-                push.channels,
-                updates_channel(meeting_key),
+                meeting_changes(push.versions, meeting_key, push.pace.keepalive_s),
                 RUNNING_ORDER_EVENT,
                 read,
                 push.pace,

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 
 from api.domain.accounts.guards import CurrentUser
 from api.domain.leagues.access import readable_league
+from api.domain.standings.hot import HotReads, ready
 from api.domain.standings.schemas import HistoryOut, LeaderboardOut, SessionPointsOut, TeamScoreOut
 from api.domain.standings.services import StandingsService
 from api.domain.teams.access import readable_team
 from api.errors import responses
 from api.lib.params import LeagueId, Limit, MeetingKey, Offset, SessionKey, TeamId
-from scoring.rules import RuleSet
 from store.live_read import AsyncLiveReader
 
 Req = Request[CurrentUser, Any, Any]
@@ -33,17 +33,10 @@ class StandingsController(Controller):
         responses=responses(400, 401, 403, 404),
     )
     async def team_score(
-        self,
-        team_id: TeamId,
-        meeting_key: MeetingKey,
-        request: Req,
-        standings: NamedDependency[StandingsService],
-        live: NamedDependency[AsyncLiveReader],
-        rules: NamedDependency[RuleSet],
-    ) -> TeamScoreOut:
+        self, team_id: TeamId, meeting_key: MeetingKey, request: Req, hot: NamedDependency[HotReads]
+    ) -> Response[TeamScoreOut]:
         """A team's live weekend score and rank, with each asset's points and multiplier (Redis)."""
-        await readable_team(standings.session, team_id, request.user.id)
-        return await standings.team_score(live, team_id, meeting_key, rules.team)
+        return ready(await hot.team_score(request.user.id, team_id, meeting_key), request)
 
     @get(
         "/teams/{team_id:int}/history",
@@ -69,14 +62,12 @@ class StandingsController(Controller):
         league_id: LeagueId,
         meeting_key: MeetingKey,
         request: Req,
-        standings: NamedDependency[StandingsService],
-        live: NamedDependency[AsyncLiveReader],
+        hot: NamedDependency[HotReads],
         offset: Offset = 0,
         limit: Limit = 50,
-    ) -> LeaderboardOut:
+    ) -> Response[LeaderboardOut]:
         """A league's live standings for a weekend, best first, one page at a time (Redis)."""
-        await readable_league(standings.session, league_id, request.user.id)
-        return await standings.live_leaderboard(live, league_id, meeting_key, offset, limit)
+        return ready(await hot.leaderboard(request.user.id, league_id, meeting_key, offset, limit), request)
 
     @get(
         "/leagues/{league_id:int}/results",

@@ -4,6 +4,7 @@ points document of the same window."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -26,7 +27,7 @@ from api.errors import ErrorCode, NotFound
 from scoring.chips import Chip, chip_of
 from scoring.rules import TeamRules
 from scoring.team_rules import FinalFix, Picks, pick_scores
-from store.live_read import AsyncLiveReader
+from store.live_read import AsyncLiveReader, TeamLive
 from store.models import AssetResult, ChipPlay, RaceSession, Roster, Team, TeamResult, TeamWeek
 
 LAST_FINAL_SESSION = text(
@@ -80,6 +81,12 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
     async def team_score(
         self, live: AsyncLiveReader, team_id: int, meeting_key: int, rules: TeamRules
     ) -> TeamScoreOut:
+        facts = await self.team_facts(team_id, meeting_key)
+        team_live = await live.team_with_points(meeting_key, team_id)
+        return team_score_of(facts, team_live, await self.race_final(meeting_key), rules)
+
+    async def team_facts(self, team_id: int, meeting_key: int) -> TeamFacts:
+        """What Postgres says of a team's weekend: its locked roster, transfer penalty and chip."""
         roster = await self.session.get(Roster, (team_id, meeting_key))
         if roster is None:
             raise NotFound(
@@ -87,33 +94,18 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 " rosters are written when a weekend locks",
                 code=ErrorCode.NO_ROSTER,
             )
-        team_live = await live.team_with_points(meeting_key, team_id)
-        standing, document = team_live.standing, team_live.document
-        if standing is None:
-            raise NotFound(
-                f"no live score for team {team_id} in meeting {meeting_key} yet:"
-                " it starts with the weekend's first scored session",
-                code=ErrorCode.NOT_STARTED,
-            )
         week = await self.session.get(TeamWeek, (team_id, meeting_key))
-        penalty = week.penalty if week else 0
         play = await self.session.scalar(  # the week's chip (a Final Fix is played after the lock)
             select(ChipPlay).where(ChipPlay.team_id == team_id, ChipPlay.meeting_key == meeting_key)
         )
-        assets = _asset_scores(roster, document or {}, play, rules)
-        final = await self.race_final(meeting_key)
-        return TeamScoreOut(
-            team_id=team_id,
-            meeting_key=meeting_key,
-            points=standing.points + penalty,
-            rank=standing.rank,
-            transfer_penalty=penalty,
-            net_points=standing.points,
-            assets=assets,
-            chip=play.chip if play else None,
-            final=final,
-            source="final" if final else "live",
-            as_of=AsOfOut(team_live.version, team_live.window_time),  # the totals' own window
+        return TeamFacts(
+            team_id,
+            meeting_key,
+            Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver),
+            roster.extra_drs_driver,
+            week.penalty if week else 0,
+            play.chip if play else None,
+            dict(play.detail) if play and play.detail else None,
         )
 
     async def race_final(self, meeting_key: int) -> bool:
@@ -230,18 +222,52 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         return {int(i): n for i, n in rows.all()}
 
 
-def _asset_scores(
-    roster: Roster, document: dict[str, Any], play: ChipPlay | None, rules: TeamRules
-) -> list[AssetScoreOut]:
+@dataclass(frozen=True, slots=True)
+class TeamFacts:
+    """A team's weekend as Postgres has it (StandingsService.team_facts)."""
+
+    team_id: int
+    meeting_key: int
+    picks: Picks
+    extra_drs_driver: str | None
+    penalty: int
+    chip: str | None
+    chip_detail: dict[str, Any] | None
+
+
+def team_score_of(facts: TeamFacts, team_live: TeamLive, final: bool, rules: TeamRules) -> TeamScoreOut:
+    """A team's score from its weekend's facts and its live totals (404 while it has none)."""
+    standing, document = team_live.standing, team_live.document
+    if standing is None:
+        raise NotFound(
+            f"no live score for team {facts.team_id} in meeting {facts.meeting_key} yet:"
+            " it starts with the weekend's first scored session",
+            code=ErrorCode.NOT_STARTED,
+        )
+    return TeamScoreOut(
+        team_id=facts.team_id,
+        meeting_key=facts.meeting_key,
+        points=standing.points + facts.penalty,
+        rank=standing.rank,
+        transfer_penalty=facts.penalty,
+        net_points=standing.points,
+        assets=_asset_scores(facts, document or {}, rules),
+        chip=facts.chip,
+        final=final,
+        source="final" if final else "live",
+        as_of=AsOfOut(team_live.version, team_live.window_time),  # the totals' own window
+    )
+
+
+def _asset_scores(facts: TeamFacts, document: dict[str, Any], rules: TeamRules) -> list[AssetScoreOut]:
     """Each pick's weekend points and multiplier as the flow counted them (the flow's document of
     the same window gives the points; the roster and chip say how the team counts them)."""
-    chip = chip_of(play.chip) if play else None
-    fix = (
-        FinalFix(str(play.detail["out"]), str(play.detail["in"])) if play and chip is Chip.FINAL_FIX else None
-    )
+    chip = chip_of(facts.chip) if facts.chip else None
+    detail = facts.chip_detail or {}
+    fix = FinalFix(str(detail["out"]), str(detail["in"])) if chip is Chip.FINAL_FIX else None
     scores = pick_scores(
-        Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver),
-        roster.extra_drs_driver,
+        facts.picks,
+        facts.extra_drs_driver,
         chip,
         fix,
         document,

@@ -1,0 +1,175 @@
+"""The race-time reads (a league's live leaderboard page, a team's live score) as ready documents.
+
+Each answer is made once per live state of its meeting in this process (api/lib/documents.py: single
+flight, keyed by the route's ids and query and by the meeting's versions, known in memory from the
+update notes: api/domain/live/versions.py) and then served as bytes with a strong ETag; a matching
+If-None-Match answers 304. What Postgres says besides the live state (access to the league or team, a
+team's roster, penalty and chip, whether the race is final) is kept API_READ_CACHE_MS, and dropped by any
+write in this process. The documents are made by the same services as the uncached reads, from the
+store: nothing here scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.leagues.access import readable_league
+from api.domain.live.versions import LiveVersions, Stamp
+from api.domain.standings.services import StandingsService, TeamFacts, team_score_of
+from api.domain.teams.access import readable_team
+from api.errors import NotFound
+from api.lib.documents import Document, DocumentCache
+from api.lib.short_cache import ShortCache
+from scoring.rules import TeamRules
+from store.live_read import AsyncLiveReader
+
+encode = msgspec.json.Encoder().encode
+
+
+class HotReads:
+    def __init__(
+        self,
+        sessions: Callable[[], AsyncSession],
+        live: AsyncLiveReader,
+        versions: LiveVersions,
+        rules: TeamRules,
+        cache_s: float,
+    ) -> None:
+        self.sessions = sessions
+        self.live = live
+        self.versions = versions
+        self.rules = rules
+        self.documents = DocumentCache(max_age_s=max(cache_s, 0.0))
+        self.access: ShortCache[HTTPException] = ShortCache(cache_s)
+        self.facts: ShortCache[TeamFacts | HTTPException] = ShortCache(cache_s)
+        self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(cache_s)
+
+    def forget(self) -> None:
+        """After a write in this process: what Postgres said may have changed."""
+        self.documents.forget()
+        self.access.forget()
+        self.facts.forget()
+        self.finals.forget()
+
+    async def leaderboard(
+        self, user_id: int, league_id: int, meeting_key: int, offset: int, limit: int
+    ) -> Document:
+        await self.readable_league(user_id, league_id)
+        stamp = await self.versions.stamp(meeting_key)
+        return await self.documents.get(
+            ("board", league_id, meeting_key, offset, limit),
+            stamp,
+            stamp.tag,
+            lambda: self._leaderboard(league_id, meeting_key, offset, limit),
+        )
+
+    async def team_score(self, user_id: int, team_id: int, meeting_key: int) -> Document:
+        await self.readable_team(user_id, team_id)
+        stamp = await self.versions.stamp(meeting_key)
+        return await self.documents.get(
+            ("score", team_id, meeting_key), stamp, stamp.tag, lambda: self._team_score(team_id, meeting_key)
+        )
+
+    async def stream_board(self, league_id: int, meeting_key: int, top: int) -> Document | None:
+        """A leaderboard stream's event (the read's top `top`, `own` left for the stream), one per state
+        for every stream of the process; None while there are no live scores."""
+        stamp = await self.versions.stamp(meeting_key)
+        try:
+            return await self.documents.get(
+                ("stream-board", league_id, meeting_key, top),
+                stamp,
+                stamp.tag,
+                lambda: self._leaderboard(league_id, meeting_key, 0, top),
+            )
+        except NotFound:
+            return None
+
+    async def stream_score(self, team_id: int, meeting_key: int) -> Document | None:
+        """A team score stream's event: the document of GET .../score; None while there is none."""
+        stamp = await self.versions.stamp(meeting_key)
+        try:
+            return await self.documents.get(
+                ("score", team_id, meeting_key),
+                stamp,
+                stamp.tag,
+                lambda: self._team_score(team_id, meeting_key),
+            )
+        except NotFound:
+            return None
+
+    async def readable_league(self, user_id: int, league_id: int) -> None:
+        await self._check(("league", user_id, league_id), lambda s: readable_league(s, league_id, user_id))
+
+    async def readable_team(self, user_id: int, team_id: int) -> None:
+        await self._check(("team", user_id, team_id), lambda s: readable_team(s, team_id, user_id))
+
+    async def _check(self, key: tuple[str, int, int], check: Callable[[AsyncSession], Any]) -> None:
+        answer = self.access.get(key)
+        if answer is None:
+            try:
+                async with self.sessions() as session:
+                    await check(session)
+            except HTTPException as refused:  # 404 or 403: kept as long as an allowance would be
+                self.access.put(key, refused)
+                raise
+            self.access.put(key, _ALLOWED)
+        elif answer is not _ALLOWED:
+            raise answer.with_traceback(None)
+
+    async def _leaderboard(self, league_id: int, meeting_key: int, offset: int, limit: int) -> bytes:
+        async with self.sessions() as session:
+            board = await StandingsService(session=session).live_leaderboard(
+                self.live, league_id, meeting_key, offset, limit
+            )
+        return encode(board)
+
+    async def _team_score(self, team_id: int, meeting_key: int) -> bytes:
+        facts = self.facts.get((team_id, meeting_key))
+        if facts is None:
+            try:
+                async with self.sessions() as session:
+                    facts = await StandingsService(session=session).team_facts(team_id, meeting_key)
+            except HTTPException as missing:  # no roster yet: kept as long as a roster would be
+                self.facts.put((team_id, meeting_key), missing)
+                raise
+            self.facts.put((team_id, meeting_key), facts)
+        if isinstance(facts, HTTPException):
+            raise facts.with_traceback(None)
+        team_live = await self.live.team_with_points(meeting_key, team_id)
+        return encode(team_score_of(facts, team_live, await self._race_final(meeting_key), self.rules))
+
+    async def _race_final(self, meeting_key: int) -> bool:
+        kept = self.finals.get(meeting_key)
+        stamp = await self.versions.stamp(meeting_key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        async with self.sessions() as session:
+            final = await StandingsService(session=session).race_final(meeting_key)
+        self.finals.put(meeting_key, (stamp, final))
+        return final
+
+
+_ALLOWED = HTTPException(status_code=200)  # the access cache's "allowed" (the others are the refusals)
+
+
+def ready(document: Document, request: Request[Any, Any, Any]) -> Response[Any]:
+    """A document as the answer to `request`: 304 when its If-None-Match names it; gzip when accepted."""
+    gzipped = document.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
+    headers = {
+        "etag": document.gzip_etag if gzipped else document.etag,
+        "cache-control": "private, no-cache",  # a player's own read (it needs their token)
+        "vary": "Accept-Encoding",
+    }
+    if document.matches(request.headers.get("if-none-match")):
+        return Response(content=b"", status_code=304, headers=headers)
+    if gzipped:
+        headers["content-encoding"] = "gzip"
+        return Response(content=document.gzipped, media_type=MediaType.JSON, headers=headers)
+    return Response(content=document.body, media_type=MediaType.JSON, headers=headers)
