@@ -17,6 +17,7 @@ import numpy.typing as npt
 from scoring.chips import Chip
 
 ROSTER_SIZE = 7
+TABLE_LIMIT = 1 << 20  # entries of a grouped picks' table (TeamBook.totals)
 DRIVER_PICKS = 5  # picks[:, :5] are drivers, picks[:, 5:] constructors
 
 IntArray = npt.NDArray[np.int64]
@@ -109,10 +110,25 @@ class TeamBook:
         # from the assets' positive items only.
         weight_slots = int(self.weights.max()) + 1 if self.weights.size else 1
         codes = self.picks.astype(np.intp) * weight_slots + self.weights
+        table_size = len(self.assets) * weight_slots
         if self.no_negative is not None and self.no_negative.any():
-            codes += self.no_negative[:, None].astype(np.intp) * (len(self.assets) * weight_slots)
+            codes += self.no_negative[:, None].astype(np.intp) * table_size
+            table_size *= 2
+        # Picks taken together: a group of k positions reads one table of table_size**k sums (at most
+        # TABLE_LIMIT numbers, a few MB, built each window in about a millisecond), so a window
+        # is three gathers instead of seven, and the codes kept are three rows, not seven.
+        per_group = max((k for k in (3, 2, 1) if max(table_size, 1) ** k <= TABLE_LIMIT), default=1)
+        groups: list[npt.NDArray[np.intp]] = []
+        for first in range(0, codes.shape[1], per_group):
+            group = np.zeros(self.size, dtype=np.intp)
+            for position in range(first, min(first + per_group, codes.shape[1])):
+                group *= table_size
+                group += codes[:, position]
+            groups.append(group)
         object.__setattr__(self, "_weight_slots", weight_slots)
-        object.__setattr__(self, "_pick_codes", np.ascontiguousarray(codes.T))
+        object.__setattr__(self, "_pick_groups", groups)
+        object.__setattr__(self, "_table_size", table_size)
+        object.__setattr__(self, "_per_group", per_group)
         autopilot = np.flatnonzero(self.autopilot) if self.autopilot is not None else np.zeros(0, np.intp)
         object.__setattr__(self, "_autopilot_slots", autopilot)
         object.__setattr__(self, "_autopilot_drivers", self.picks[autopilot, :DRIVER_PICKS].astype(np.intp))
@@ -185,15 +201,23 @@ class TeamBook:
         `boost_from` (the weekend's points, when scoring one session of it), else in `points`."""
         vector = self.asset_vector(points)
         weight_slots: int = self._weight_slots  # type: ignore[attr-defined]
-        codes: npt.NDArray[np.intp] = self._pick_codes  # type: ignore[attr-defined]
+        groups: list[npt.NDArray[np.intp]] = self._pick_groups  # type: ignore[attr-defined]
         multipliers = np.arange(weight_slots, dtype=np.int32)
         table = (vector[:, None] * multipliers).ravel()
         if self.no_negative is not None and self.no_negative.any():
             kept = self.asset_vector(positive) if positive is not None else np.maximum(vector, 0)
             table = np.concatenate([table, (kept[:, None] * multipliers).ravel()])
+        tables = {1: table}
         totals = np.zeros(self.size, dtype=np.int32)
-        for position in codes:
-            totals += np.take(table, position)
+        positions = self.picks.shape[1]
+        for index, group in enumerate(groups):
+            k = min(self._per_group, positions - index * self._per_group)  # type: ignore[attr-defined]
+            if k not in tables:
+                sums = table
+                for _ in range(k - 1):
+                    sums = (sums[:, None] + table[None, :]).ravel()
+                tables[k] = sums
+            totals += np.take(tables[k], group)
         autopilot: npt.NDArray[np.intp] = self._autopilot_slots  # type: ignore[attr-defined]
         if autopilot.size:
             drivers: npt.NDArray[np.intp] = self._autopilot_drivers  # type: ignore[attr-defined]
@@ -246,10 +270,10 @@ def competition_ranks(totals: Int32Array) -> Int32Array:
     """Rank 1 + the number of teams with a strictly higher total (ties share a rank). O(N)."""
     if totals.size == 0:
         return np.zeros(0, dtype=np.int32)
-    low = int(totals.min())
-    counts = np.bincount(totals - low)
-    higher = np.cumsum(counts[::-1])[::-1] - counts  # teams above each total value
-    return (higher[totals - low] + 1).astype(np.int32)
+    index = np.subtract(totals, totals.min(), dtype=np.intp)  # converted once, counted and gathered
+    counts = np.bincount(index)
+    rank_of = (np.cumsum(counts[::-1])[::-1] - counts + 1).astype(np.int32)  # 1 + teams above a total
+    return rank_of[index]
 
 
 @dataclass(frozen=True)
@@ -258,66 +282,81 @@ class LeagueStandings:
 
     order: Int32Array  # [M] team slots, league by league, best first (ties by team id)
     ranks: Int32Array  # [M] rank of order[i] inside its league
+    points: Int32Array | None = None  # [M] total of order[i] (None: not gathered yet)
 
 
 def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
-    """Every league's members best first (ties by team id), with ranks, for all leagues at once.
+    """Every league's members best first (ties by team id), with ranks and points, for all leagues
+    at once.
 
     Teams are ordered once by points (a stable radix sort of 16-bit point gaps: linear, ties stay
-    in team id order). A league of every team (the global one) is that order as it is. Every other
-    membership gets one int64 key, its league's dense index above its team's place in that order;
-    the keys are unique (a team is in a league once), so one plain sort of them (NumPy's vectorised
-    quicksort) orders every other league at once, with no second pass.
+    in team id order). A league of every team (the global one) is that order as it is, its ranks
+    a gather from a histogram of the gaps. Every other membership gets one int64 key, its league's
+    dense index above its team's place in that order; the keys are unique (a team is in a league
+    once), so one plain sort of them (NumPy's vectorised quicksort) orders every other league at
+    once. Where each league starts among them never changes, so that is worked out once per book
+    (_league_plan); a window only sorts, gathers and marks where the points change. 32-bit
+    arrays wherever they hold: at ten million teams every pass over the memberships is memory
+    bound.
     """
     if book.member_slot.size == 0:
         empty = np.zeros(0, dtype=np.int32)
-        return LeagueStandings(empty, empty)
+        return LeagueStandings(empty, empty, empty)
     plan = _league_plan(book)
-    gap = int(totals.max()) - totals.astype(np.int64)  # 0 = best
+    gap = np.subtract(totals.max(), totals, dtype=np.int64)  # 0 = best
     by_points = np.argsort(gap.astype(np.uint16) if int(gap.max()) <= 0xFFFF else gap, kind="stable")
-    order = np.empty(book.member_slot.size, dtype=np.int32)
-    ranks = np.empty(book.member_slot.size, dtype=np.int32)
+    size = book.member_slot.size
+    order = np.empty(size, dtype=np.int32)
+    ranks = np.empty(size, dtype=np.int32)
+    points = np.empty(size, dtype=np.int32)
     if plan.whole:
-        sorted_totals = totals[by_points]
-        new_total = np.r_[True, sorted_totals[1:] != sorted_totals[:-1]]
-        position = np.arange(totals.size, dtype=np.int64)
-        whole_ranks = (np.maximum.accumulate(np.where(new_total, position, 0)) + 1).astype(np.int32)
+        counts = np.bincount(gap)
+        better = (np.cumsum(counts) - counts + 1).astype(np.int32)  # 1 + teams with a smaller gap
+        whole_ranks = better[gap[by_points]]
+        whole_points = totals[by_points]
         for start in plan.whole:
             order[start : start + totals.size] = by_points
             ranks[start : start + totals.size] = whole_ranks
-    if plan.rest.size:
+            points[start : start + totals.size] = whole_points
+    if plan.rest_slots.size:
         place = np.empty(totals.size, dtype=np.int64)
         place[by_points] = np.arange(totals.size, dtype=np.int64)
         keys = plan.rest_keys | place[plan.rest_slots]
+        del place
         keys.sort()
-        rest_order = by_points[keys & ((1 << plan.bits) - 1)]
-        sorted_groups = keys >> plan.bits
-        sorted_totals = totals[rest_order]
-        position = np.arange(rest_order.size, dtype=np.int64)
-        new_league = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
-        new_total = new_league | np.r_[True, sorted_totals[1:] != sorted_totals[:-1]]
-        group_start = np.maximum.accumulate(np.where(new_total, position, 0))
-        league_start = np.maximum.accumulate(np.where(new_league, position, 0))
-        rest_ranks = group_start - league_start + 1
+        keys &= (1 << plan.bits) - 1  # the places, league by league, best first
+        rest_order = by_points[keys].astype(np.int32)
+        del keys
+        rest_points = totals[rest_order]
+        new_total = plan.rest_new_league.copy()
+        np.not_equal(rest_points[1:], rest_points[:-1], out=new_total[1:], where=~new_total[1:])
+        first_equal = np.where(new_total, plan.rest_positions, 0)
+        np.maximum.accumulate(first_equal, out=first_equal)
+        first_equal -= plan.rest_league_start  # 0 for the league's best
+        first_equal += 1
         done = 0
         for begin, end in plan.rest_runs:  # the rest fills the gaps between whole leagues, in order
             order[begin:end] = rest_order[done : done + end - begin]
-            ranks[begin:end] = rest_ranks[done : done + end - begin]
+            ranks[begin:end] = first_equal[done : done + end - begin]
+            points[begin:end] = rest_points[done : done + end - begin]
             done += end - begin
-    return LeagueStandings(order, ranks)
+    return LeagueStandings(order, ranks, points)
 
 
 @dataclass(frozen=True)
 class _LeaguePlan:
     """What league_standings needs of a book, worked out once: where the leagues of every team
-    start, and for the other memberships their positions, teams and sort keys' high bits."""
+    start, and for the other memberships their runs, teams, sort keys' high bits and, in their
+    sorted order, where each one's league starts."""
 
     whole: list[int]
-    rest: IntArray
     rest_runs: list[tuple[int, int]]
     rest_slots: IntArray
     rest_keys: IntArray
     bits: int
+    rest_positions: Int32Array  # 0, 1, 2, ...
+    rest_league_start: Int32Array  # position of the first membership of each one's league
+    rest_new_league: BoolArray  # a league's first membership
 
 
 def _league_plan(book: TeamBook) -> _LeaguePlan:
@@ -335,8 +374,19 @@ def _league_plan(book: TeamBook) -> _LeaguePlan:
     runs = [(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True) if b > a]
     rest = np.flatnonzero(partial)
     bits = max((book.size - 1).bit_length(), 1)
+    groups = book.member_group[rest]
+    new_league = np.r_[True, groups[1:] != groups[:-1]] if groups.size else np.zeros(0, dtype=bool)
+    positions = np.arange(rest.size, dtype=np.int32)
+    league_start = np.maximum.accumulate(np.where(new_league, positions, 0)).astype(np.int32)
     plan = _LeaguePlan(
-        whole, rest, runs, book.member_slot[rest].astype(np.intp), book.member_group[rest] << bits, bits
+        whole,
+        runs,
+        book.member_slot[rest].astype(np.intp),
+        groups << bits,
+        bits,
+        positions,
+        league_start,
+        new_league,
     )
     object.__setattr__(book, "_league_plan", plan)  # a cache: the book itself does not change
     return plan

@@ -188,7 +188,8 @@ def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None)
 def queue_standings(pipe: Pipeline, meeting: int, teams: TeamScores, standings: LeagueStandings) -> None:
     pipe.set(keys.league_order(meeting), keys.pack_int32(standings.order))
     pipe.set(keys.league_ranks(meeting), keys.pack_int32(standings.ranks))
-    pipe.set(keys.league_points(meeting), keys.pack_int32(teams.totals[standings.order]))
+    points = standings.points if standings.points is not None else teams.totals[standings.order]
+    pipe.set(keys.league_points(meeting), keys.pack_int32(points))
 
 
 class TeamsWriter:
