@@ -38,6 +38,7 @@ from ingest.feeds import summarise
 from scoring.outcomes import ScoredWindow
 from scoring.rules import load_ruleset
 from store import live_keys
+from store.live import BookIndexPublisher
 from store.migrate import upgrade
 from store.teams import load_book
 from store.urls import libpq_url
@@ -65,6 +66,7 @@ class BenchResult:
     teams_load_s: float
     book_load_s: float
     speed: float
+    index_write_s: float | None = None  # the team index (ids, slots, leagues) into Redis, before the race
     # Live, end to end through the broker (benchmarks/mqtt_latency.py): publish -> f1/scoring points,
     # -> every team's total and rank in Redis, -> every league's standings. None: not measured.
     publish_to_points_ms_p50: float | None = None
@@ -195,6 +197,9 @@ def run_bench(
     book_load_s = time.perf_counter() - started
     assert book is not None
     assert book.size == teams
+    started = time.perf_counter()
+    BookIndexPublisher(rurl)(meeting, book)  # as the live engine does, before the weekend's first window
+    index_write_s = time.perf_counter() - started
 
     refresh: list[float] = []
     written: list[tuple[float, dict[str, float]]] = []
@@ -250,6 +255,7 @@ def run_bench(
         replay_msgs_per_s=round(throughput),
         teams_load_s=round(teams_load_s, 1),
         book_load_s=round(book_load_s, 2),
+        index_write_s=round(index_write_s, 2),
         speed=speed,
         **{k: v for k, v in latency.items() if k in LATENCY_KEYS},
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from store.outages import REDIS, redis_client
 from store.running_order import queue_running_order, queue_window_time, weekend_window_time
 
 SLOT_HASH_CHUNK = 10_000
+SLOT_HASH_PIPELINE = 200_000  # team slots sent per round trip while a new index is built
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
 # Bump a meeting's version and announce it on the meeting's channel, inside the write's MULTI/EXEC.
 ANNOUNCE_UPDATE = """
@@ -432,6 +434,16 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
     digest = digest or index_digest(book)
     before = client.get(keys.book_index_digest(meeting))
     layout_changed = before is not None and before != digest.encode()  # none: nothing stale to drop
+    loading = keys.team_slots_loading(meeting, secrets.token_hex(8))  # a writer's own
+    for first in range(0, book.size, SLOT_HASH_PIPELINE):
+        # Built beside the live hash, a bounded pipeline at a time (ten million fields in one
+        # transaction held gigabytes of commands in this process), then renamed into place below.
+        staged = client.pipeline(transaction=False)
+        for start in range(first, min(first + SLOT_HASH_PIPELINE, book.size), SLOT_HASH_CHUNK):
+            chunk = book.team_ids[start : start + SLOT_HASH_CHUNK].tolist()
+            staged.hset(loading, mapping={str(t): start + i for i, t in enumerate(chunk)})
+        staged.expire(loading, 3600)  # a writer that dies here leaves nothing for good
+        staged.execute()
     pipe = client.pipeline(transaction=True)
     if layout_changed:
         pipe.delete(
@@ -443,10 +455,9 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
         )
     pipe.set(keys.team_ids(meeting), keys.pack_team_ids(book.team_ids))
     pipe.delete(keys.team_slots(meeting), keys.league_index(meeting))
-    ids = book.team_ids.tolist()
-    for start in range(0, len(ids), SLOT_HASH_CHUNK):
-        chunk = ids[start : start + SLOT_HASH_CHUNK]
-        pipe.hset(keys.team_slots(meeting), mapping={str(t): start + i for i, t in enumerate(chunk)})
+    if book.size:
+        pipe.rename(loading, keys.team_slots(meeting))
+        pipe.persist(keys.team_slots(meeting))
     leagues, starts, counts = book.league_segments()
     if leagues.size:
         index = {

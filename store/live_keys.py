@@ -36,6 +36,11 @@ def team_slots(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:team_slot"  # hash team id -> slot
 
 
+def team_slots_loading(meeting_key: int, token: str) -> str:
+    """Where one writer builds a new team_slot hash before renaming it into place."""
+    return f"{PREFIX}:m:{meeting_key}:team_slot:loading:{token}"
+
+
 def team_totals(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:totals"  # int32[N] weekend points by slot
 
