@@ -40,6 +40,7 @@ from scoring.rules import load_ruleset
 from store import live_keys
 from store.live import BookIndexPublisher
 from store.migrate import upgrade
+from store.roster_stream import read_bigints
 from store.teams import load_book
 from store.urls import libpq_url
 
@@ -140,9 +141,14 @@ def baseline_sql(database_url: str, meeting: int, points: dict[str, int], runs: 
 
 def baseline_totals(database_url: str) -> npt.NDArray[np.int64]:
     """The baseline's team totals in team id order (the order of the totals in Redis)."""
+    parts: list[npt.NDArray[np.int64]] = []  # as numbers, never ten million Python tuples
+    query = "SELECT team_id, coalesce(total, 0)::bigint FROM bench_team_total"
     with psycopg.connect(libpq_url(database_url)) as conn:
-        rows = conn.execute("SELECT coalesce(total, 0) FROM bench_team_total ORDER BY team_id").fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64)
+        read_bigints(
+            conn, query, (), lambda rows: parts.append(np.stack([rows["c0"], rows["c1"]]).astype(np.int64))
+        )
+    pairs = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0), dtype=np.int64)
+    return pairs[1, np.argsort(pairs[0], kind="stable")]
 
 
 def replay_throughput(database_url: str, redis_url: str, copies: int = 25, runs: int = 3) -> float:
