@@ -243,3 +243,5 @@ def test_league_standings_equal_sorting_each_league_by_points_then_team_id(
         league = sorted((t for lid, t in leagues_sorted if lid == league_id), key=lambda t: (-points[t], t))
         expected += [(t, 1 + sum(points[o] > points[t] for o in league)) for t in league]
     assert list(zip(got, standings.ranks.tolist(), strict=True)) == expected
+    assert standings.points is not None
+    assert standings.points.tolist() == [points[t] for t in got]
