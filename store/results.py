@@ -124,6 +124,9 @@ class FinalWriter:
         with conn.cursor() as cur, cur.copy(f"COPY {loading} FROM STDIN (FORMAT binary)") as copy:
             for piece in pieces:
                 copy.write(piece)
+        # The key's index sorted in memory, not in temporary files (64 MB, the server's default, holds
+        # about two million rows' keys; ten million spilled to disk).
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         conn.execute(f"ALTER TABLE {loading} ADD CONSTRAINT {loading}_pk PRIMARY KEY (session_key, team_id)")
         exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (partition,)).fetchone()
         if exists and exists[0]:
