@@ -132,6 +132,8 @@ def create_app(config: ApiConfig) -> Litestar:
 
     versions = LiveVersions(client, channels, max_age_s=config.read_cache_s)
     hot = HotReads(db_session, live, versions, rules.team, config.read_cache_s)
+    versions.on_write(hot.forget)
+    versions.on_write(gate.forget)
     push = LivePush(
         channels=channels,
         tickets=TicketBook(client, config.live_ticket_namespace, config.live_ticket_ttl),
@@ -173,10 +175,17 @@ def create_app(config: ApiConfig) -> Litestar:
         store=PUBLIC_RATE_LIMIT_STORE,
     )
 
+    def is_write(request: Request[Any, Any, Any]) -> bool:
+        return request.method not in SAFE_METHODS and request.url.path not in CHANGE_NO_READS
+
     async def forget_on_write(request: Request[Any, Any, Any]) -> None:
-        if request.method not in SAFE_METHODS and request.url.path not in CHANGE_NO_READS:
+        if is_write(request):
             hot.forget()
             gate.forget()
+
+    async def announce_write(request: Request[Any, Any, Any]) -> None:
+        if is_write(request):
+            await versions.announce_write()
 
     @contextlib.asynccontextmanager
     async def redis_connection(app: Litestar) -> AsyncIterator[None]:
@@ -224,9 +233,10 @@ def create_app(config: ApiConfig) -> Litestar:
         state=State({"api_config": config, "redis": client}),
         lifespan=[redis_connection],
         # A write may change what Postgres said of access, rosters, chips, names: this process forgets
-        # its hot reads' copies before the write and again once it is answered.
+        # its hot reads' copies before the write, and once it is answered every process does, and their
+        # streams read again (api/domain/live/versions.py).
         before_request=forget_on_write,
-        after_response=forget_on_write,
+        after_response=announce_write,
         openapi_config=OpenAPIConfig(
             title="GridScore API",
             version="1.0.0",

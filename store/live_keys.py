@@ -109,6 +109,12 @@ def totals_window_time(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:totals_window_time"  # ISO time: the window_time of the totals' version
 
 
+def api_writes_channel() -> str:
+    return (
+        f"{PREFIX}:api:writes"  # pub/sub: a player's write through the API (what hot reads kept may be old)
+    )
+
+
 def inbox_channel(user_id: int) -> str:
     return f"notifications:{user_id}"  # pub/sub: a user's inbox changed (a row written or read)
 

@@ -10,6 +10,7 @@ unchanged window answers 304 to its ETag, a new one 200 with a new ETag.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from store.lock import lock_rosters_now
 from store.urls import async_url
 from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, register, seed_weekend
 from tests.api.server import serving
+from tests.api.sse import EventReader
 
 MEETING = 202503
 QUALIFYING = 2025033
@@ -54,6 +56,13 @@ def hot_url(api_config: ApiConfig) -> Iterator[str]:
 def other_worker_url(api_config: ApiConfig) -> Iterator[str]:
     """A second API process's worth of app (its own caches), as API_WORKERS > 1 runs."""
     with serving(create_app(replace(api_config, read_cache_s=CACHE_S))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def long_memory_url(api_config: ApiConfig) -> Iterator[str]:
+    """Another process that keeps what Postgres said for a minute: only an announcement makes it forget."""
+    with serving(create_app(replace(api_config, read_cache_s=60.0, live_keepalive_s=60.0))) as url:
         yield url
 
 
@@ -210,3 +219,34 @@ def test_a_member_removed_from_a_private_league_loses_access_at_once_here_and_so
         # Another process's copy ages out within API_READ_CACHE_MS.
         eventually(lambda: other.get(board, params=params, headers=bob.headers).status_code == 403)
         assert other.get(board, params=params, headers=alice.headers).status_code == 200
+
+
+def test_a_players_own_final_fix_reaches_their_score_stream_in_another_process_at_once(
+    client: httpx.Client, long_memory_url: str, db: str, redis_url: str, tmp_path: Path
+) -> None:
+    """No window is written after the write: the stream's new event comes from the write's announcement."""
+    alice, _, _, a_team, _ = league_with_two_players(client, db)
+    replay(db, redis_url, qualifying_prefixes(tmp_path)[-1])
+    drivers = sorted(client.get("/api/assets").json()["drivers"], key=lambda a: (a["price"], a["name"]))
+    fix = {"chip": "final_fix", "out_driver": drivers[4]["name"], "in_driver": drivers[5]["name"]}
+    with (
+        httpx.Client(base_url=long_memory_url, timeout=30) as other,
+        stream_of(other, f"/api/live/teams/{a_team}/score", {"meeting_key": MEETING}, alice.headers) as score,
+    ):
+        first = score.next_event()
+        assert first.json()["chip"] is None
+        fixed = client.post(f"/api/teams/{a_team}/chips", json=fix, headers=alice.headers)
+        assert fixed.status_code == 201, fixed.text
+        # That process would otherwise keep the old roster and chip, and re-read, for a minute.
+        pushed = score.until(lambda m: m.json()["chip"] == "final_fix", timeout_s=20)
+        assert pushed[-1].event == "score"
+        assert fix["in_driver"] in [a["name"] for a in pushed[-1].json()["assets"]]
+
+
+@contextlib.contextmanager
+def stream_of(
+    http: httpx.Client, path: str, params: dict[str, Any], headers: dict[str, str]
+) -> Iterator[EventReader]:
+    with http.stream("GET", path, params=params, headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        yield EventReader(response)

@@ -6,7 +6,9 @@ a MULTI/EXEC that also PUBLISHes a note on the meeting's channel; a note therefo
 data is readable. One watcher per meeting (one subscriber on the process's one pub/sub connection,
 Litestar channels) re-reads the meeting's three versions on each note and wakes whoever waits for a
 change (the live streams). Where no note came for `max_age_s` (no watcher yet, or a quiet meeting) a
-read asks Redis again: a lost note or a dropped subscription costs that long at most.
+read asks Redis again: a lost note or a dropped subscription costs that long at most. A player's write
+through any API process is announced on a channel of its own: every process then forgets what its hot
+reads kept and counts a new state, so streams read again at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import redis.asyncio as redis_async
 from litestar.channels import ChannelsPlugin
@@ -34,6 +37,7 @@ class Stamp:
     version: int | None
     totals: int | None
     leagues: int | None
+    writes: int = 0  # the process's count of players' writes heard: a write makes a new state too
 
     @property
     def tag(self) -> str:
@@ -58,6 +62,40 @@ class LiveVersions:
         self.channels = channels
         self.max_age_s = max_age_s
         self._meetings: dict[int, _Meeting] = {}
+        self.writes = 0
+        self._on_write: list[Callable[[], None]] = []
+        self._writes_watcher: asyncio.Task[None] | None = None
+
+    def on_write(self, forget: Callable[[], None]) -> None:
+        """Call `forget` whenever a player's write is heard (from any process of the API)."""
+        self._on_write.append(forget)
+
+    async def announce_write(self) -> None:
+        """After a player's write (committed): every process forgets what its hot reads kept and its
+        streams read again at once, so a player's own chip or Final Fix reaches their stream."""
+        self._heard_write()
+        try:
+            await self.client.publish(keys.api_writes_channel(), b"1")
+        except RedisError as exc:  # the others see it within their cache time
+            log.warning("a write went unannounced (%s)", type(exc).__name__)
+
+    def _heard_write(self) -> None:
+        self.writes += 1
+        for forget in self._on_write:
+            forget()
+        for meeting in self._meetings.values():
+            meeting.stamp = replace(meeting.stamp, writes=self.writes)
+            woken, meeting.changed = meeting.changed, asyncio.Event()
+            woken.set()
+
+    async def _watch_writes(self) -> None:
+        subscriber = await self.channels.subscribe(keys.api_writes_channel())
+        try:
+            async for _ in subscriber.iter_events():
+                self._heard_write()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.channels.unsubscribe(subscriber))
 
     async def stamp(self, meeting_key: int, watch: bool = False) -> Stamp:
         """The meeting's current state: from memory while a note or a read said so within max_age_s.
@@ -83,6 +121,7 @@ class LiveVersions:
 
     async def close(self) -> None:
         tasks = [t for m in self._meetings.values() for t in (m.watcher, m.reading) if t is not None]
+        tasks += [self._writes_watcher] if self._writes_watcher is not None else []
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -98,6 +137,8 @@ class LiveVersions:
             if len(self._meetings) > MAX_WATCHED * 16:  # unknown meeting keys must not grow this forever
                 self._forget_unwatched()
                 self._meetings[meeting_key] = meeting
+        if self._writes_watcher is None:  # the first read of the process: hear the others' writes from now
+            self._writes_watcher = asyncio.create_task(self._watch_writes())
         if meeting.reading is None or meeting.reading.done():
             meeting.reading = asyncio.create_task(self._read(meeting_key, meeting))
         stamp = await asyncio.shield(meeting.reading)
@@ -113,7 +154,8 @@ class LiveVersions:
         pipe.get(keys.totals_version(meeting_key))
         pipe.get(keys.league_version(meeting_key))
         version, totals, leagues = await pipe.execute()
-        stamp = Stamp(*(None if raw is None else int(raw) for raw in (version, totals, leagues)))
+        number = [None if raw is None else int(raw) for raw in (version, totals, leagues)]
+        stamp = Stamp(number[0], number[1], number[2], self.writes)
         if stamp != meeting.stamp:
             meeting.stamp = stamp
             woken, meeting.changed = meeting.changed, asyncio.Event()
