@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -29,7 +30,7 @@ def test_replay_on_embedded_servers(tmp_path: Path) -> None:
     done = run(["replay", str(FEEDS / "2025-03-japan.jsonl"), "--teams", "300", "--quiet"], env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "300 teams ready" in done.stdout
-    assert "embedded: postgres, redis" in done.stdout
+    assert "(embedded PostgreSQL, embedded Valkey)" in done.stdout
     assert "Final standings after the Race" in done.stdout
     assert not list((tmp_path / "data").glob("postgres/postmaster.pid")), (
         "the embedded server stopped on exit"
@@ -40,7 +41,10 @@ def test_replay_on_configured_servers(db: str, redis_url: str) -> None:
     env = dict(os.environ, DATABASE_URL=db, REDIS_URL=redis_url)
     done = run(["replay", str(FEEDS / "2025-04-bahrain.jsonl"), "--teams", "250", "--quiet"], env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "embedded: none" in done.stdout
+    ready = next(line for line in done.stdout.splitlines() if "teams ready" in line)
+    assert f"PostgreSQL at {urlsplit(db).hostname}" in ready, ready
+    assert f"Redis at {urlsplit(redis_url).hostname}" in ready, ready
+    assert "embedded" not in ready, "the machine's servers named as such"
     with psycopg.connect(libpq_url(db)) as conn:
         row = conn.execute("SELECT count(*) FROM team_result WHERE session_key = 2025044").fetchone()
     assert row == (250,)

