@@ -245,10 +245,10 @@ class ReloadableBooks(Protocol):
     def book_for_final(self, meeting_key: int) -> TeamBook | None: ...
 
 
-_AssetPointsKey = tuple[tuple[tuple[str, int], ...], ...]
+AssetPointsKey = tuple[tuple[tuple[str, int], ...], ...]
 
 
-def _asset_points_key(update: WeekendUpdate) -> _AssetPointsKey:
+def asset_points_key(update: WeekendUpdate) -> AssetPointsKey:
     """Everything a team's points depend on besides its roster: the weekend's points of each asset,
     their positive items (No Negative) and the part before the Race (Final Fix)."""
     return tuple(
@@ -274,7 +274,7 @@ class TeamScorer:
         # Each meeting's last team numbers and the asset points they came from: a window that moved
         # no asset's points (a running order that changed, a message with nothing to score) reuses
         # them, so a million teams' totals, ranks and league sorts are not computed again for it.
-        self._last: dict[int, tuple[TeamBook, _AssetPointsKey, TeamScores]] = {}
+        self._last: dict[int, tuple[TeamBook, AssetPointsKey, TeamScores]] = {}
 
     def __call__(self, update: WeekendUpdate) -> ScoredWindow:
         if update.session.newly_final and isinstance(self.books, ReloadableBooks):
@@ -283,7 +283,7 @@ class TeamScorer:
             book = self.books(update.meeting_key) if self.books else None
         if book is None or book.size == 0:
             return ScoredWindow(update)
-        key = _asset_points_key(update)
+        key = asset_points_key(update)
         last = self._last.get(update.meeting_key)
         if last is not None and last[0] is book and last[1] == key:
             teams = last[2]

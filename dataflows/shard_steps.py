@@ -11,14 +11,17 @@ ranks them from the shards' histograms and sorts the leagues, as one process of 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dataflows.scoring_steps import AssetPointsKey, asset_points_key
 from dataflows.shard_books import ShardBooks
 from scoring.facts import SessionKind
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.shards import ShardPart, merge_parts, score_shard
+from scoring.teams import TeamBook
 from scoring.weekend import WeekendUpdate
 
 log = logging.getLogger(__name__)
@@ -60,11 +63,14 @@ class ShardState:
 
 
 class ShardScorer:
-    """The stateful_map step of a shard: its teams scored from each window's weekend points."""
+    """The stateful_map step of a shard: its teams scored from each window's weekend points. A
+    window that moved no asset's points (a running order that changed) reuses the shard's last
+    numbers and says so, as TeamScorer does for one book."""
 
     def __init__(self, books: ShardBooks, shards: int) -> None:
         self.books = books
         self.shards = shards
+        self._last: dict[tuple[int, int], tuple[TeamBook, AssetPointsKey, ShardPart]] = {}
 
     def __call__(self, state: ShardState | None, item: ToShard) -> tuple[ShardState, ShardPart]:
         seq, shard, update = item
@@ -72,8 +78,25 @@ class ShardScorer:
         if update.session.points.kind is SessionKind.RACE and not state.race_started:
             state.race_started = True
             self.books.race_started(update.meeting_key, shard, self.shards)
-        book = self.books.shard(update.meeting_key, shard, self.shards, final=update.session.newly_final)
-        return state, score_shard(book, shard, seq, update)
+        final = update.session.newly_final
+        book = self.books.shard(update.meeting_key, shard, self.shards, final=final)
+        if book is None:
+            return state, score_shard(book, shard, seq, update)
+        key, last = asset_points_key(update), self._last.get((update.meeting_key, shard))
+        if not final and last is not None and last[0] is book and last[1] == key:
+            part = dataclasses.replace(
+                last[2],
+                seq=seq,
+                update=update,
+                unchanged=True,
+                final_session=None,
+                final_weekend=None,
+                final_histogram=None,
+            )
+        else:
+            part = score_shard(book, shard, seq, update)
+        self._last[(update.meeting_key, shard)] = (book, key, part)
+        return state, part
 
 
 @dataclass(slots=True)
@@ -91,6 +114,7 @@ class ShardMerge:
     def __init__(self, books: ShardBooks, shards: int) -> None:
         self.books = books
         self.shards = shards
+        self._last: dict[int, TeamScores] = {}  # each meeting's last teams, for unchanged windows
 
     def __call__(self, state: MergeState | None, part: ShardPart) -> tuple[MergeState, list[ScoredWindow]]:
         state = state or MergeState()
@@ -104,6 +128,10 @@ class ShardMerge:
 
     def _window(self, parts: list[ShardPart]) -> ScoredWindow:
         update = parts[0].update
+        last = self._last.get(update.meeting_key)
+        if last is not None and all(p.unchanged for p in parts):
+            return ScoredWindow(update, last)  # totals, ranks and standings as they were
+        self._last.pop(update.meeting_key, None)
         merged = merge_parts(parts)
         if merged is None:
             return ScoredWindow(update)
@@ -117,6 +145,7 @@ class ShardMerge:
             )
             return ScoredWindow(update)
         teams = TeamScores(index, merged.totals, merged.ranks)
+        self._last[update.meeting_key] = teams
         final = None
         if update.session.newly_final and merged.final_rows is not None:
             final = FinalTeams(teams, update, rows=merged.final_rows)

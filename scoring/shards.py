@@ -76,6 +76,9 @@ class ShardPart:
     final_session: Int32Array | None = None
     final_weekend: Int32Array | None = None
     final_histogram: PointsHistogram | None = None
+    # The shard's teams and the weekend's asset points are those of its previous part (a window
+    # that moved only a running order): when every shard says so, the merge reuses its last window.
+    unchanged: bool = False
 
 
 def score_shard(book: TeamBook | None, shard: int, seq: int, update: WeekendUpdate) -> ShardPart:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dataflows.shard_books import SlicedBooks
-from dataflows.shard_steps import ShardMerge, fan_out
+from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
 from scoring.chips import Chip
 from scoring.outcomes import FinalTeams, TeamScores
 from scoring.shards import PointsHistogram, ShardPart, merge_parts, score_shard, shard_bounds
@@ -103,3 +103,30 @@ def test_the_merge_puts_windows_back_in_order_with_standings_across_shards() -> 
         assert window.teams.ranks.tolist() == whole.ranks.tolist()
         assert window.teams.standings.order.tolist() == whole.standings.order.tolist()
         assert window.teams.standings.ranks.tolist() == whole.standings.ranks.tolist()
+
+
+def test_a_window_that_moved_no_points_reuses_the_merged_teams() -> None:
+    """As TeamScorer for one book: every shard reuses its numbers, the merge its last window (no
+    ranking or league sort again); moved points, or a classification, are scored afresh."""
+    book, shards = random_book(50, seed=11), 3
+    sliced = SlicedBooks(lambda meeting: book)
+    scorer, merge = ShardScorer(sliced, shards), ShardMerge(sliced, shards)
+    race = weekend(RACE)
+    classified = dataclasses.replace(race, session=dataclasses.replace(RACE, newly_final=True))
+    moved = dataclasses.replace(race, drivers={**race.drivers, "X4": 30})
+    fan: FanOut | None = None
+    merged: MergeState | None = None
+    states: dict[int, ShardState | None] = dict.fromkeys(range(shards))
+    teams = []
+    for update in (race, race, classified, race, moved):
+        fan, items = fan_out(shards)(fan, update)
+        for seq, shard, each in items:
+            states[shard], part = scorer(states[shard], (seq, shard, each))
+            merged, windows = merge(merged, part)
+        teams.append(windows[0].teams)
+    assert teams[1] is teams[0]
+    assert teams[2] is not teams[1]  # the classification: its final rows with it
+    assert teams[3] is teams[2]
+    assert teams[4] is not teams[3]
+    whole = TeamScores(book, weekend=moved)
+    assert teams[4].standings.order.tolist() == whole.standings.order.tolist()
