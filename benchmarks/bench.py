@@ -59,8 +59,8 @@ class BenchResult:
     refresh_ms_p99: float
     league_refresh_ms_p50: float
     league_refresh_ms_p99: float
-    baseline_sql_ms_p50: float
-    speedup: float
+    baseline_sql_ms_p50: float | None  # None: --baseline-runs 0
+    speedup: float | None
     final_write_s: float
     peak_rss_mb: float
     replay_msgs_per_s: float
@@ -240,12 +240,12 @@ def run_bench(
     stored = live_keys.unpack_int32(client.get(live_keys.team_totals(meeting)) or b"")
     assert stored.size == teams, "every team's total is in Redis"
 
-    baseline = baseline_sql(db, meeting, last_points, baseline_runs)
-    if not np.array_equal(baseline_totals(db), stored):
+    baseline = baseline_sql(db, meeting, last_points, baseline_runs) if baseline_runs > 0 else []
+    if baseline and not np.array_equal(baseline_totals(db), stored):
         raise RuntimeError("the SQL baseline and GridScore disagree on the team totals: no speedup to report")
     throughput = replay_throughput(db, rurl)
     refresh_p50 = percentile(refresh, 50)
-    baseline_p50 = statistics.median(baseline) * 1000
+    baseline_p50 = statistics.median(baseline) * 1000 if baseline else None
     latency = live_latency(db, rurl, teams, latency_s) if latency_s > 0 else {}
     return BenchResult(
         teams=teams,
@@ -254,8 +254,12 @@ def run_bench(
         refresh_ms_p99=round(percentile(refresh, 99) * 1000, 2),
         league_refresh_ms_p50=round(percentile(leagues, 50) * 1000, 2),
         league_refresh_ms_p99=round(percentile(leagues, 99) * 1000, 2),
-        baseline_sql_ms_p50=round(baseline_p50, 1),
-        speedup=round(baseline_p50 / (refresh_p50 * 1000), 1) if refresh_p50 > 0 else float("inf"),
+        baseline_sql_ms_p50=round(baseline_p50, 1) if baseline_p50 is not None else None,
+        speedup=None
+        if baseline_p50 is None
+        else round(baseline_p50 / (refresh_p50 * 1000), 1)
+        if refresh_p50 > 0
+        else float("inf"),
         final_write_s=round(finals.get("Race", float("nan")), 3),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         replay_msgs_per_s=round(throughput),

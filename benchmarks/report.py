@@ -69,7 +69,10 @@ def plot(results: list[dict[str, float]]) -> Path:
             label="live: publish -> every total p99",
         )
     ax.plot(
-        teams, [r["baseline_sql_ms_p50"] for r in results], "^-", label="baseline: set-based SQL UPDATE p50"
+        [r["teams"] for r in results if r.get("baseline_sql_ms_p50") is not None],
+        [r["baseline_sql_ms_p50"] for r in results if r.get("baseline_sql_ms_p50") is not None],
+        "^-",
+        label="baseline: set-based SQL UPDATE p50",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
