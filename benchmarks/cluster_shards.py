@@ -30,7 +30,15 @@ from typing import Any
 import redis
 from bytewax.dataflow import Dataflow
 
-from benchmarks.bench import LAP_BATCH, LAP_BY_LAP, _generate, bench_urls, percentile
+from benchmarks.bench import (
+    BENCH_DB,
+    BENCH_REDIS_DB,
+    LAP_BATCH,
+    LAP_BY_LAP,
+    _generate,
+    bench_urls,
+    percentile,
+)
 from dataflows.assemble import Edges, assemble
 from dataflows.config import ClockMode, flow_config
 from dataflows.shard_books import StoreShardBooks
@@ -56,16 +64,18 @@ def bench_flow(out: str, speed: float) -> Dataflow:
         if window.teams is not None:
             refresh.append(window.visible_at["totals"] - window.weekend.session.closed_at)
 
-    def report() -> None:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        Path(out).write_text(json.dumps({"refresh": refresh, "peak_rss_mb": peak}))
-
-    atexit.register(report)
     books = (
         StoreShardBooks(settings.database_url, config.rules.team)
         if config.shards > 1
         else StoreTeamBooks(settings.database_url, config.rules.team)
     )
+
+    def report() -> None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        held = books.held() if isinstance(books, StoreShardBooks) else {}
+        Path(out).write_text(json.dumps({"refresh": refresh, "peak_rss_mb": peak, "held": held}))
+
+    atexit.register(report)
     return assemble(
         RecordedFeedSource([LAP_BY_LAP], speed=speed, batch_size=LAP_BATCH),
         config,
@@ -111,6 +121,7 @@ def run_layout(db: str, rurl: str, shards: int, processes: int, speed: float, fo
         "shards": shards,
         "processes": processes,
         "peak_rss_mb": [round(r["peak_rss_mb"], 1) for r in reports],
+        "held": [r["held"] for r in reports],
         "windows": len(refresh),
         "refresh_ms_p50": round(percentile(refresh, 50) * 1000, 2),
         "refresh_ms_p99": round(percentile(refresh, 99) * 1000, 2),
@@ -139,11 +150,13 @@ def main() -> int:
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--speed", type=float, default=100.0)
+    parser.add_argument("--database", default=BENCH_DB, help="dropped and made again")
+    parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB)
     args = parser.parse_args()
     settings = get_settings()
     if settings.database_url is None or settings.redis_url is None:
         raise SystemExit("needs DATABASE_URL and REDIS_URL")
-    db, rurl = bench_urls(settings.database_url, settings.redis_url)
+    db, rurl = bench_urls(settings.database_url, settings.redis_url, args.database, args.redis_db)
     upgrade(db)
     summary = summarise([LAP_BY_LAP])
     meeting = summary.meeting_keys[0]

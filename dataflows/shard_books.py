@@ -122,6 +122,14 @@ class StoreShardBooks:
             else:
                 self._shards[(meeting_key, shard, shards)] = patched
 
+    def held(self) -> dict[str, list[str]]:
+        """What this process holds: its shards ("meeting:shard") and weekend indexes (meetings)."""
+        with self._lock:
+            return {
+                "shards": sorted(f"{m}:{s}" for (m, s, _), book in self._shards.items() if book is not None),
+                "indexes": sorted(str(m) for m, index in self._indexes.items() if index is not None),
+            }
+
     def _load_shard(self, meeting_key: int, shard: int, shards: int) -> TeamBook | None:
         started = time.perf_counter()
         with psycopg.connect(self.conninfo) as conn:
