@@ -54,6 +54,26 @@ def test_after_the_last_weekend_is_final_current_and_assets_show_it(api: httpx.C
     assert assets.json()["meeting_key"] == JAPAN_KEY
 
 
+def test_after_the_last_weekend_is_final_a_team_still_shows_its_roster(api: httpx.Client, db: str) -> None:
+    seed_weekend(db, JAPAN, days_ahead=3)
+    player = register(api)
+    team = create_team(api, player, "Finishers")
+    roster = cheapest_roster(api.get("/api/assets").json())
+    assert api.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers).status_code == 200
+    lock_rosters_now(db, JAPAN_KEY)
+    finish_weekend(db, JAPAN_KEY)
+    detail = api.get(f"/api/teams/{team}", headers=player.headers).json()
+    assert detail["selection"] is not None, "the roster vanished once the weekend was final"
+    assert (detail["selection"]["drivers"], detail["selection"]["constructors"]) == (
+        roster["drivers"],
+        roster["constructors"],
+    )
+    assert detail["week"]["meeting_key"] == JAPAN_KEY
+    assert detail["week"]["locked"] is False, "a final weekend is not locked: it is over"
+    refused = api.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers)
+    assert refused.status_code == 409, "still no roster saved for a weekend that is over"
+
+
 def test_seasons_are_listed(api: httpx.Client, db: str) -> None:
     assert api.get("/api/seasons").json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
     seed_weekend(db, AUSTRALIA, days_ahead=-400)

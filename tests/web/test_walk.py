@@ -240,6 +240,25 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     assert [[r[0], r[1], r[3]] for r in table(browser, "[data-season]")] == standings_rows(season)
     browser.check("league-season")
 
+    # The team page after the race: the roster as played and its final score, no lock countdown.
+    page = browser.go(f"/team?team={team_id}")
+    page.wait_for_selector("[data-lock]:has-text('This weekend is over')")
+    page.wait_for_selector("[data-lock]:has-text('points (final)')")
+    played = api.get(f"/api/teams/{team_id}", headers=headers).json()["selection"]
+    checked = page.eval_on_selector_all(
+        "[data-builder] input[type=checkbox]:checked", "els => els.map(e => e.value)"
+    )
+    assert sorted(checked) == sorted(played["drivers"] + played["constructors"]), (
+        "the roster as the API has it"
+    )
+    assert f"scored {last['net_points']} points (final)" in page.inner_text("[data-lock]")
+    assert page.locator("[data-countdown]").count() == 0, "no lock countdown for a weekend that is over"
+    assert page.locator("[data-form=roster] button[type=submit]").is_disabled()
+    browser.check("team-final")
+    page = browser.go("/")
+    page.wait_for_selector("[data-weekend]:has-text('This weekend is over')")
+    assert "Rosters lock" not in page.inner_text("[data-weekend]")
+
     # The inbox, filled as the worker fills it (the notification ledger), read from the page.
     with psycopg.connect(libpq_url(fresh), autocommit=True) as conn:
         sessions = [s["session_key"] for s in api.get(f"/api/meetings/{MEETING}").json()["sessions"]]

@@ -201,7 +201,9 @@ class TeamService(SQLAlchemyAsyncRepositoryService[Team]):
 
     async def detail(self, team: Team, rules: TeamRules) -> TeamDetail:
         selection = await self.session.get(TeamSelection, team.id, populate_existing=True)
-        weekend = await CalendarService(session=self.session).current_weekend()
+        # The weekend a player sees (the last one, final, once the calendar has no other): its roster and
+        # week stay readable after its Race instead of vanishing until the next weekend is seeded.
+        weekend = await CalendarService(session=self.session).shown_weekend()
         chips = list(
             await self.session.scalars(
                 select(ChipPlay).where(ChipPlay.team_id == team.id).order_by(ChipPlay.id)

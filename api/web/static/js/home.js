@@ -6,11 +6,13 @@ async function start() {
   const box = $("[data-weekend]");
   try {
     const meeting = await api("/api/meetings/current", { auth: false });
-    const lock = meeting.locked
-      ? "Rosters are locked until the Race is final."
-      : meeting.lock_at
-        ? `Rosters lock ${countdown(meeting.lock_at) || "now"} (${when(meeting.lock_at)}).`
-        : "";
+    const lock = meeting.state === "final"
+      ? h("span", {}, "This weekend is over: see ", h("a", { href: "/results" }, "the results"), ".")
+      : meeting.locked
+        ? "Rosters are locked until the Race is final."
+        : meeting.lock_at
+          ? `Rosters lock ${countdown(meeting.lock_at) || "now"} (${when(meeting.lock_at)}).`
+          : "";
     box.replaceChildren(
       h("p", {}, h("strong", {}, meeting.name || `Weekend ${meeting.meeting_key}`), ` · ${meeting.circuit || ""} · `,
         h("span", { class: `tag ${meeting.state}` }, meeting.state)),

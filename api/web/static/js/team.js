@@ -5,6 +5,7 @@ import {
   showError,
 } from "./api.js";
 import { pageError } from "./layout.js";
+import { ordinal } from "./standings.js";
 
 const CHIP_NAMES = {
   wildcard: "Wildcard",
@@ -162,6 +163,25 @@ async function save(event) {
   }
 }
 
+// A weekend that is over: its roster as played and its final score, no countdown (nothing can be saved
+// until the next weekend is on the calendar).
+async function showFinal() {
+  $("[data-form=roster] button[type=submit]").disabled = true;
+  const box = $("[data-lock]");
+  const results = h("a", { href: `/results?team=${state.team.id}` }, "the results");
+  box.replaceChildren(`This weekend is over: see `, results, ". Rosters open again with the next weekend.");
+  try {
+    const score = await api(`/api/teams/${state.team.id}/score?meeting_key=${state.meeting.meeting_key}`);
+    const how = score.final ? "final" : "so far";
+    box.replaceChildren(
+      `This weekend is over: ${state.team.name} scored ${score.net_points} points (${how}), `,
+      `${ordinal(score.rank)} of everyone; see `, results, ". Rosters open again with the next weekend.",
+    );
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;  // not scored: the words above
+  }
+}
+
 function tickLock() {
   const week = state.team.week;
   const lockAt = (week && week.lock_at) || state.meeting.lock_at;
@@ -309,8 +329,12 @@ async function start() {
     renderBoost(team.selection && team.selection.boost_driver);
     renderBudget();
     renderChips();
-    tickLock();
-    setInterval(tickLock, 1000);
+    if (state.meeting.state === "final") {
+      await showFinal();
+    } else {
+      tickLock();
+      setInterval(tickLock, 1000);
+    }
     $("[data-form=roster]").addEventListener("submit", save);
     $("#boost").addEventListener("change", () => preview());
     $("[data-builder]").hidden = false;
