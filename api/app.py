@@ -151,10 +151,11 @@ def create_app(config: ApiConfig) -> Litestar:
     )
     log_redaction.install()  # stream URLs carry tickets; uvicorn's access log prints query strings
 
-    def throttled(request: Request[Any, Any, Any]) -> bool:
+    # Async: Litestar runs a sync check in a worker thread on every request (a tenth of a busy worker).
+    async def throttled(request: Request[Any, Any, Any]) -> bool:
         return bool(request.route_handler.opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
 
-    def public(request: Request[Any, Any, Any]) -> bool:
+    async def public(request: Request[Any, Any, Any]) -> bool:
         """Reachable without a token (other than the auth routes, limited apart, and /metrics)."""
         handler = request.route_handler
         if handler.opt.get(RATE_LIMITED) or request.url.path.rstrip("/") in UNLIMITED_PATHS:

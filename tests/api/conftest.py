@@ -26,6 +26,7 @@ def api_config(database_url: str, redis_url: str) -> ApiConfig:
         rate_limit_namespace="gs:test:api",
         password_time_cost=1,  # still argon2id, at a test's cost
         password_memory_kib=1024,
+        read_cache_s=1.0,  # what the reads keep from Postgres: changes behind the API's back show within it
     )
 
 

@@ -11,7 +11,7 @@ store: nothing here scores.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import msgspec
@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.leagues.access import readable_league
 from api.domain.live.versions import LiveVersions, Stamp
+from api.domain.standings.schemas import AsOfOut, LeaderboardOut, StandingOut
 from api.domain.standings.services import StandingsService, TeamFacts, team_score_of
 from api.domain.teams.access import readable_team
-from api.errors import NotFound
+from api.errors import ErrorCode, NotFound
 from api.lib.documents import Document, DocumentCache
 from api.lib.short_cache import ShortCache
 from scoring.rules import TeamRules
@@ -50,6 +51,7 @@ class HotReads:
         self.access: ShortCache[HTTPException] = ShortCache(cache_s)
         self.facts: ShortCache[TeamFacts | HTTPException] = ShortCache(cache_s)
         self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(cache_s)
+        self.names: ShortCache[str] = ShortCache(cache_s)
 
     def forget(self) -> None:
         """After a write in this process: what Postgres said may have changed."""
@@ -57,6 +59,7 @@ class HotReads:
         self.access.forget()
         self.facts.forget()
         self.finals.forget()
+        self.names.forget()
 
     async def leaderboard(
         self, user_id: int, league_id: int, meeting_key: int, offset: int, limit: int
@@ -65,7 +68,7 @@ class HotReads:
         stamp = await self.versions.stamp(meeting_key)
         return await self.documents.get(
             ("board", league_id, meeting_key, offset, limit),
-            stamp,
+            board_state(stamp),
             stamp.tag,
             lambda: self._leaderboard(league_id, meeting_key, offset, limit),
         )
@@ -74,7 +77,10 @@ class HotReads:
         await self.readable_team(user_id, team_id)
         stamp = await self.versions.stamp(meeting_key)
         return await self.documents.get(
-            ("score", team_id, meeting_key), stamp, stamp.tag, lambda: self._team_score(team_id, meeting_key)
+            ("score", team_id, meeting_key),
+            score_state(stamp),
+            stamp.tag,
+            lambda: self._team_score(team_id, meeting_key),
         )
 
     async def stream_board(self, league_id: int, meeting_key: int, top: int) -> Document | None:
@@ -84,7 +90,7 @@ class HotReads:
         try:
             return await self.documents.get(
                 ("stream-board", league_id, meeting_key, top),
-                stamp,
+                board_state(stamp),
                 stamp.tag,
                 lambda: self._leaderboard(league_id, meeting_key, 0, top),
             )
@@ -124,11 +130,49 @@ class HotReads:
             raise answer.with_traceback(None)
 
     async def _leaderboard(self, league_id: int, meeting_key: int, offset: int, limit: int) -> bytes:
-        async with self.sessions() as session:
-            board = await StandingsService(session=session).live_leaderboard(
-                self.live, league_id, meeting_key, offset, limit
+        """StandingsService.live_leaderboard's body, with the team names and the race's final state from
+        this process's copies (Postgres only for names it has not kept)."""
+        count, standings = await self.live.league(meeting_key, league_id, offset, limit)
+        as_of = await self.live.as_of(meeting_key)
+        if count == 0 and as_of.version is None:
+            raise NotFound(
+                f"no live scores for meeting {meeting_key}:"
+                " they start with the weekend's first scored session",
+                code=ErrorCode.NOT_STARTED,
             )
-        return encode(board)
+        names = await self._names([s.team_id for s in standings])
+        final = await self._race_final(meeting_key)
+        return encode(
+            LeaderboardOut(
+                final=final,
+                as_of=AsOfOut(as_of.version, as_of.window_time),
+                league_id=league_id,
+                meeting_key=meeting_key,
+                source="final" if final else "live",
+                session_key=None,
+                count=count,
+                offset=offset,
+                limit=limit,
+                standings=[StandingOut(s.rank, s.team_id, names.get(s.team_id), s.points) for s in standings],
+            )
+        )
+
+    async def _names(self, team_ids: list[int]) -> dict[int, str]:
+        names: dict[int, str] = {}
+        missing = []
+        for team_id in team_ids:
+            name = self.names.get(team_id)
+            if name is None:
+                missing.append(team_id)
+            else:
+                names[team_id] = name
+        if missing:
+            async with self.sessions() as session:
+                found = await StandingsService(session=session).names(missing)
+            for team_id, name in found.items():
+                self.names.put(team_id, name)
+            names |= found
+        return names
 
     async def _team_score(self, team_id: int, meeting_key: int) -> bytes:
         facts = self.facts.get((team_id, meeting_key))
@@ -146,6 +190,7 @@ class HotReads:
         return encode(team_score_of(facts, team_live, await self._race_final(meeting_key), self.rules))
 
     async def _race_final(self, meeting_key: int) -> bool:
+        """Whether the weekend's Race is final in Postgres, asked once per live state (and cache time)."""
         kept = self.finals.get(meeting_key)
         stamp = await self.versions.stamp(meeting_key)
         if kept is not None and kept[0] == stamp:
@@ -154,6 +199,16 @@ class HotReads:
             final = await StandingsService(session=session).race_final(meeting_key)
         self.finals.put(meeting_key, (stamp, final))
         return final
+
+
+def board_state(stamp: Stamp) -> Hashable:
+    """What a leaderboard page is of: the meeting's version (its as_of) and the leagues' (its rows)."""
+    return (stamp.version, stamp.leagues, stamp.writes)
+
+
+def score_state(stamp: Stamp) -> Hashable:
+    """What a team's score is of: the totals' version (its points, rank, document and as_of)."""
+    return (stamp.totals, stamp.version if stamp.totals is None else None, stamp.writes)
 
 
 _ALLOWED = HTTPException(status_code=200)  # the access cache's "allowed" (the others are the refusals)

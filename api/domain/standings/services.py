@@ -129,7 +129,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
                 " they start with the weekend's first scored session",
                 code=ErrorCode.NOT_STARTED,
             )
-        names = await self._names([s.team_id for s in standings])
+        names = await self.names([s.team_id for s in standings])
         final = await self.race_final(meeting_key)
         return LeaderboardOut(
             final=final,
@@ -215,7 +215,7 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
             as_of=AsOfOut(as_of.version, as_of.window_time),
         )
 
-    async def _names(self, team_ids: list[int]) -> dict[int, str]:
+    async def names(self, team_ids: list[int]) -> dict[int, str]:
         if not team_ids:
             return {}
         rows = await self.session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))
