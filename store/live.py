@@ -188,10 +188,10 @@ def write_standings(client: redis.Redis, meeting: int, teams: TeamScores | None)
 
 
 def queue_standings(pipe: Pipeline, meeting: int, teams: TeamScores, standings: LeagueStandings) -> None:
-    pipe.set(keys.league_order(meeting), keys.pack_int32(standings.order))
-    pipe.set(keys.league_ranks(meeting), keys.pack_int32(standings.ranks))
+    pipe.set(keys.league_order(meeting), keys.int32_view(standings.order))
+    pipe.set(keys.league_ranks(meeting), keys.int32_view(standings.ranks))
     points = standings.points if standings.points is not None else teams.totals[standings.order]
-    pipe.set(keys.league_points(meeting), keys.pack_int32(points))
+    pipe.set(keys.league_points(meeting), keys.int32_view(points))
 
 
 class TeamsWriter:
@@ -230,7 +230,7 @@ class TeamsWriter:
         assert teams is not None
         meeting = window.weekend.meeting_key
         started = time.perf_counter()
-        totals, ranks = keys.pack_int32(teams.totals), keys.pack_int32(teams.ranks)
+        totals, ranks = keys.int32_view(teams.totals), keys.int32_view(teams.ranks)
         points = encode(window.weekend.points_document())
         computed = time.perf_counter()
         if not _INDEXED.holds(meeting, teams.book):

@@ -8,6 +8,8 @@ with GETRANGE. Small data is JSON.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import numpy.typing as npt
 
@@ -122,6 +124,14 @@ def inbox_channel(user_id: int) -> str:
 # -- packed arrays --------------------------------------------------------------------
 def pack_int32(values: npt.ArrayLike) -> bytes:
     return np.asarray(values).astype(INT32).tobytes()
+
+
+def int32_view(values: npt.ArrayLike) -> bytes:
+    """pack_int32's bytes for a Redis write, without copying an array that is already int32: a
+    memoryview, which redis-py sends as it is (its stubs say bytes, hence the cast); at ten million
+    teams each copy of a 40 MB array cost 50-200 ms a window."""
+    array = np.ascontiguousarray(values, dtype=INT32)
+    return cast(bytes, array.view(np.uint8).data)
 
 
 def pack_team_ids(team_ids: npt.ArrayLike) -> bytes:

@@ -119,6 +119,8 @@ def test_int32_arrays_round_trip_and_a_short_reply_is_empty() -> None:
     assert live_keys.unpack_int32(raw).tolist() == values
     assert live_keys.unpack_int32(raw[:7]).tolist() == values[:1]  # only whole values
     assert live_keys.unpack_int32(b"").tolist() == []
+    assert bytes(live_keys.int32_view(np.array(values, dtype=np.int32))) == raw  # the same bytes, not copied
+    assert bytes(live_keys.int32_view(values)) == raw
 
 
 def test_team_ids_round_trip_as_int64() -> None:
