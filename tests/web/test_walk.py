@@ -161,12 +161,23 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     expect(page.locator("[data-board]")).to_contain_text("no live scores")  # none before the weekend starts
     expect(page.locator("[data-season] tr").first).not_to_have_text("Loading…")
     browser.check("league")
+    page = browser.go(f"/results?team={team_id}")
+    page.wait_for_selector(
+        f"[aria-label='Final results: {paddock['name']}']:has-text('No final results yet')"
+    )
+    assert "/api/" not in page.inner_text("main"), "no developer text"
+    assert "GET " not in page.inner_text("main"), "no developer text"
 
     # The weekend locks; the live page is open while the race is replayed by the real flow.
     in_thread(lock_rosters_now, fresh, MEETING)  # Playwright's loop holds this thread
     browser.page.context.add_init_script(WATCH_TOTAL)
     page = browser.go(f"/live?team={team_id}")
     page.wait_for_selector("[data-league-name]:has-text('Paddock Club')")
+    # Before the first scored window: a player's words for it, not the API's 404 for the running order.
+    page.wait_for_selector("[data-waiting]:has-text('No live scores yet: they start with the first session')")
+    expect(page.locator("[data-order]")).to_have_text("No running order yet: it starts with the session.")
+    assert "/api/" not in page.inner_text("main"), "no developer text on the page"
+    browser.check("live-before")
     page.evaluate("window.__sameDocument = true")
     replayed = api_scores_during_replay(api, team_id, headers, fresh, redis_url)
     seen = replayed.totals
@@ -198,6 +209,7 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     assert int(page.inner_text("[data-total]")) == last["net_points"]
     assert int(page.inner_text("[data-rank]")) == last["rank"]
     assert page.inner_text("[data-finality]") == "final"
+    assert page.locator("[data-waiting]").is_hidden(), "the waiting note went with the first score"
     picks = {row[0]: int(row[3]) for row in table(browser, "[data-picks]")}
     assert picks == {a["name"]: a["team_points"] for a in last["assets"]}
     board = api.get(

@@ -1,13 +1,18 @@
 // The live race page: the session and its clock, the running order with each driver's points, your
 // team's live total, rank and picks, and your league's top, all moved by server-sent events.
-import { $, ApiError, api, chosenId, clockTime, fillSelect, follow, h, myTeams, onChoose, requireLogin } from "./api.js";
+import {
+  $, ApiError, api, chosenId, clockTime, fillSelect, follow, h, myTeams, onChoose, requireLogin, when,
+} from "./api.js";
 import { pageError } from "./layout.js";
 import { finality, ownLine, standingRows } from "./standings.js";
 
 const TOP = 10;
 const STATE_ORDER = { live: 0, provisional: 1, final: 2, upcoming: 3 };
 
-const view = { meeting: null, session: null, mine: new Set(), orderSession: null, stopOrder: null, trackTime: null, refreshing: null };
+const view = {
+  meeting: null, session: null, mine: new Set(), orderSession: null, stopOrder: null, trackTime: null, refreshing: null,
+  scored: false,
+};
 
 // The session a viewer wants: the live one, else the latest that has started, else the next.
 function currentSession(sessions) {
@@ -41,7 +46,26 @@ function tickClock() {
   }
 }
 
+// Before the weekend's first scored window nothing has a score yet: say so, and when it starts.
+function showWaiting() {
+  const note = $("[data-waiting]");
+  if (view.scored) {
+    note.hidden = true;
+    return;
+  }
+  const first = view.meeting.sessions.find((s) => s.state === "upcoming" || s.state === "live");
+  const start = first && first.date_start ? ` (${first.name}, ${when(first.date_start)})` : "";
+  note.textContent = `No live scores yet: they start with the first session${start}.`;
+  note.hidden = false;
+}
+
+function scored() {
+  view.scored = true;
+  $("[data-waiting]").hidden = true;
+}
+
 function renderScore(score) {
+  scored();
   const total = $("[data-total]");
   total.dataset.version = score.as_of && score.as_of.version !== null ? score.as_of.version : "";
   total.dataset.final = score.final ? "true" : "false";
@@ -69,8 +93,8 @@ function renderScore(score) {
 }
 
 function renderOrder(order) {
-  const note = $("[data-order-note]");
-  note.hidden = true;
+  if (order.items.length) scored();
+  $("[data-order-state]").hidden = false;
   $("[data-order-state]").textContent = order.final ? "final" : "provisional";
   $("[data-order-state]").className = `tag ${order.final ? "final" : "provisional"}`;
   if (order.as_of && order.as_of.window_time) view.trackTime = order.as_of.window_time;
@@ -90,10 +114,11 @@ function renderOrder(order) {
   );
 }
 
-function orderUnavailable(error) {
-  const note = $("[data-order-note]");
-  note.textContent = error.message;
-  note.hidden = false;
+// No scored window of this session yet (the API's 404): in a player's words, not the API's.
+function orderUnavailable() {
+  $("[data-order-state]").hidden = true;
+  $("[data-order]").replaceChildren(h("tr", {}, h("td", { colspan: 3 }, "No running order yet: it starts with the session.")));
+  showWaiting();
 }
 
 // The session's running order, pushed (GET /api/live/sessions/{key}/running-order); a new session, a new stream.
@@ -106,7 +131,7 @@ async function followOrder() {
     renderOrder(await api(`/api/sessions/${session.session_key}/running-order`, { auth: false }));
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
-    orderUnavailable(error);
+    orderUnavailable();
   }
   view.stopOrder = follow(`/api/live/sessions/${session.session_key}/running-order`, "running_order", renderOrder, pageError);
 }

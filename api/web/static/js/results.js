@@ -33,7 +33,10 @@ async function leagueResults(league, meetingKey, mine) {
     );
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
-    section.append(h("p", {}, error.message));
+    // The league is the player's: a 404 here is a weekend with no final results yet (the API's words name
+    // its endpoints, for developers).
+    section.append(h("p", {}, "No final results yet: they come when the Race is final. Until then, see the ",
+      h("a", { href: "/live" }, "live race"), "."));
   }
   return section;
 }
