@@ -211,7 +211,7 @@ class Settings(BaseSettings):
         description="per dependency checked by /health",
     )
     api_read_cache_ms: int = Field(
-        default=5_000,
+        default=30_000,
         ge=0,
         validation_alias="API_READ_CACHE_MS",
         description="how long a process reuses what hot reads learnt from Postgres (access, rosters)",

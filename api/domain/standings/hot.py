@@ -32,6 +32,7 @@ from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
 
 encode = msgspec.json.Encoder().encode
+RECHECK_S = 1.0  # the race's final state is asked of Postgres at least this often while read
 
 
 class HotReads:
@@ -47,10 +48,12 @@ class HotReads:
         self.live = live
         self.versions = versions
         self.rules = rules
-        self.documents = DocumentCache(max_age_s=max(cache_s, 0.0))
+        # A document may say what Postgres said besides the live state (the race final): remade at least
+        # every RECHECK_S even with no new window; the other copies last the whole cache time.
+        self.documents = DocumentCache(max_age_s=min(max(cache_s, 0.0), RECHECK_S))
         self.access: ShortCache[HTTPException] = ShortCache(cache_s)
         self.facts: ShortCache[TeamFacts | HTTPException] = ShortCache(cache_s)
-        self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(cache_s)
+        self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(min(cache_s, RECHECK_S))
         self.names: ShortCache[str] = ShortCache(cache_s)
 
     def forget(self) -> None:
