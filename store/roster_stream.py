@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,13 @@ def _copy_out(
         finally:
             await db.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a loader thread, the flow, a command
+        asyncio.run(run())
+        return
+    with ThreadPoolExecutor(1) as aside:  # called from a coroutine: a loop of its own, aside
+        aside.submit(asyncio.run, run()).result()
 
 
 class _Slicer:
