@@ -223,3 +223,54 @@ def test_shards_score_the_race_with_the_final_fixes(db: str, source: str) -> Non
         race.final.session_points, FinalTeams(expected, race.weekend).session_points
     )
     assert not np.array_equal(TeamScores(before, weekend=race.weekend).totals, expected.totals)
+
+
+def test_a_book_read_in_many_small_slices_is_the_book_read_whole(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """store/roster_stream.py encodes COPY's output a slice at a time, each slice cut at a row's end
+    and its names coded as met, then renumbered: slices of a few rows give the same book, team index
+    and totals as one slice."""
+    from store import roster_stream
+    from store.teams import load_index
+
+    summary = summarise([JAPAN])
+    meeting = summary.meeting_keys[0]
+    prepare_teams(db, meeting, summary.drivers, summary.constructors, 300, DEFAULT_RULESET)
+    rules = load_ruleset().team
+    with psycopg.connect(libpq_url(db)) as conn:
+        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+        assert whole is not None
+        team = int(whole.team_ids[5])
+    held = {whole.assets[a] for a in whole.picks[5]}
+    final_fix(db, meeting, team, next(d for d in summary.drivers if driver_asset(d) not in held))
+    with psycopg.connect(libpq_url(db)) as conn:
+        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+        monkeypatch.setattr(roster_stream, "SLICE_BYTES", 333)  # a few rows, cut anywhere
+        sliced = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+        index = load_index(conn, meeting)
+    assert whole is not None
+    assert sliced is not None
+    assert index is not None
+    assert sliced.assets == whole.assets
+    for name in (
+        "team_ids",
+        "picks",
+        "weights",
+        "member_league",
+        "member_slot",
+        "penalty",
+        "fix_out",
+        "fix_in",
+    ):
+        np.testing.assert_array_equal(getattr(sliced, name), getattr(whole, name), err_msg=name)
+    assert whole.fix_out is not None
+    assert int((whole.fix_out >= 0).sum()) == 1  # the Final Fix came through
+    np.testing.assert_array_equal(index.team_ids, whole.team_ids)
+    np.testing.assert_array_equal(index.member_league, whole.member_league)
+    np.testing.assert_array_equal(index.member_slot, whole.member_slot)
+    assert whole.member_slot.size >= 2 * whole.size  # a league of its own and the global one
+    points = {a: i - 7 for i, a in enumerate(whole.assets)}
+    np.testing.assert_array_equal(
+        sliced.totals(points, before_race=points), whole.totals(points, before_race=points)
+    )
