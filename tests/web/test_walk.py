@@ -158,7 +158,10 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     browser.check("leagues")
     page = browser.go(f"/league?id={paddock['id']}")
     expect(page.locator("[data-code]")).to_have_text(paddock["invite_code"])
-    expect(page.locator("[data-board]")).to_contain_text("no live scores")  # none before the weekend starts
+    # None before the weekend starts, in a player's words (not the API's, which name the meeting's key).
+    expect(page.locator("[data-board]")).to_have_text(
+        "No live scores yet: they start with the weekend's first session."
+    )
     expect(page.locator("[data-season] tr").first).not_to_have_text("Loading…")
     browser.check("league")
     page = browser.go(f"/results?team={team_id}")

@@ -37,6 +37,7 @@ async function start() {
       $("[data-own]").textContent = ownLine(body.own, body.count);
       $("[data-board-updated]").textContent = clockTime();
       finality($("[data-board-state]"), body);
+      $("[data-board-state]").hidden = false;
     };
     const params = new URLSearchParams({ meeting_key: meeting.meeting_key, top: TOP });
     if (myMember) params.set("team_id", myMember.team_id);
@@ -44,7 +45,10 @@ async function start() {
       board(await api(`/api/leagues/${id}/leaderboard?meeting_key=${meeting.meeting_key}&limit=${TOP}`));
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
-      $("[data-board]").replaceChildren(h("tr", {}, h("td", { colspan: 3 }, error.message)));
+      // The league is read above: a 404 here is a weekend with no scored window yet (the API's words are
+      // for developers: they name the meeting's key).
+      const words = "No live scores yet: they start with the weekend's first session.";
+      $("[data-board]").replaceChildren(h("tr", {}, h("td", { colspan: 3 }, words)));
     }
     follow(`/api/live/leagues/${id}/leaderboard?${params}`, "leaderboard", board, pageError);
     try {
