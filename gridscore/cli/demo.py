@@ -11,6 +11,7 @@ databases.
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import threading
 import time
@@ -165,7 +166,10 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     with running_services(settings) as urls:
         upgrade(urls.database_url)
         weekend = seed_from_feed(urls.database_url, feed, datetime.now(UTC) + timedelta(days=1))
-        config = ApiConfig.from_settings(settings, urls)
+        # A demo's log-ins are meant to end with it: its own random secret, without the warning that an
+        # unset JWT_SECRET gives a real deployment (a newcomer's first lines were that warning).
+        secret = settings.jwt_secret or secrets.token_urlsafe(48)
+        config = ApiConfig.from_settings(settings.model_copy(update={"jwt_secret": secret}), urls)
         # One address plays everyone here (four players, then you in the browser, maybe twice): room for it.
         app = create_app(replace(config, auth_rate_limit=max(config.auth_rate_limit, DEMO_AUTH_RATE_LIMIT)))
         try:

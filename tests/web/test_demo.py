@@ -22,7 +22,8 @@ BRITAIN = ROOT / "data" / "feeds" / "2023-10-britain.jsonl"
 
 def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: str) -> None:
     port = free_port()
-    env = os.environ | {"DATABASE_URL": fresh, "REDIS_URL": redis_url}
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    env |= {"DATABASE_URL": fresh, "REDIS_URL": redis_url}
     gridscore = str(Path(sys.executable).parent / "gridscore")
     options = ["--teams", "200", "--speed", "0", "--port", str(port), "--wait", "0", "--linger", "0"]
     done = subprocess.run(
@@ -38,6 +39,7 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
     assert f"GridScore is at http://127.0.0.1:{port}/" in done.stdout
     assert f"log in as {DEMO_EMAIL} / {DEMO_PASSWORD}" in done.stdout
     assert "The race is over" in done.stdout
+    assert "JWT_SECRET" not in done.stdout + done.stderr, "no deployment warning in a demo's first lines"
     try:
         httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
         raise AssertionError("the demo's server still answers after it ended")
