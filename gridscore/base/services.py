@@ -57,8 +57,9 @@ def stopping_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP stop the command as Ctrl-C does (KeyboardInterrupt), so every `with` unwinds.
 
     By default they end Python at once, without `finally` or atexit: the embedded servers outlived the
-    command (PostgreSQL kept running, its pid file with it). Signal handlers belong to the main thread;
-    elsewhere this does nothing.
+    command (PostgreSQL kept running, its pid file with it). A signal the command already handles keeps
+    its handler (`gridscore live` stops after the messages it has received, and exits 0). Signal
+    handlers belong to the main thread; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -67,7 +68,8 @@ def stopping_on_signals() -> Iterator[None]:
     def interrupt(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    unhandled = [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is signal.SIG_DFL]
+    previous = {signum: signal.signal(signum, interrupt) for signum in unhandled}
     try:
         yield
     finally:

@@ -3,9 +3,11 @@ they use, embedded or the machine's, by name or address, never with a password."
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
-from gridscore.base.services import ServiceUrls
+from gridscore.base.services import ServiceUrls, stopping_on_signals
 
 SOCKET_URL = "postgresql://postgres:@/postgres?host=/srv/app/.gridscore/postgres"
 
@@ -44,3 +46,22 @@ def test_no_password_in_the_words() -> None:
     assert "s3cret" not in urls.describe()
     assert "hunter2" not in urls.describe()
     assert urls.describe() == "PostgreSQL at db:5432/gridscore, Redis at cache:6379/0"
+
+
+def test_stop_signals_become_ctrl_c_only_where_the_command_does_not_handle_them() -> None:
+    """The live engine handles SIGTERM itself (it stops after what it received and exits 0): the
+    embedded servers' handler must not replace it; an unhandled SIGHUP becomes Ctrl-C and is given back."""
+
+    def own(_signum: int, _frame: object) -> None:
+        pass
+
+    before = signal.signal(signal.SIGTERM, own), signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with stopping_on_signals():
+            assert signal.getsignal(signal.SIGTERM) is own
+            assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, own)
+        assert signal.getsignal(signal.SIGTERM) is own
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGHUP, before[1])
