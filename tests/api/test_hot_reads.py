@@ -250,3 +250,24 @@ def stream_of(
     with http.stream("GET", path, params=params, headers=headers) as response:
         assert response.status_code == 200, response.read()
         yield EventReader(response)
+
+
+def test_a_roster_locked_behind_the_api_is_read_at_once_by_a_process_that_keeps_its_copies_long(
+    client: httpx.Client, long_memory_url: str, db: str, redis_url: str, tmp_path: Path
+) -> None:
+    """The weekend's lock (beat's task) writes rosters in Postgres, not through the API: "no roster yet"
+    is not kept, or a team would read as rosterless for the whole cache time into its first session."""
+    seed_weekend(db, JAPAN, days_ahead=2)
+    alice = register(client, "alice")
+    team = create_team(client, alice, "Alice Racing")
+    roster = cheapest_roster(client.get("/api/assets").json())
+    assert client.put(f"/api/teams/{team}/roster", json=roster, headers=alice.headers).status_code == 200
+    with httpx.Client(base_url=long_memory_url, timeout=30) as other:
+        score = f"/api/teams/{team}/score"
+        before = other.get(score, params={"meeting_key": MEETING}, headers=alice.headers)
+        assert (before.status_code, before.json()["code"]) == (404, "no_roster")
+        lock_rosters_now(db, MEETING)
+        replay(db, redis_url, qualifying_prefixes(tmp_path)[0])
+        after = other.get(score, params={"meeting_key": MEETING}, headers=alice.headers)
+        assert after.status_code == 200, after.text
+        assert after.json()["team_id"] == team

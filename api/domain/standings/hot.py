@@ -52,7 +52,7 @@ class HotReads:
         # every RECHECK_S even with no new window; the other copies last the whole cache time.
         self.documents = DocumentCache(max_age_s=min(max(cache_s, 0.0), RECHECK_S))
         self.access: ShortCache[HTTPException] = ShortCache(cache_s)
-        self.facts: ShortCache[TeamFacts | HTTPException] = ShortCache(cache_s)
+        self.facts: ShortCache[TeamFacts] = ShortCache(cache_s)
         self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(min(cache_s, RECHECK_S))
         self.names: ShortCache[str] = ShortCache(cache_s)
 
@@ -179,16 +179,10 @@ class HotReads:
 
     async def _team_score(self, team_id: int, meeting_key: int) -> bytes:
         facts = self.facts.get((team_id, meeting_key))
-        if facts is None:
-            try:
-                async with self.sessions() as session:
-                    facts = await StandingsService(session=session).team_facts(team_id, meeting_key)
-            except HTTPException as missing:  # no roster yet: kept as long as a roster would be
-                self.facts.put((team_id, meeting_key), missing)
-                raise
+        if facts is None:  # "no roster yet" is not kept: the lock writes rosters behind the API
+            async with self.sessions() as session:
+                facts = await StandingsService(session=session).team_facts(team_id, meeting_key)
             self.facts.put((team_id, meeting_key), facts)
-        if isinstance(facts, HTTPException):
-            raise facts.with_traceback(None)
         team_live = await self.live.team_with_points(meeting_key, team_id)
         return encode(team_score_of(facts, team_live, await self._race_final(meeting_key), self.rules))
 
