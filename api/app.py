@@ -82,6 +82,7 @@ RATE_LIMIT_STORE = "auth_rate_limit"
 PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
 UNLIMITED_PATHS = ("/metrics",)  # the scraper's
 REDIS_MAX_CONNECTIONS = 100  # per worker process
+VERSIONS_RECHECK_S = 1.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Writes that change nothing a hot read says (a refresh that finds a reused token revokes through the gate).
 CHANGE_NO_READS = frozenset(
@@ -130,7 +131,9 @@ def create_app(config: ApiConfig) -> Litestar:
         subscriber_backlog_strategy="dropleft",
     )
 
-    versions = LiveVersions(client, channels, max_age_s=config.read_cache_s)
+    # A meeting's versions come from its notes; where none came for a second (no watcher: a meeting first
+    # read before it was live, or more meetings than watchers), a read asks Redis again.
+    versions = LiveVersions(client, channels, max_age_s=VERSIONS_RECHECK_S)
     hot = HotReads(db_session, live, versions, rules.team, config.read_cache_s)
     versions.on_write(hot.forget)
     versions.on_write(gate.forget)

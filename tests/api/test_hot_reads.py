@@ -271,3 +271,33 @@ def test_a_roster_locked_behind_the_api_is_read_at_once_by_a_process_that_keeps_
         after = other.get(score, params={"meeting_key": MEETING}, headers=alice.headers)
         assert after.status_code == 200, after.text
         assert after.json()["team_id"] == team
+
+
+def test_a_meeting_first_read_before_its_first_window_is_followed_once_it_is_live(
+    client: httpx.Client,
+    api_config: ApiConfig,
+    db: str,
+    redis_url: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    """Read before the meeting had live state, it had no watcher of its notes: its versions are asked again
+    within a second, whatever API_READ_CACHE_MS is, and a watcher follows it from then on."""
+    _, bob, league_id, _, _ = league_with_two_players(client, db)
+    board = f"/api/leagues/{league_id}/leaderboard"
+    params = {"meeting_key": MEETING}
+    fresh = create_app(replace(api_config, read_cache_s=60.0))  # a process that never saw the meeting
+    with serving(fresh) as url, httpx.Client(base_url=url, timeout=30) as other:
+        early = other.get(board, params=params, headers=bob.headers)
+        assert (early.status_code, early.json()["code"]) == (404, "not_started")
+        for feed in qualifying_prefixes(tmp_path)[:2]:
+            replay(db, redis_url, feed)
+            version = int(redis_client.get(live_keys.meeting_version(MEETING)) or 0)
+            # the body is of the window, and so is its ETag (it names the meeting's version)
+            eventually(
+                lambda v=version: (
+                    other.get(board, params=params, headers=bob.headers).headers["etag"].startswith(f'"{v}.')
+                )
+            )
+            read = other.get(board, params=params, headers=bob.headers)
+            assert read.json()["as_of"]["version"] == version
