@@ -57,8 +57,9 @@ def stopping_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP stop the command as Ctrl-C does (KeyboardInterrupt), so every `with` unwinds.
 
     By default they end Python at once, without `finally` or atexit: the embedded servers outlived the
-    command (PostgreSQL kept running, its pid file with it). A signal the command already handles keeps
-    its handler (`gridscore live` stops after the messages it has received, and exits 0). Signal
+    command (PostgreSQL kept running, its pid file with it). Whatever handled them before (coverage's
+    SIGTERM hook in tests) is put back on exit. A command with its own way to stop installs its handler
+    inside the `with` (`gridscore live` stops after the messages it has received, and exits 0). Signal
     handlers belong to the main thread; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -68,8 +69,7 @@ def stopping_on_signals() -> Iterator[None]:
     def interrupt(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    unhandled = [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is signal.SIG_DFL]
-    previous = {signum: signal.signal(signum, interrupt) for signum in unhandled}
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
     try:
         yield
     finally:

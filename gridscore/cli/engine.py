@@ -50,8 +50,10 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
     journal = Path(args.journal) if args.journal else settings.mqtt_journal or _under(settings, "journal")
     recovery = None if args.no_recovery else _recovery(args, settings)
     stop = threading.Event()
-    _stop_on_signals(stop)
     with running_services(settings) as urls:
+        # Inside: running_services makes SIGTERM a Ctrl-C for the embedded servers; the engine stops
+        # gracefully instead (after the messages already received), and the servers stop after it.
+        _stop_on_signals(stop)
         if not args.no_migrate:
             upgrade(urls.database_url)
         start = JournalStart.BEGINNING if recovery is not None else JournalStart.END
