@@ -38,6 +38,7 @@ from api.domain.calendar.controllers import CalendarController
 from api.domain.leagues.controllers import LeagueController
 from api.domain.live.controllers import TICKET_SCHEME, LiveController, LivePush
 from api.domain.live.events import Pace
+from api.domain.live.feeds import Feeds
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
 from api.domain.live.versions import LiveVersions
@@ -151,6 +152,7 @@ def create_app(config: ApiConfig) -> Litestar:
             max_s=config.live_stream_max_s,
         ),
         versions=versions,
+        feeds=Feeds(),
     )
     log_redaction.install()  # stream URLs carry tickets; uvicorn's access log prints query strings
 
@@ -196,6 +198,7 @@ def create_app(config: ApiConfig) -> Litestar:
         try:
             yield
         finally:
+            await push.feeds.close()
             await versions.close()
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
             await pool.disconnect()  # a pool passed in is not the client's to close

@@ -232,9 +232,9 @@ class Settings(BaseSettings):
         description="a live stream's comment after this much silence",
     )
     live_push_interval_ms: int = Field(
-        default=1_000,
+        default=200,
         validation_alias="LIVE_PUSH_INTERVAL_MS",
-        description="a live stream pushes at most this often",
+        description="a live stream pushes at most this often (under the engine's window interval)",
     )
     live_stream_max_s: int = Field(
         default=900, validation_alias="LIVE_STREAM_MAX_S", description="a live stream ends after this long"

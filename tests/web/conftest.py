@@ -34,7 +34,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PHONE = {"width": 375, "height": 812}
 BLOCKING = ("serious", "critical")
-PUSH_INTERVAL_S = 0.25  # the streams' least time between two pushes (LIVE_PUSH_INTERVAL_MS is 1000)
+PUSH_INTERVAL_S = 0.25  # the streams' least time between two pushes (LIVE_PUSH_INTERVAL_MS is 200 by default)
 
 
 def chromium_path() -> str:

@@ -3,6 +3,7 @@ a team's score, pushed when the meeting's scores change."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent
+from litestar.response import ServerSentEvent, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.accounts.gate import SessionGate
@@ -23,6 +24,7 @@ from api.domain.leagues.access import readable_league
 from api.domain.live.access import known_meeting, own_team_in_league
 from api.domain.live.callers import stream_caller
 from api.domain.live.events import Pace, channel_notes, live_events, meeting_changes
+from api.domain.live.feeds import Feed, Feeds, follow
 from api.domain.live.schemas import LiveLeaderboardOut, TicketOut
 from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
@@ -40,6 +42,7 @@ STREAM_SECURITY: list[SecurityRequirement] = [{"BearerToken": []}, {TICKET_SCHEM
 LEADERBOARD_EVENT = "leaderboard"
 INBOX_EVENT = "inbox"
 SCORE_EVENT = "score"
+SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
 Top = Annotated[int, Parameter(ge=1, le=200, description="teams from the top of the league in each event")]
 OwnTeam = Annotated[
@@ -59,6 +62,7 @@ class LivePush:
     reads: LiveReads
     pace: Pace
     versions: LiveVersions
+    feeds: Feeds
 
 
 def _stream_spec(event: str, shape: str, data: type[Any]) -> dict[int, ResponseSpec]:
@@ -77,6 +81,11 @@ def _stream_spec(event: str, shape: str, data: type[Any]) -> dict[int, ResponseS
         ),
         **responses(400, 401, 403, 404, 429),
     }
+
+
+def _event_stream(frames: AsyncIterator[bytes]) -> Stream:
+    """Ready frames as a server-sent event stream (the headers Litestar's ServerSentEvent sends)."""
+    return Stream(frames, media_type=EVENT_STREAM, headers=SSE_HEADERS)
 
 
 class LiveController(Controller):
@@ -119,7 +128,7 @@ class LiveController(Controller):
         push: NamedDependency[LivePush],
         top: Top = 10,
         team_id: OwnTeam = None,
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """A league's live top `top` for a weekend, pushed on every change (same rules as the leaderboard
         read: a private league is for its members). Authenticate with `?ticket=` or a bearer token."""
         user = await stream_caller(request, push.tickets, push.issuer, push.gate)
@@ -127,16 +136,15 @@ class LiveController(Controller):
         if team_id is not None:
             await own_team_in_league(db_session, team_id, league_id, user.id)
         await known_meeting(db_session, push.reads.live, meeting_key)
-        read = partial(push.reads.leaderboard, league_id, meeting_key, top, team_id, {})
-        return ServerSentEvent(
-            live_events(
-                meeting_changes(push.versions, meeting_key, push.pace.keepalive_s),
-                LEADERBOARD_EVENT,
-                read,
-                push.pace,
-                request.headers.get("last-event-id"),
-            )
-        )
+        reads, pace, versions = push.reads, push.pace, push.versions
+
+        def feed() -> Feed:
+            changes = meeting_changes(versions, meeting_key, pace.keepalive_s)
+            return Feed(changes, LEADERBOARD_EVENT, partial(reads.board, league_id, meeting_key, top), pace)
+
+        own = None if team_id is None else reads.own(league_id, meeting_key, team_id, LEADERBOARD_EVENT)
+        key = ("board", league_id, meeting_key, top)
+        return _event_stream(follow(push.feeds, key, feed, request.headers.get("last-event-id"), own))
 
     @get(
         "/teams/{team_id:int}/score",
@@ -154,23 +162,21 @@ class LiveController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         push: NamedDependency[LivePush],
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """A team's live score for a weekend, pushed on every change (same rules as the score read: its
         owner, or anyone who can read a league it plays in). Authenticate with `?ticket=` or a bearer
         token."""
         user = await stream_caller(request, push.tickets, push.issuer, push.gate)
         await readable_team(db_session, team_id, user.id)
         await known_meeting(db_session, push.reads.live, meeting_key)
-        read = partial(push.reads.team_score, team_id, meeting_key)
-        return ServerSentEvent(
-            live_events(
-                meeting_changes(push.versions, meeting_key, push.pace.keepalive_s),
-                SCORE_EVENT,
-                read,
-                push.pace,
-                request.headers.get("last-event-id"),
-            )
-        )
+        reads, pace, versions = push.reads, push.pace, push.versions
+
+        def feed() -> Feed:
+            changes = meeting_changes(versions, meeting_key, pace.keepalive_s)
+            return Feed(changes, SCORE_EVENT, partial(reads.team_score, team_id, meeting_key), pace)
+
+        key = ("score", team_id, meeting_key)
+        return _event_stream(follow(push.feeds, key, feed, request.headers.get("last-event-id")))
 
     @get(
         "/notifications",

@@ -124,7 +124,7 @@ async def _pushes(
 ) -> AsyncIterator[ServerSentEventMessage]:
     clock = asyncio.get_running_loop().time
     deadline = clock() + pace.max_s
-    last, last_id = await _read(read, pace)
+    last, last_id = await read_state(read, pace)
     read_at = sent_at = clock()
     if last is None:
         yield ServerSentEventMessage(
@@ -135,13 +135,13 @@ async def _pushes(
     else:
         yield ServerSentEventMessage(data=last.decode(), event=event, id=last_id)
     while True:
-        noted = await _wait(changed, min(sent_at + pace.keepalive_s, deadline) - clock())
+        noted = await wait_flag(changed, min(sent_at + pace.keepalive_s, deadline) - clock())
         if clock() >= deadline:
             return
         if noted:
             await asyncio.sleep(max(0.0, read_at + pace.push_interval_s - clock()))
         changed.clear()  # notes from here on ask for another read
-        body, body_id = await _read(read, pace)
+        body, body_id = await read_state(read, pace)
         read_at = clock()
         if body is not None and body != last:
             last, sent_at = body, clock()
@@ -156,14 +156,14 @@ async def _flag_notes(subscriber: Subscriber, changed: asyncio.Event) -> None:
         changed.set()
 
 
-async def _wait(flag: asyncio.Event, timeout_s: float) -> bool:
+async def wait_flag(flag: asyncio.Event, timeout_s: float) -> bool:
     """True when the flag is up within the timeout."""
     with anyio.move_on_after(max(0.0, timeout_s)) as waited:
         await flag.wait()
     return not waited.cancelled_caught
 
 
-async def _read(read: Read, pace: Pace) -> tuple[bytes | None, str | None]:
+async def read_state(read: Read, pace: Pace) -> tuple[bytes | None, str | None]:
     """The state as JSON and its event id (its live version); None when there is none yet, or when Redis or
     Postgres failed (the next note or keep-alive tries again). Shielded: a read cut off by a disconnect
     would leak its database connection."""

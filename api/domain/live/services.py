@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.live.events import Ready
+from api.domain.live.feeds import Frame, Personal
 from api.domain.notifications.schemas import InboxOut
 from api.domain.notifications.services import Inbox
 from api.domain.standings.hot import HotReads
@@ -31,26 +32,32 @@ class LiveReads:
         self.hot = hot
         self.rules = rules
 
-    async def leaderboard(
-        self, league_id: int, meeting_key: int, top: int, team_id: int | None, names: dict[int, str | None]
-    ) -> Ready | None:
-        """The league's top `top` (one document for every stream of the process) and the team's own
-        standing (this stream's); None while there are no live scores. `names` keeps the team's name
-        for the stream's life."""
+    async def board(self, league_id: int, meeting_key: int, top: int) -> Ready | None:
+        """The league's top `top` with no `own` rank: one document, and one feed, for every stream of the
+        process; None while there are no live scores."""
         board = await self.hot.stream_board(league_id, meeting_key, top)
         if board is None:
             return None
-        own = None
-        if team_id is not None:
+        # LiveLeaderboardOut is the board's body with `own` last: the shared bytes, one field added.
+        return Ready(board.body[:-1] + NO_OWN, _version_of(board.body))
+
+    def own(self, league_id: int, meeting_key: int, team_id: int, event: str) -> Personal:
+        """A stream's frame of the shared board with its team's own standing (read for each new state);
+        the team's name is kept for the stream's life."""
+        names: dict[int, str | None] = {}
+
+        async def framed(shared: Frame) -> Frame | None:
             standing = await self.live.league_standing(meeting_key, league_id, team_id)
+            own = None
             if standing is not None:
                 if team_id not in names:
                     async with self.sessions() as session:
                         names[team_id] = await session.scalar(select(Team.name).where(Team.id == team_id))
                 own = StandingOut(standing.rank, team_id, names[team_id], standing.points)
-        # LiveLeaderboardOut is the board's body with `own` last: the shared bytes, one field added.
-        body = board.body[:-1] + b',"own":' + encode(own) + b"}"
-        return Ready(body, _version_of(board.body))
+            body = shared.body[: -len(NO_OWN)] + b',"own":' + encode(own) + b"}"
+            return Frame.of(event, body, shared.id)
+
+        return framed
 
     async def team_score(self, team_id: int, meeting_key: int) -> Ready | None:
         """The team's score with its breakdown; None while it has no roster or no live score."""
@@ -75,3 +82,4 @@ def _version_of(body: bytes) -> str | None:
 
 
 encode = msgspec.json.Encoder().encode
+NO_OWN = b',"own":null}'  # the end of a leaderboard event with no team of the stream's own

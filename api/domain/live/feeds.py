@@ -1,0 +1,167 @@
+"""Live feeds: one task per followed state (a league's top, a team's score) per process, and one event frame
+per state, written as the same bytes to every stream that follows it.
+
+A feed waits for its meeting's changes (the process's watcher of the notes), keeps its pace, reads the
+shared document once and encodes its server-sent event once (Litestar's encoder). Each stream of it only
+wakes and writes that frame: with 5,000 streams on a league a window costs one read, one encoding and
+5,000 socket writes, with no Litestar event iterator or per-stream read in between. A stream that adds a
+part of its own (a leaderboard's `own` rank) makes its own frame from the shared body. A feed ends with its
+last stream. Everything a stream promised before holds (api/domain/live/events.py): the current state at
+once, an unchanged state not sent again, keep-alives, `Last-Event-ID`, the end after `max_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+from litestar.response import ServerSentEventMessage
+
+from api.domain.live.events import Changes, Pace, Read, read_state, wait_flag
+
+log = logging.getLogger("api.live")
+# A stream's own frame from the shared state (None: send nothing for it).
+Personal = Callable[["Frame"], Awaitable["Frame | None"]]
+NO_SCORES = ServerSentEventMessage(
+    data=None, comment="no live scores yet: they come with the first scored window"
+).encode()
+KEEP_ALIVE = ServerSentEventMessage(data=None, comment="keep-alive").encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One state: its JSON, its event id, and its whole server-sent event as sent."""
+
+    body: bytes
+    id: str | None
+    encoded: bytes
+
+    @classmethod
+    def of(cls, event: str, body: bytes, event_id: str | None) -> Frame:
+        message = ServerSentEventMessage(data=body.decode(), event=event, id=event_id)
+        return cls(body, event_id, message.encode())
+
+
+@dataclass(slots=True)
+class Feed:
+    changes: Changes
+    event: str
+    read: Read
+    pace: Pace
+    current: Frame | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # replaced at each new frame
+    started: asyncio.Event = field(default_factory=asyncio.Event)  # set after the first read
+    streams: int = 0
+    task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            await self._follow()
+        except Exception:  # its streams keep their keep-alives; the next stream starts a new feed
+            log.exception("a live feed stopped")
+            raise
+
+    async def _follow(self) -> None:
+        clock = asyncio.get_running_loop().time
+        noted = asyncio.Event()
+        async with self.changes(noted):  # before the first read: no change can fall between the two
+            try:
+                await self._read()
+            finally:
+                self.started.set()
+            read_at = clock()
+            while True:
+                # A lost note costs one keep-alive period at most: the state is read again anyway.
+                if await wait_flag(noted, self.pace.keepalive_s):
+                    await asyncio.sleep(max(0.0, read_at + self.pace.push_interval_s - clock()))
+                noted.clear()  # notes from here on ask for another read
+                await self._read()
+                read_at = clock()
+
+    async def _read(self) -> None:
+        body, event_id = await read_state(self.read, self.pace)
+        if body is None:  # none yet, or a failed read: the streams keep what they have
+            return
+        # A new frame even for the same body: a stream with a part of its own makes its frame again.
+        self.current = Frame.of(self.event, body, event_id)
+        woken, self.changed = self.changed, asyncio.Event()
+        woken.set()
+
+
+class Feeds:
+    """The process's feeds, by what they follow; each lives while a stream follows it."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[Hashable, Feed] = {}
+
+    @contextlib.asynccontextmanager
+    async def following(self, key: Hashable, make: Callable[[], Feed]) -> AsyncIterator[Feed]:
+        feed = self._feeds.get(key)
+        if feed is None or (feed.task is not None and feed.task.done()):  # none, or one that failed
+            feed = self._feeds[key] = make()
+            feed.task = asyncio.create_task(feed.run())
+        feed.streams += 1
+        try:
+            await feed.started.wait()
+            yield feed
+        finally:
+            feed.streams -= 1
+            if feed.streams == 0 and self._feeds.get(key) is feed:
+                del self._feeds[key]
+                if feed.task is not None:
+                    feed.task.cancel()
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    async def close(self) -> None:
+        tasks = [f.task for f in self._feeds.values() if f.task is not None]
+        self._feeds.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def follow(
+    feeds: Feeds,
+    key: Hashable,
+    make: Callable[[], Feed],
+    last_event_id: str | None = None,
+    personal: Personal | None = None,
+) -> AsyncIterator[bytes]:
+    """One stream of a feed, as the bytes to send: the current state at once, then each new one."""
+    async with feeds.following(key, make) as feed:
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + feed.pace.max_s
+        changed = feed.changed
+        shared = feed.current
+        own = shared if personal is None or shared is None else await personal(shared)
+        if own is None:
+            yield NO_SCORES
+        elif own.id is not None and own.id == last_event_id:
+            yield ServerSentEventMessage(
+                data=None, comment=f"resumed after event {own.id}: no change since"
+            ).encode()
+        else:
+            yield own.encoded
+        sent, sent_at = own, clock()
+        while True:
+            woken = await wait_flag(changed, min(sent_at + feed.pace.keepalive_s, deadline) - clock())
+            if clock() >= deadline:
+                return
+            changed = feed.changed
+            if woken and feed.current is not None and feed.current is not shared:
+                shared = feed.current
+                own = shared if personal is None else await personal(shared)
+                if own is not None and (sent is None or own.body != sent.body):
+                    sent, sent_at = own, clock()
+                    yield own.encoded
+                    continue
+            if not woken:
+                sent_at = clock()
+                yield KEEP_ALIVE
