@@ -286,11 +286,21 @@ def live_latency(
     database_url: str, redis_url: str, teams: int, duration_s: float, data_dir: Path | None = None
 ) -> dict[str, Any]:
     """The live engine (`gridscore live`) on the bench's teams, with the race published through
-    MQTT_URL's broker at 60x for `duration_s` seconds (benchmarks/mqtt_latency.py); its journal
-    and log under `data_dir` (GRIDSCORE_DATA_DIR/bench when None)."""
+    MQTT_URL's broker at 60x for `duration_s` seconds (benchmarks/mqtt_latency.py), once the engine
+    has loaded the teams; its journal and log under `data_dir` (GRIDSCORE_DATA_DIR/bench when None)."""
     from benchmarks import mqtt_latency
 
-    options = ["--teams", str(teams), "--duration", str(duration_s), "--feed", str(LAP_BY_LAP)]
+    # The refresh bench replayed the race to its end in this database: the weekend is set in play
+    # again, so that the engine loads its teams when it starts, as live (not at the first message).
+    options = [
+        "--teams",
+        str(teams),
+        "--duration",
+        str(duration_s),
+        "--feed",
+        str(LAP_BY_LAP),
+        "--reopen-weekend",
+    ]
     args = mqtt_latency.parser().parse_args(options + (["--data-dir", str(data_dir)] if data_dir else []))
     result = mqtt_latency.run(args, ServiceUrls(database_url, redis_url))
     before, after = result["load_average_before"][0], result["load_average_after"][0]
