@@ -54,6 +54,10 @@ class AsyncLiveReader:
 
     def __init__(self, client: redis_async.Redis) -> None:
         self.client = client
+        # EVALSHA, each loaded on first use: a team's reads find its slot server-side, one round trip
+        self._team = client.register_script(TEAM_SCRIPT)
+        self._team_with_points = client.register_script(TEAM_WITH_POINTS_SCRIPT)
+        self._league_standing = client.register_script(LEAGUE_STANDING_SCRIPT)
 
     async def points(self, meeting_key: int) -> dict[str, Any] | None:
         raw = await self.client.get(keys.meeting_points(meeting_key))
@@ -120,14 +124,13 @@ class AsyncLiveReader:
         return bool(await self.client.sismember(keys.live_meetings(), str(meeting_key)))
 
     async def team(self, meeting_key: int, team_id: int) -> Standing | None:
-        slot = await self.client.hget(keys.team_slots(meeting_key), str(team_id))
-        if slot is None:
+        reply = await self._team(
+            keys=[keys.team_ids(meeting_key), keys.team_totals(meeting_key), keys.team_ranks(meeting_key)],
+            args=list(keys.team_id_args(team_id)),
+        )
+        if not reply:
             return None
-        index = int(slot)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
-        pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
-        total, rank = await pipe.execute()
+        total, rank = reply
         return _standing(team_id, total, rank)
 
     async def league(
@@ -161,24 +164,24 @@ class AsyncLiveReader:
         meeting version they are of. Totals are written after their window's points (on a thread of
         their own), so the latest points and version may be ahead of them: these are the totals' own
         (the latest ones where no totals were written with theirs)."""
-        slot = await self.client.hget(keys.team_slots(meeting_key), str(team_id))
-        pipe = self.client.pipeline(transaction=True)
-        pipe.get(keys.totals_points(meeting_key))
-        pipe.get(keys.totals_version(meeting_key))
-        pipe.get(keys.meeting_points(meeting_key))
-        pipe.get(keys.meeting_version(meeting_key))
-        pipe.get(keys.totals_window_time(meeting_key))
-        pipe.get(keys.meeting_window_time(meeting_key))
-        if slot is not None:
-            index = int(slot)
-            pipe.getrange(keys.team_totals(meeting_key), *keys.int32_bytes(index, index + 1))
-            pipe.getrange(keys.team_ranks(meeting_key), *keys.int32_bytes(index, index + 1))
-        replies = await pipe.execute()
+        replies = await self._team_with_points(
+            keys=[
+                keys.team_ids(meeting_key),
+                keys.team_totals(meeting_key),
+                keys.team_ranks(meeting_key),
+                keys.totals_points(meeting_key),
+                keys.totals_version(meeting_key),
+                keys.meeting_points(meeting_key),
+                keys.meeting_version(meeting_key),
+                keys.totals_window_time(meeting_key),
+                keys.meeting_window_time(meeting_key),
+            ],
+            args=list(keys.team_id_args(team_id)),
+        )
         totals_points, totals_version, latest_points, latest_version = replies[:4]
-        totals_window, latest_window = replies[4:6]
-        if slot is None:
+        totals_window, latest_window, found, total, rank = replies[4:]
+        if not found:
             return TeamLive(None, _json(latest_points), _int(latest_version), _time(latest_window))
-        total, rank = replies[6:]
         own = totals_version is not None  # else no totals were written with their own version
         return TeamLive(
             _standing(team_id, total, rank),
@@ -190,15 +193,14 @@ class AsyncLiveReader:
     async def league_standing(self, meeting_key: int, league_id: int, team_id: int) -> Standing | None:
         """A team's live points and rank inside a league, in one atomic server-side read (None while the
         team or the league has no live state for the meeting)."""
-        script = self.client.register_script(LEAGUE_STANDING_SCRIPT)  # EVALSHA, loaded on first use
-        reply = await script(
+        reply = await self._league_standing(
             keys=[
-                keys.team_slots(meeting_key),
+                keys.team_ids(meeting_key),
                 keys.team_totals(meeting_key),
                 keys.league_index(meeting_key),
                 keys.league_points(meeting_key),
             ],
-            args=[str(team_id), str(league_id)],
+            args=[*keys.team_id_args(team_id), str(league_id)],
         )
         if not reply:
             return None
@@ -263,20 +265,53 @@ class LiveReader:
         self.close()
 
 
+# A team's total and rank (KEYS: team_ids, totals, ranks; ARGV: keys.team_id_args), or nil when the
+# team has no slot; a missing total or rank comes back empty and _standing says None.
+TEAM_SCRIPT = (
+    keys.TEAM_SLOT_LUA
+    + """
+local slot = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if not slot then return nil end
+return {redis.call('GETRANGE', KEYS[2], slot * 4, slot * 4 + 3),
+        redis.call('GETRANGE', KEYS[3], slot * 4, slot * 4 + 3)}
+"""
+)
+
+# A team's total and rank with the documents and versions of team_with_points, read together
+# (KEYS: team_ids, totals, ranks, then the six GETs in reply order): six values, then whether the
+# team has a slot (0/1), then its total and rank (false without a slot).
+TEAM_WITH_POINTS_SCRIPT = (
+    keys.TEAM_SLOT_LUA
+    + """
+local reply = {}
+for i = 4, 9 do reply[i - 3] = redis.call('GET', KEYS[i]) end
+local slot = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if slot then
+  reply[7] = 1
+  reply[8] = redis.call('GETRANGE', KEYS[2], slot * 4, slot * 4 + 3)
+  reply[9] = redis.call('GETRANGE', KEYS[3], slot * 4, slot * 4 + 3)
+else
+  reply[7], reply[8], reply[9] = 0, false, false
+end
+return reply
+"""
+)
+
 # A team's rank inside one league: 1 + the members with strictly more points (competition ranks, as
 # the flow ranks). The league's points are stored best first, so a binary search over its segment
 # finds it with O(log n) GETRANGEs, atomically, even in the league that holds every team.
-LEAGUE_STANDING_SCRIPT = """
-local slot = redis.call('HGET', KEYS[1], ARGV[1])
-local segment = redis.call('HGET', KEYS[3], ARGV[2])
-if not slot or not segment then return nil end
+LEAGUE_STANDING_SCRIPT = (
+    keys.TEAM_SLOT_LUA
+    + """
+local index = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local segment = redis.call('HGET', KEYS[3], ARGV[3])
+if not index or not segment then return nil end
 local function int32(raw)
   local a, b, c, d = string.byte(raw, 1, 4)
   local v = a + b * 256 + c * 65536 + d * 16777216
   if v >= 2147483648 then v = v - 4294967296 end
   return v
 end
-local index = tonumber(slot)
 local total = redis.call('GETRANGE', KEYS[2], index * 4, index * 4 + 3)
 if #total ~= 4 then return nil end
 local points = int32(total)
@@ -291,3 +326,4 @@ while lo < hi do
 end
 return {lo + 1, points}
 """
+)

@@ -58,7 +58,7 @@ def clear_results(db: str, client: redis.Redis) -> None:
     with psycopg.connect(libpq_url(db), autocommit=True) as conn:
         conn.execute("TRUNCATE asset_result, team_result")
     for key in client.scan_iter("gs:m:*"):
-        if not key.endswith((b":team_ids", b":team_slot", b":league_index")):
+        if not key.endswith((b":team_ids", b":league_index")):
             client.delete(key)
 
 

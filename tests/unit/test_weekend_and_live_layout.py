@@ -168,7 +168,7 @@ def test_every_live_key_is_distinct_and_prefixed() -> None:
         live_keys.meeting_points,
         live_keys.meeting_sessions,
         live_keys.team_ids,
-        live_keys.team_slots,
+        live_keys.legacy_team_slots,
         live_keys.team_totals,
         live_keys.team_ranks,
         live_keys.league_index,
