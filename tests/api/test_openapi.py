@@ -82,3 +82,11 @@ def test_streams_describe_their_events(schema: dict[str, Any]) -> None:
         assert ok["content"]["text/event-stream"]["schema"] == {"$ref": f"#/components/schemas/{data}"}
         assert "event" in ok["description"]
         assert "Last-Event-ID" in ok["description"]
+
+
+def test_hot_reads_document_their_etag_and_304(schema: dict[str, Any]) -> None:
+    for path in ("/api/teams/{team_id}/score", "/api/leagues/{league_id}/leaderboard"):
+        operation = schema["paths"][path]["get"]
+        assert "If-None-Match" in operation["responses"]["304"]["description"], path
+        assert "content" not in operation["responses"]["304"], path
+        assert {"ETag", "Cache-Control"} <= set(operation["responses"]["200"]["headers"]), path

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 import anyio
@@ -34,7 +34,7 @@ from litestar.response import ServerSentEventMessage
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.domain.live.versions import LiveVersions
+from api.domain.live.versions import LiveVersions, Stamp
 
 log = logging.getLogger("api.live")
 
@@ -79,9 +79,15 @@ def channel_notes(channels: ChannelsPlugin, channel: str) -> Changes:
     return notes
 
 
-def meeting_changes(versions: LiveVersions, meeting_key: int, recheck_s: float) -> Changes:
+def meeting_changes(
+    versions: LiveVersions,
+    meeting_key: int,
+    recheck_s: float,
+    part: Callable[[Stamp], Hashable] = lambda stamp: stamp,
+) -> Changes:
     """Changes of a meeting's live state, from the process's one watcher of its notes (no subscription of
-    the stream's own): every stream of the process wakes on the same note."""
+    the stream's own): every stream of the process wakes on the same note. `part`: what of the state the
+    stream shows (a leaderboard changes with the leagues' write of a window, not with its points')."""
 
     @contextlib.asynccontextmanager
     async def changes(changed: asyncio.Event) -> AsyncIterator[None]:
@@ -92,8 +98,9 @@ def meeting_changes(versions: LiveVersions, meeting_key: int, recheck_s: float) 
             while True:
                 stamp = await versions.changed_since(meeting_key, seen, recheck_s)
                 if stamp != seen:
+                    if part(stamp) != part(seen):
+                        changed.set()
                     seen = stamp
-                    changed.set()
 
         task = asyncio.create_task(pump())
         try:

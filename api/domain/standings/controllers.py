@@ -6,7 +6,9 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 
 from api.domain.accounts.guards import CurrentUser
 from api.domain.leagues.access import readable_league
@@ -19,6 +21,29 @@ from api.lib.params import LeagueId, Limit, MeetingKey, Offset, SessionKey, Team
 from store.live_read import AsyncLiveReader
 
 Req = Request[CurrentUser, Any, Any]
+# The hot reads' validators (api/domain/standings/hot.py): a strong ETag per live state, 304 on a match.
+NOT_MODIFIED = {
+    304: ResponseSpec(
+        data_container=None,
+        description="Not Modified: the `If-None-Match` request header names this state's `ETag` (either"
+        " encoding's); no body. Send back the ETag you last got: an unchanged window costs no body.",
+        generate_examples=False,
+    )
+}
+READY_HEADERS = [
+    ResponseHeader(
+        name="ETag",
+        description="a strong tag of this live state and body (`-gz` for the gzip encoding)",
+        documentation_only=True,
+        value='"<points>.<totals>.<leagues>-<hash>"',  # its form (documentation only: the schema's type)
+    ),
+    ResponseHeader(
+        name="Cache-Control",
+        description="`private, no-cache`: keep it, but revalidate with If-None-Match",
+        documentation_only=True,
+        value="private, no-cache",
+    ),
+]
 
 
 class StandingsController(Controller):
@@ -30,7 +55,8 @@ class StandingsController(Controller):
         "/teams/{team_id:int}/score",
         operation_id="getTeamScore",
         summary="A team's score for a weekend",
-        responses=responses(400, 401, 403, 404),
+        responses={**NOT_MODIFIED, **responses(400, 401, 403, 404)},
+        response_headers=READY_HEADERS,
     )
     async def team_score(
         self, team_id: TeamId, meeting_key: MeetingKey, request: Req, hot: NamedDependency[HotReads]
@@ -55,7 +81,8 @@ class StandingsController(Controller):
         "/leagues/{league_id:int}/leaderboard",
         operation_id="getLeagueLeaderboard",
         summary="A league's leaderboard for a weekend",
-        responses=responses(400, 401, 403, 404),
+        responses={**NOT_MODIFIED, **responses(400, 401, 403, 404)},
+        response_headers=READY_HEADERS,
     )
     async def live_leaderboard(
         self,

@@ -11,6 +11,7 @@ store: nothing here scores.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -21,11 +22,11 @@ from litestar.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.leagues.access import readable_league
+from api.domain.live.access import known_meeting
 from api.domain.live.versions import LiveVersions, Stamp
-from api.domain.standings.schemas import AsOfOut, LeaderboardOut, StandingOut
-from api.domain.standings.services import StandingsService, TeamFacts, team_score_of
+from api.domain.standings.services import StandingsService, TeamFacts, live_leaderboard_of, team_score_of
 from api.domain.teams.access import readable_team
-from api.errors import ErrorCode, NotFound
+from api.errors import NotFound
 from api.lib.documents import Document, DocumentCache
 from api.lib.short_cache import ShortCache
 from scoring.rules import TeamRules
@@ -53,7 +54,8 @@ class HotReads:
         self.documents = DocumentCache(max_age_s=min(max(cache_s, 0.0), RECHECK_S))
         self.access: ShortCache[HTTPException] = ShortCache(cache_s)
         self.facts: ShortCache[TeamFacts] = ShortCache(cache_s)
-        self.finals: ShortCache[tuple[Stamp, bool]] = ShortCache(min(cache_s, RECHECK_S))
+        self.finals: ShortCache[tuple[Stamp, asyncio.Task[bool]]] = ShortCache(min(cache_s, RECHECK_S))
+        self.meetings: ShortCache[bool] = ShortCache(cache_s)
         self.names: ShortCache[str] = ShortCache(cache_s)
 
     def forget(self) -> None:
@@ -63,6 +65,7 @@ class HotReads:
         self.facts.forget()
         self.finals.forget()
         self.names.forget()
+        self.meetings.forget()
 
     async def leaderboard(
         self, user_id: int, league_id: int, meeting_key: int, offset: int, limit: int
@@ -119,6 +122,14 @@ class HotReads:
     async def readable_team(self, user_id: int, team_id: int) -> None:
         await self._check(("team", user_id, team_id), lambda s: readable_team(s, team_id, user_id))
 
+    async def known_meeting(self, meeting_key: int) -> None:
+        """A weekend of the calendar or with live scores (what a stream may wait for); only a known one is
+        kept (an unknown one may go live any moment)."""
+        if self.meetings.get(meeting_key) is None:
+            async with self.sessions() as session:
+                await known_meeting(session, self.live, meeting_key)
+            self.meetings.put(meeting_key, True)
+
     async def _check(self, key: tuple[str, int, int], check: Callable[[AsyncSession], Any]) -> None:
         answer = self.access.get(key)
         if answer is None:
@@ -135,30 +146,16 @@ class HotReads:
     async def _leaderboard(self, league_id: int, meeting_key: int, offset: int, limit: int) -> bytes:
         """StandingsService.live_leaderboard's body, with the team names and the race's final state from
         this process's copies (Postgres only for names it has not kept)."""
-        count, standings = await self.live.league(meeting_key, league_id, offset, limit)
-        as_of = await self.live.as_of(meeting_key)
-        if count == 0 and as_of.version is None:
-            raise NotFound(
-                f"no live scores for meeting {meeting_key}:"
-                " they start with the weekend's first scored session",
-                code=ErrorCode.NOT_STARTED,
-            )
-        names = await self._names([s.team_id for s in standings])
-        final = await self._race_final(meeting_key)
-        return encode(
-            LeaderboardOut(
-                final=final,
-                as_of=AsOfOut(as_of.version, as_of.window_time),
-                league_id=league_id,
-                meeting_key=meeting_key,
-                source="final" if final else "live",
-                session_key=None,
-                count=count,
-                offset=offset,
-                limit=limit,
-                standings=[StandingOut(s.rank, s.team_id, names.get(s.team_id), s.points) for s in standings],
-            )
+        board = await live_leaderboard_of(
+            self.live,
+            league_id,
+            meeting_key,
+            offset,
+            limit,
+            self._names,
+            lambda: self._race_final(meeting_key),
         )
+        return encode(board)
 
     async def _names(self, team_ids: list[int]) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -187,20 +184,36 @@ class HotReads:
         return encode(team_score_of(facts, team_live, await self._race_final(meeting_key), self.rules))
 
     async def _race_final(self, meeting_key: int) -> bool:
-        """Whether the weekend's Race is final in Postgres, asked once per live state (and cache time)."""
+        """Whether the weekend's Race is final in Postgres, asked once per live state (and cache time) by
+        however many fills need it at once."""
         kept = self.finals.get(meeting_key)
         stamp = await self.versions.stamp(meeting_key)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
+        if kept is not None and kept[0] == stamp and not (kept[1].done() and kept[1].exception()):
+            return await asyncio.shield(kept[1])
+        asking = asyncio.create_task(self._ask_final(meeting_key))
+        self.finals.put(meeting_key, (stamp, asking))
+        try:
+            return await asyncio.shield(asking)
+        except Exception:
+            current = self.finals.get(meeting_key)
+            if current is not None and current[1] is asking:
+                self.finals.drop(meeting_key)
+            raise
+
+    async def _ask_final(self, meeting_key: int) -> bool:
         async with self.sessions() as session:
-            final = await StandingsService(session=session).race_final(meeting_key)
-        self.finals.put(meeting_key, (stamp, final))
-        return final
+            return await StandingsService(session=session).race_final(meeting_key)
 
 
 def board_state(stamp: Stamp) -> Hashable:
     """What a leaderboard page is of: the meeting's version (its as_of) and the leagues' (its rows)."""
     return (stamp.version, stamp.leagues, stamp.writes)
+
+
+def board_push_state(stamp: Stamp) -> Hashable:
+    """When a leaderboard stream has news: a window's league standings (or a player's write), not its
+    points alone (the rows would be the last window's under the new as_of; the leagues follow at once)."""
+    return (stamp.leagues, stamp.version if stamp.leagues is None else None, stamp.writes)
 
 
 def score_state(stamp: Stamp) -> Hashable:

@@ -4,6 +4,7 @@ points document of the same window."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -122,26 +123,8 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
     async def live_leaderboard(
         self, live: AsyncLiveReader, league_id: int, meeting_key: int, offset: int, limit: int
     ) -> LeaderboardOut:
-        count, standings = await live.league(meeting_key, league_id, offset, limit)
-        if count == 0 and await live.version(meeting_key) is None:
-            raise NotFound(
-                f"no live scores for meeting {meeting_key}:"
-                " they start with the weekend's first scored session",
-                code=ErrorCode.NOT_STARTED,
-            )
-        names = await self.names([s.team_id for s in standings])
-        final = await self.race_final(meeting_key)
-        return LeaderboardOut(
-            final=final,
-            as_of=await live_as_of(live, meeting_key),
-            league_id=league_id,
-            meeting_key=meeting_key,
-            source="final" if final else "live",
-            session_key=None,
-            count=count,
-            offset=offset,
-            limit=limit,
-            standings=[StandingOut(s.rank, s.team_id, names.get(s.team_id), s.points) for s in standings],
+        return await live_leaderboard_of(
+            live, league_id, meeting_key, offset, limit, self.names, lambda: self.race_final(meeting_key)
         )
 
     async def final_leaderboard(
@@ -291,6 +274,40 @@ def _live_assets(kind: str, table: dict[str, Any]) -> list[AssetPointsOut]:
         for name, v in table.items()
     ]
     return sorted(items, key=lambda a: (-a.points, a.name))
+
+
+async def live_leaderboard_of(
+    live: AsyncLiveReader,
+    league_id: int,
+    meeting_key: int,
+    offset: int,
+    limit: int,
+    names_of: Callable[[list[int]], Awaitable[dict[int, str]]],
+    race_final: Callable[[], Awaitable[bool]],
+) -> LeaderboardOut:
+    """A league's live page from Redis, with the team names and the race's final state from Postgres, or
+    from what a caller keeps of them (the uncached read and the hot reads' document are this one body)."""
+    count, standings = await live.league(meeting_key, league_id, offset, limit)
+    as_of = await live.as_of(meeting_key)
+    if count == 0 and as_of.version is None:
+        raise NotFound(
+            f"no live scores for meeting {meeting_key}: they start with the weekend's first scored session",
+            code=ErrorCode.NOT_STARTED,
+        )
+    names = await names_of([s.team_id for s in standings])
+    final = await race_final()
+    return LeaderboardOut(
+        final=final,
+        as_of=AsOfOut(as_of.version, as_of.window_time),
+        league_id=league_id,
+        meeting_key=meeting_key,
+        source="final" if final else "live",
+        session_key=None,
+        count=count,
+        offset=offset,
+        limit=limit,
+        standings=[StandingOut(s.rank, s.team_id, names.get(s.team_id), s.points) for s in standings],
+    )
 
 
 async def live_as_of(live: AsyncLiveReader, meeting_key: int) -> AsOfOut:
