@@ -38,9 +38,12 @@ class AssetMarket:
 
 
 def _pick_without_replacement(rng: np.random.Generator, weights: np.ndarray, n: int, k: int) -> np.ndarray:
-    """k distinct picks per row, weighted (Gumbel top-k), vectorised over n rows."""
-    keys = np.log(weights)[None, :] + rng.gumbel(size=(n, weights.size))
-    return np.argpartition(-keys, k - 1, axis=1)[:, :k]
+    """k distinct picks per row, weighted, vectorised over n rows: the k smallest of exponential
+    draws divided by the weights (the exponential race, the same law as Gumbel top-k), in float32:
+    half the time of float64 Gumbel keys, most of a chunk's generation at ten million teams."""
+    keys = rng.standard_exponential(size=(n, weights.size), dtype=np.float32)
+    keys /= weights.astype(np.float32)[None, :]
+    return np.argpartition(keys, k - 1, axis=1)[:, :k]
 
 
 def generate_rosters(market: AssetMarket, n: int, rules: TeamRules, seed: int = 42) -> pl.DataFrame:

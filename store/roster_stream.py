@@ -10,8 +10,9 @@ asyncpg, whose COPY hands over whole network reads (psycopg's, a row at a time).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from scoring.chips import Chip
 from scoring.teams import ROSTER_SIZE, pick_weights
 
 SLICE_BYTES = 32 << 20  # CSV parsed at a time
+SLICES_AHEAD = 2  # slices received while one is still being encoded
 DRIVER_COLUMNS = ("d1", "d2", "d3", "d4", "d5")
 CONSTRUCTOR_COLUMNS = ("c1", "c2")
 # The columns of store.teams.ROSTERS, in order.
@@ -120,11 +122,23 @@ def _copy_out(
 
 class _Slicer:
     """Chunks of a COPY gathered into slices of about SLICE_BYTES that end at a record's end
-    (`cut`: where the last whole record of the bytes so far ends), each handed to `use`."""
+    (`cut`: where the last whole record of the bytes so far ends), each handed to `use` in order on
+    a thread of its own, so that the next slice is received while one is encoded (polars and numpy
+    mostly run without the GIL, the server makes its rows on the other core); at most
+    SLICES_AHEAD slices wait, so memory stays flat. `close` waits for every slice; leaving the
+    `with` block stops the thread either way (a COPY that failed: the slices queued are dropped)."""
 
     def __init__(self, use: Callable[[bytes], None], cut: Callable[[bytearray], int], skip: int = 0) -> None:
         self.use, self.cut, self.skip = use, cut, skip
         self.pending = bytearray()
+        self._aside = ThreadPoolExecutor(1, thread_name_prefix="copy-slices")
+        self._queued: deque[Future[None]] = deque()
+
+    def __enter__(self) -> _Slicer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._aside.shutdown(wait=True, cancel_futures=True)
 
     def take(self, chunk: bytes) -> None:
         self.pending += chunk
@@ -135,12 +149,17 @@ class _Slicer:
             self._flush()
 
     def close(self) -> None:
+        """Hand over what is left and wait for every slice (an encoding error is raised here)."""
         self._flush()
+        while self._queued:
+            self._queued.popleft().result()
 
     def _flush(self) -> None:
         end = self.cut(self.pending)
         if end:
-            self.use(bytes(self.pending[:end]))
+            while len(self._queued) >= SLICES_AHEAD:
+                self._queued.popleft().result()
+            self._queued.append(self._aside.submit(self.use, bytes(self.pending[:end])))
             del self.pending[:end]
 
 
@@ -177,9 +196,9 @@ def read_rosters(
             }
         )
 
-    slicer = _Slicer(encode, lambda pending: pending.rfind(b"\n") + 1)
-    _copy_out(conn, query, params, "csv", slicer.take)
-    slicer.close()
+    with _Slicer(encode, lambda pending: pending.rfind(b"\n") + 1) as slicer:
+        _copy_out(conn, query, params, "csv", slicer.take)
+        slicer.close()
     if not parts:
         return None
     columns = {key: np.concatenate([part.pop(key) for part in parts]) for key in list(parts[0])}
@@ -232,13 +251,13 @@ def read_bigints(
     probe = conn.execute(f"SELECT * FROM ({query}) AS q LIMIT 0", params)  # noqa: S608
     row = _bigint_rows(len(probe.description or ()))
     size = row.itemsize
-    slicer = _Slicer(
+    with _Slicer(
         lambda whole: use(np.frombuffer(whole, dtype=row)),
         lambda pending: len(pending) // size * size,
         skip=_COPY_HEADER,
-    )
-    _copy_out(conn, query, params, "binary", slicer.take)
-    slicer.close()  # what is left is the trailer (two bytes)
+    ) as slicer:
+        _copy_out(conn, query, params, "binary", slicer.take)
+        slicer.close()  # what is left is the trailer (two bytes)
 
 
 def read_team_ids(conn: psycopg.Connection, meeting_key: int) -> npt.NDArray[np.int64]:
