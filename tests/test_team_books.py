@@ -18,7 +18,7 @@ from dataflows.shard_books import SlicedBooks, StoreShardBooks
 from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import WeekendState
-from ingest.feeds import summarise
+from ingest.feeds import FeedSummary, summarise
 from scoring.facts import SessionKind
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import AssetPoints, SessionPoints
@@ -47,13 +47,32 @@ def book_of(scorer: TeamScorer, update: WeekendUpdate, rereads: FinalFixRereads 
     return teams.book
 
 
-def final_fix(db: str, meeting: int, team: int, newcomer: str) -> str:
-    """What the API writes for a Final Fix: the locked roster's second driver replaced, and the chip."""
+def japan_teams(db: str, teams: int) -> tuple[FeedSummary, int]:
+    """The Japanese weekend's feed summary and meeting, with `teams` generated teams in Postgres."""
+    summary = summarise([JAPAN])
+    meeting = summary.meeting_keys[0]
+    prepare_teams(db, meeting, summary.drivers, summary.constructors, teams, DEFAULT_RULESET)
+    return summary, meeting
+
+
+def read_book(db: str, meeting: int) -> TeamBook:
+    """The meeting's whole book, read from Postgres as the flow reads it."""
+    rules = load_ruleset().team
+    with psycopg.connect(libpq_url(db)) as conn:
+        book = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    assert book is not None
+    return book
+
+
+def final_fix(db: str, summary: FeedSummary, meeting: int, team: int) -> str:
+    """What the API writes for a Final Fix: the locked roster's second driver replaced by the first of
+    the weekend's drivers the team does not hold, and the chip. Returns the newcomer."""
     with psycopg.connect(libpq_url(db), autocommit=True) as conn:
         row = conn.execute(
-            "SELECT drivers[2] FROM roster WHERE team_id = %s AND meeting_key = %s", (team, meeting)
+            "SELECT drivers[2], drivers FROM roster WHERE team_id = %s AND meeting_key = %s", (team, meeting)
         ).fetchone()
         assert row is not None
+        newcomer = next(d for d in summary.drivers if d not in row[1])
         conn.execute("INSERT INTO meeting (meeting_key) VALUES (%s) ON CONFLICT DO NOTHING", (meeting,))
         conn.execute(
             "UPDATE roster SET drivers[2] = %(in)s,"
@@ -66,22 +85,17 @@ def final_fix(db: str, meeting: int, team: int, newcomer: str) -> str:
             " VALUES (%s, 2025, %s, 'final_fix', %s, now(), now())",
             (team, meeting, Jsonb({"out": row[0], "in": newcomer})),
         )
-    return str(row[0])
+    return newcomer
 
 
 def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
-    summary = summarise([JAPAN])
-    meeting = summary.meeting_keys[0]
-    prepare_teams(db, meeting, summary.drivers, summary.constructors, 5, DEFAULT_RULESET)
+    summary, meeting = japan_teams(db, 5)
     books = StoreTeamBooks(db, load_ruleset().team)
     scorer, rereads = TeamScorer(books), FinalFixRereads(books)
     weekend = WeekendState(meeting)
 
     first = book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING), rereads)
-    team = int(first.team_ids[0])
-    held = {first.assets[a] for a in first.picks[0]}
-    newcomer = next(d for d in summary.drivers if driver_asset(d) not in held)
-    final_fix(db, meeting, team, newcomer)
+    newcomer = final_fix(db, summary, meeting, int(first.team_ids[0]))
     # one read a weekend
     assert book_of(scorer, window(weekend, QUALIFYING, SessionKind.QUALIFYING), rereads) is first
 
@@ -99,22 +113,15 @@ def test_rosters_are_read_again_at_the_races_first_window(db: str) -> None:
 def test_a_final_fix_patch_scores_as_a_whole_new_read(db: str) -> None:
     """The Race's patch (Final Fix rows only) gives the book a full read gives: same picks,
     weights and fixes, so the same totals before and from the Race; slots and leagues shared."""
-    summary = summarise([JAPAN])
-    meeting = summary.meeting_keys[0]
-    prepare_teams(db, meeting, summary.drivers, summary.constructors, 40, DEFAULT_RULESET)
+    summary, meeting = japan_teams(db, 40)
     rules = load_ruleset().team
-    with psycopg.connect(libpq_url(db)) as conn:
-        before = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
-    assert before is not None
+    before = read_book(db, meeting)
     for slot in (0, 7, 39):
-        team = int(before.team_ids[slot])
-        held = {before.assets[a] for a in before.picks[slot]}
-        final_fix(db, meeting, team, next(d for d in summary.drivers if driver_asset(d) not in held))
+        final_fix(db, summary, meeting, int(before.team_ids[slot]))
     with psycopg.connect(libpq_url(db)) as conn:
         fixes = load_final_fixes(conn, meeting)
-        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
+    whole = read_book(db, meeting)
     assert fixes.height == 3
-    assert whole is not None
     patched = patch_book(before, fixes, rules.boost_multiplier, rules.extra_drs_multiplier)
     assert patched is not None
     assert patched.team_ids is before.team_ids
@@ -133,9 +140,7 @@ def test_a_final_fix_patch_scores_as_a_whole_new_read(db: str) -> None:
 def test_live_loads_in_the_background_and_preloads_the_weekends_in_play(db: str) -> None:
     """Live, a call never reads Postgres: the weekends in play (rosters, Race not final) load when
     asked to preload, a meeting without a book is requested and None returned until it is in."""
-    summary = summarise([JAPAN])
-    meeting = summary.meeting_keys[0]
-    prepare_teams(db, meeting, summary.drivers, summary.constructors, 30, DEFAULT_RULESET)
+    _, meeting = japan_teams(db, 30)
     loaded: list[tuple[int, int]] = []
     books = StoreTeamBooks(
         db, load_ruleset().team, background=True, on_loaded=lambda m, b: loaded.append((m, b.size))
@@ -173,13 +178,9 @@ def test_shards_score_the_race_with_the_final_fixes(db: str, source: str) -> Non
     """A sharded flow (dataflows/shard_steps.py) scores the Race's classification with every Final
     Fix, whether each shard reads its own slots (the cluster's) or slices the store's whole books
     (`gridscore replay` and `live` with GRIDSCORE_TEAM_SHARDS > 1): the numbers of a fresh read."""
-    summary = summarise([JAPAN])
-    meeting = summary.meeting_keys[0]
-    prepare_teams(db, meeting, summary.drivers, summary.constructors, 40, DEFAULT_RULESET)
+    summary, meeting = japan_teams(db, 40)
     rules = load_ruleset().team
-    with psycopg.connect(libpq_url(db)) as conn:
-        before = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
-    assert before is not None
+    before = read_book(db, meeting)
     books = StoreShardBooks(db, rules) if source == "shard reads" else SlicedBooks(StoreTeamBooks(db, rules))
     shards, weekend, rng = 4, WeekendState(meeting), np.random.default_rng(5)
     scorer, merge = ShardScorer(books, shards), ShardMerge(books, shards)
@@ -205,17 +206,10 @@ def test_shards_score_the_race_with_the_final_fixes(db: str, source: str) -> Non
     first = scored(QUALIFYING, SessionKind.QUALIFYING, final=True)
     assert first.teams is not None
     for slot in (0, 17, 39):  # teams of three shards
-        team = int(first.teams.book.team_ids[slot])
-        with psycopg.connect(libpq_url(db)) as conn:
-            row = conn.execute("SELECT drivers FROM roster WHERE team_id = %s", (team,)).fetchone()
-        assert row is not None
-        final_fix(db, meeting, team, next(d for d in summary.drivers if d not in row[0]))
+        final_fix(db, summary, meeting, int(first.teams.book.team_ids[slot]))
     scored(RACE, SessionKind.RACE)
     race = scored(RACE, SessionKind.RACE, final=True)
-    with psycopg.connect(libpq_url(db)) as conn:
-        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
-    assert whole is not None
-    expected = TeamScores(whole, weekend=race.weekend)
+    expected = TeamScores(read_book(db, meeting), weekend=race.weekend)
     assert race.teams is not None
     assert race.final is not None
     np.testing.assert_array_equal(race.teams.totals, expected.totals)
@@ -234,16 +228,9 @@ def test_a_book_read_in_many_small_slices_is_the_book_read_whole(
     from store import roster_stream
     from store.teams import load_index
 
-    summary = summarise([JAPAN])
-    meeting = summary.meeting_keys[0]
-    prepare_teams(db, meeting, summary.drivers, summary.constructors, 300, DEFAULT_RULESET)
+    summary, meeting = japan_teams(db, 300)
     rules = load_ruleset().team
-    with psycopg.connect(libpq_url(db)) as conn:
-        whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
-        assert whole is not None
-        team = int(whole.team_ids[5])
-    held = {whole.assets[a] for a in whole.picks[5]}
-    final_fix(db, meeting, team, next(d for d in summary.drivers if driver_asset(d) not in held))
+    final_fix(db, summary, meeting, int(read_book(db, meeting).team_ids[5]))
     with psycopg.connect(libpq_url(db)) as conn:
         whole = load_book(conn, meeting, rules.boost_multiplier, rules.extra_drs_multiplier)
         monkeypatch.setattr(roster_stream, "SLICE_BYTES", 333)  # a few rows, cut anywhere
