@@ -11,7 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
+from tests.processes import run_captured
 
 EMBEDDED = """
 from pathlib import Path
@@ -31,15 +32,7 @@ assert _tool_dirs(), "pg_dump found"
 def run_strict(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_captured([sys.executable, "-W", "error", "-c", code], cwd=cwd, env=env, timeout=180)
 
 
 def test_embedded_postgres_under_a_relative_data_dir_warns_nothing() -> None:

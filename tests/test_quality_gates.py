@@ -4,11 +4,11 @@ own environment, so a commit needs no network (proxies pointed at a closed port 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.processes import run_captured
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
@@ -17,15 +17,8 @@ def test_pre_commit_hooks_pass_with_no_network(tmp_path: Path) -> None:
     home = tmp_path / "pre-commit-home"
     closed = "http://127.0.0.1:9"
     env = dict(os.environ, PRE_COMMIT_HOME=str(home), HTTPS_PROXY=closed, HTTP_PROXY=closed, PIP_NO_INDEX="1")
-    done = subprocess.run(
-        [str(PRE_COMMIT), "run", "--all-files", "--show-diff-on-failure", "--color", "never"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    hooks = [str(PRE_COMMIT), "run", "--all-files", "--show-diff-on-failure", "--color", "never"]
+    done = run_captured(hooks, cwd=ROOT, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     for hook in (
         "ruff check",
