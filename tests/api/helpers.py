@@ -72,6 +72,26 @@ def cheapest_roster(assets: dict[str, Any], skip_drivers: int = 0) -> dict[str, 
     }
 
 
+def field_team(
+    api: httpx.Client,
+    player: Player,
+    team: int,
+    assets: dict[str, Any],
+    skip_drivers: int,
+    invite_code: str | None = None,
+) -> None:
+    """The team's cheapest roster (from the `skip_drivers`-th cheapest driver) saved and, given an
+    invite code, the team in that league."""
+    roster = cheapest_roster(assets, skip_drivers=skip_drivers)
+    saved = api.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers)
+    assert saved.status_code == 200, saved.text
+    if invite_code is not None:
+        joined = api.post(
+            "/api/leagues/join", json={"invite_code": invite_code, "team_id": team}, headers=player.headers
+        )
+        assert joined.status_code == 200, joined.text
+
+
 def set_prices(database_url: str, price: float, **overrides: float) -> None:
     """An administrator's price list: every asset at `price`, some at their own."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +56,18 @@ class EventReader:
             if matches(message):
                 return events
         raise AssertionError(f"no matching event within {timeout_s} s; got {events}")
+
+
+@contextlib.contextmanager
+def open_stream(
+    client: httpx.Client, path: str, params: dict[str, Any], headers: dict[str, str] | None = None
+) -> Iterator[EventReader]:
+    """An accepted event stream (200, text/event-stream); leaving the block closes the connection, as a
+    browser tab that goes away."""
+    with client.stream("GET", path, params=params, headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventReader(response)
 
 
 def parse(lines: Iterator[str]) -> Iterator[Message]:

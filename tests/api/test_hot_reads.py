@@ -10,7 +10,6 @@ unchanged window answers 304 to its ETag, a new one 200 with a new ETag.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -36,9 +35,9 @@ from store import live_keys
 from store.live_read import AsyncLiveReader, LiveReader
 from store.lock import lock_rosters_now
 from store.urls import async_url
-from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, register, seed_weekend
+from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, field_team, register, seed_weekend
 from tests.api.server import serving
-from tests.api.sse import EventReader
+from tests.api.sse import open_stream
 
 MEETING = 202503
 QUALIFYING = 2025033
@@ -128,18 +127,7 @@ def league_with_two_players(client: httpx.Client, database_url: str) -> tuple[Pl
     a_team, b_team = create_team(client, alice, "Alice Racing"), create_team(client, bob, "Bob Motorsport")
     assets = client.get("/api/assets").json()
     for player, team, skip in ((alice, a_team, 0), (bob, b_team, 3)):
-        saved = client.put(
-            f"/api/teams/{team}/roster",
-            json=cheapest_roster(assets, skip_drivers=skip),
-            headers=player.headers,
-        )
-        assert saved.status_code == 200, saved.text
-        joined = client.post(
-            "/api/leagues/join",
-            json={"invite_code": league.json()["invite_code"], "team_id": team},
-            headers=player.headers,
-        )
-        assert joined.status_code == 200, joined.text
+        field_team(client, player, team, assets, skip, league.json()["invite_code"])
     lock_rosters_now(database_url, MEETING)
     return alice, bob, int(league.json()["id"]), a_team, b_team
 
@@ -229,9 +217,10 @@ def test_a_players_own_final_fix_reaches_their_score_stream_in_another_process_a
     replay(db, redis_url, qualifying_prefixes(tmp_path)[-1])
     drivers = sorted(client.get("/api/assets").json()["drivers"], key=lambda a: (a["price"], a["name"]))
     fix = {"chip": "final_fix", "out_driver": drivers[4]["name"], "in_driver": drivers[5]["name"]}
+    path, params = f"/api/live/teams/{a_team}/score", {"meeting_key": MEETING}
     with (
         httpx.Client(base_url=long_memory_url, timeout=30) as other,
-        stream_of(other, f"/api/live/teams/{a_team}/score", {"meeting_key": MEETING}, alice.headers) as score,
+        open_stream(other, path, params, alice.headers) as score,
     ):
         first = score.next_event()
         assert first.json()["chip"] is None
@@ -241,15 +230,6 @@ def test_a_players_own_final_fix_reaches_their_score_stream_in_another_process_a
         pushed = score.until(lambda m: m.json()["chip"] == "final_fix", timeout_s=20)
         assert pushed[-1].event == "score"
         assert fix["in_driver"] in [a["name"] for a in pushed[-1].json()["assets"]]
-
-
-@contextlib.contextmanager
-def stream_of(
-    http: httpx.Client, path: str, params: dict[str, Any], headers: dict[str, str]
-) -> Iterator[EventReader]:
-    with http.stream("GET", path, params=params, headers=headers) as response:
-        assert response.status_code == 200, response.read()
-        yield EventReader(response)
 
 
 def test_a_roster_locked_behind_the_api_is_read_at_once_by_a_process_that_keeps_its_copies_long(

@@ -7,7 +7,6 @@ for 2 s, and has uvicorn's access log on: what a browser's stream URL would leak
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import secrets
@@ -29,9 +28,9 @@ from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
 from store.lock import lock_rosters_now
 from store.urls import libpq_url
-from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, register, seed_weekend
+from tests.api.helpers import JAPAN, Player, create_team, field_team, register, seed_weekend
 from tests.api.server import serving
-from tests.api.sse import EventReader, Message, parse
+from tests.api.sse import Message, open_stream, parse
 from tests.test_metrics import scrape, total
 
 MEETING = 202503
@@ -101,16 +100,9 @@ def paddock(client: httpx.Client, database_url: str) -> Paddock:
     c_team = create_team(client, carol, "Carol GP")
     assets = client.get("/api/assets").json()
     for player, team, skip in ((alice, a_team, 0), (bob, b_team, 3), (carol, c_team, 1)):
-        roster = cheapest_roster(assets, skip_drivers=skip)
-        saved = client.put(f"/api/teams/{team}/roster", json=roster, headers=player.headers)
-        assert saved.status_code == 200, saved.text
-        if team != c_team:
-            joined = client.post(
-                "/api/leagues/join",
-                json={"invite_code": league.json()["invite_code"], "team_id": team},
-                headers=player.headers,
-            )
-            assert joined.status_code == 200, joined.text
+        field_team(
+            client, player, team, assets, skip, league.json()["invite_code"] if team != c_team else None
+        )
     lock_rosters_now(database_url, MEETING)
     return Paddock(alice, bob, carol, league.json()["id"], a_team, b_team, c_team)
 
@@ -139,17 +131,6 @@ def ticket(client: httpx.Client, player: Player) -> str:
     assert issued.status_code == 201, issued.text
     assert issued.json()["expires_in"] == TICKET_TTL_S
     return str(issued.json()["ticket"])
-
-
-@contextlib.contextmanager
-def stream(
-    client: httpx.Client, path: str, params: dict[str, Any], headers: dict[str, str] | None = None
-) -> Iterator[EventReader]:
-    """An open stream; leaving the block closes the connection, as a browser tab that goes away."""
-    with client.stream("GET", path, params=params, headers=headers) as response:
-        assert response.status_code == 200, response.read()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        yield EventReader(response)
 
 
 def refused(
@@ -229,8 +210,8 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
     notes.subscribe(CHANNEL)
     board_params = {"meeting_key": MEETING, "top": 1, "team_id": p.b_team, "ticket": bob_ticket}
     with (
-        stream(client, f"/api/live/leagues/{p.league_id}/leaderboard", board_params) as board,
-        stream(
+        open_stream(client, f"/api/live/leagues/{p.league_id}/leaderboard", board_params) as board,
+        open_stream(
             client, f"/api/live/teams/{p.a_team}/score", {"meeting_key": MEETING}, p.alice.headers
         ) as score,
     ):
@@ -283,7 +264,7 @@ def test_tickets_are_single_use_short_lived_and_unforgeable(client: httpx.Client
     path, params = f"/api/live/leagues/{league.json()['id']}/leaderboard", {"meeting_key": MEETING}
 
     used = ticket(client, player)
-    with stream(client, path, {**params, "ticket": used}) as opened:
+    with open_stream(client, path, {**params, "ticket": used}) as opened:
         waiting = opened.next()  # no scores yet: the stream opens and says so
         assert waiting.data is None
         assert "no live scores yet" in waiting.comments[0]
@@ -299,7 +280,7 @@ def test_tickets_are_single_use_short_lived_and_unforgeable(client: httpx.Client
     # Without a ticket: a bearer header (non-browser clients), else nothing.
     assert refused(client, path, params)[0] == 401
     assert refused(client, path, params, {"Authorization": "Bearer not.a.jwt"})[0] == 401
-    with stream(client, path, params, player.headers) as opened:
+    with open_stream(client, path, params, player.headers) as opened:
         assert "no live scores yet" in opened.next().comments[0]
     assert client.post("/api/live/tickets").status_code == 401
 
@@ -322,7 +303,7 @@ def test_streams_apply_the_same_rules_as_the_reads(client: httpx.Client, db: str
     # Every team also plays in the public global league, so anyone may read its score, and follow it.
     for player in (p.carol, p.bob, p.alice):
         assert read_status(f"/api/teams/{p.a_team}/score", player) != 403  # 404: no live score yet
-        with stream(client, a_score, with_ticket(player)) as opened:
+        with open_stream(client, a_score, with_ticket(player)) as opened:
             assert "no live scores yet" in opened.next().comments[0]
     # A team that plays only in a private league: its owner and league-mates only.
     with psycopg.connect(libpq_url(db), autocommit=True) as conn:
@@ -332,7 +313,7 @@ def test_streams_apply_the_same_rules_as_the_reads(client: httpx.Client, db: str
     # (a write behind the API's back: its reads' copy of Carol's access ages out, API_READ_CACHE_MS)
     eventually(lambda: read_status(f"/api/teams/{p.a_team}/score", p.carol) == 403)
     assert refused(client, a_score, with_ticket(p.carol))[0] == 403
-    with stream(client, a_score, with_ticket(p.bob)) as opened:
+    with open_stream(client, a_score, with_ticket(p.bob)) as opened:
         assert "no live scores yet" in opened.next().comments[0]
 
     # `team_id` must be one of the caller's teams, playing in the league.
@@ -358,9 +339,9 @@ def test_a_client_going_away_ends_its_stream_and_the_process_keeps_one_subscript
     player = register(client)
     league = client.post("/api/leagues", json={"name": "Solo", "is_public": False}, headers=player.headers)
     path = f"/api/live/leagues/{league.json()['id']}/leaderboard"
-    with stream(client, path, {"meeting_key": MEETING}, player.headers) as opened:
+    with open_stream(client, path, {"meeting_key": MEETING}, player.headers) as opened:
         opened.next()
-        with stream(client, path, {"meeting_key": MEETING}, player.headers) as second:
+        with open_stream(client, path, {"meeting_key": MEETING}, player.headers) as second:
             second.next()
             # Two streams of the meeting, one subscription: the process's watcher of its notes.
             eventually(
@@ -386,7 +367,7 @@ def test_keep_alives_while_idle_and_an_end_after_the_stream_lifetime(
         league = http.post("/api/leagues", json={"name": "Solo", "is_public": False}, headers=player.headers)
         path = f"/api/live/leagues/{league.json()['id']}/leaderboard"
         started = time.monotonic()
-        with stream(http, path, {"meeting_key": MEETING}, player.headers) as opened:
+        with open_stream(http, path, {"meeting_key": MEETING}, player.headers) as opened:
             messages: list[Message] = list(parse(opened.response.iter_lines()))  # until the server ends it
         lasted = time.monotonic() - started
     assert 1.4 <= lasted < 5

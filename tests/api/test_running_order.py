@@ -23,7 +23,8 @@ from api.app import create_app
 from api.config import ApiConfig
 from tests.api.helpers import JAPAN, Player, register, seed_weekend
 from tests.api.server import serving
-from tests.api.test_live_push import paddock, refused, replay, stream
+from tests.api.sse import open_stream
+from tests.api.test_live_push import paddock, refused, replay
 from tests.conftest import FEEDS
 
 BRITAIN = FEEDS / "2023-10-britain.jsonl"
@@ -132,7 +133,7 @@ def test_a_race_in_progress_has_a_provisional_running_order_read_and_pushed(
 
     seed_weekend(db, BRITAIN, days_ahead=-1)  # in the calendar: a stream waits for its first window
     params = {"ticket": ticket(client, player)}
-    with stream(client, f"/api/live/sessions/{BRITAIN_RACE}/running-order", params) as events:
+    with open_stream(client, f"/api/live/sessions/{BRITAIN_RACE}/running-order", params) as events:
         assert events.next().comments == ("no live scores yet: they come with the first scored window",)
         replay(db, redis_url, feed)
         body = running_order(client, BRITAIN_RACE)
@@ -180,7 +181,7 @@ def test_a_race_in_progress_has_a_provisional_running_order_read_and_pushed(
     # Resuming with the last event's id: nothing new to send, so no repeat.
     params = {"ticket": ticket(client, player)}
     headers = {"Last-Event-ID": pushed.id or ""}
-    with stream(client, f"/api/live/sessions/{BRITAIN_RACE}/running-order", params, headers) as again:
+    with open_stream(client, f"/api/live/sessions/{BRITAIN_RACE}/running-order", params, headers) as again:
         assert again.next().comments == (f"resumed after event {pushed.id}: no change since",)
 
 
