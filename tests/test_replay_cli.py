@@ -47,7 +47,19 @@ def test_replay_on_configured_servers(db: str, redis_url: str) -> None:
     assert "embedded" not in ready, "the machine's servers named as such"
     with psycopg.connect(libpq_url(db)) as conn:
         row = conn.execute("SELECT count(*) FROM team_result WHERE session_key = 2025044").fetchone()
+        top = conn.execute(
+            "SELECT t.name FROM team_result r JOIN team t ON t.id = r.team_id WHERE r.session_key = 2025044"
+            " ORDER BY r.rank, r.team_id LIMIT 10"
+        ).fetchall()
     assert row == (250,)
+    # The final top 10 names its teams, as the web app does: a player knows their team by name.
+    final = done.stdout.split("Final standings after the Race", 1)[1]
+    assert [cells[1] for cells in table_rows(final)] == [name for (name,) in top]
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of each body row of the first rich table in `text`."""
+    return [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
 
 
 def test_migrate_command(db: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console
 from rich.table import Table
 
@@ -22,12 +24,15 @@ def print_totals(totals: WeekendTotals) -> None:
         console.print(table)
 
 
-def leaderboard_table(title: str, standings: list[Standing], total_teams: int) -> Table:
+def leaderboard_table(
+    title: str, standings: list[Standing], total_teams: int, names: Mapping[int, str]
+) -> Table:
+    """The standings with each team's name, as the web app shows them (its id where it has none)."""
     caption = f"{title} ({total_teams:,} teams)"
     table = Table(title=caption, min_width=len(caption) + 2)
     table.add_column("rank", justify="right")
-    table.add_column("team", justify="right")
+    table.add_column("team")
     table.add_column("points", justify="right")
     for s in standings:
-        table.add_row(str(s.rank), str(s.team_id), str(s.points))
+        table.add_row(str(s.rank), names.get(s.team_id, f"team {s.team_id}"), str(s.points))
     return table

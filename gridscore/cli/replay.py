@@ -4,6 +4,7 @@ with the live top 10 on the terminal (benchmarks/replay.py does the replay; this
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def _replay_with_display(
             f" ({ready.urls.describe()})"
         )
         reader = LiveReader(ready.urls.redis_url)
+        names = TeamNames(ready.urls.database_url)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -74,7 +76,10 @@ def _replay_with_display(
         def show_top() -> None:
             assert live is not None
             count, top = reader.league(meeting, ready.global_league, 0, 10)
-            live.update(Group(progress, leaderboard_table(f"Live top 10 — {session_name}", top, count)))
+            shown = names.of(s.team_id for s in top)
+            live.update(
+                Group(progress, leaderboard_table(f"Live top 10 — {session_name}", top, count, shown))
+            )
 
         def on_written(window: ScoredWindow) -> None:
             nonlocal last_refresh, session_name
@@ -113,12 +118,30 @@ def _print_final(database_url: str, meeting: int) -> None:
             console.print("no session of this weekend is final yet")
             return
         rows = conn.execute(
-            "SELECT rank, team_id, weekend_points FROM team_result WHERE session_key = %s"
-            " ORDER BY rank, team_id LIMIT 10",
+            "SELECT r.rank, r.team_id, r.weekend_points, t.name FROM team_result r"
+            " LEFT JOIN team t ON t.id = r.team_id WHERE r.session_key = %s"
+            " ORDER BY r.rank, r.team_id LIMIT 10",
             (last[0],),
         ).fetchall()
         count = conn.execute("SELECT count(*) FROM team_result WHERE session_key = %s", (last[0],)).fetchone()
     standings = [Standing(r[0], r[1], r[2]) for r in rows]
-    console.print(
-        leaderboard_table(f"Final standings after the {last[1]}", standings, int(count[0]) if count else 0)
-    )
+    names = {r[1]: r[3] for r in rows if r[3] is not None}
+    title = f"Final standings after the {last[1]}"
+    console.print(leaderboard_table(title, standings, int(count[0]) if count else 0, names))
+
+
+class TeamNames:
+    """The names of the teams the terminal shows, read from Postgres once per team (the live top 10
+    changes every window; names do not, and a player knows their team by name, not by id)."""
+
+    def __init__(self, database_url: str) -> None:
+        self._url = libpq_url(database_url)
+        self._names: dict[int, str] = {}
+
+    def of(self, team_ids: Iterable[int]) -> Mapping[int, str]:
+        missing = [t for t in team_ids if t not in self._names]
+        if missing:
+            with psycopg.connect(self._url) as conn:
+                rows = conn.execute("SELECT id, name FROM team WHERE id = ANY(%s)", (missing,)).fetchall()
+            self._names.update((int(i), str(n)) for i, n in rows)
+        return self._names

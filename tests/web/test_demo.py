@@ -63,6 +63,12 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
             "SELECT count(*) FROM notification n JOIN user_account u ON u.id = n.user_id WHERE u.email = %s",
             (DEMO_EMAIL,),
         ).fetchone()
+        names = {name for (name,) in conn.execute("SELECT name FROM team").fetchall()}
+    # The terminal's live top 10 names the teams (their ids meant nothing to a player).
+    live = [line for line in done.stdout.split("Live top 10")[-1].splitlines() if line.startswith("│")]
+    shown = [line.split("│")[2].strip() for line in live]
+    assert len(shown) == 10
+    assert set(shown) <= names, shown
     assert {name for _, name, _ in rows} == {"Demo Racing", "Lando GP", "Oscar GP", "Charles GP"}
     assert all(scored == 2 for _, _, scored in rows), f"every team scored in both sessions: {rows}"
     assert inbox is not None
