@@ -65,7 +65,8 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
         ).fetchone()
         names = {name for (name,) in conn.execute("SELECT name FROM team").fetchall()}
     # The terminal's live top 10 names the teams (their ids meant nothing to a player).
-    live = [line for line in done.stdout.split("Live top 10")[-1].splitlines() if line.startswith("│")]
+    last_top = done.stdout.split("Live top 10")[-1].split("replayed ")[0]  # the final standings follow
+    live = [line for line in last_top.splitlines() if line.startswith("│")]
     shown = [line.split("│")[2].strip() for line in live]
     assert len(shown) == 10
     assert set(shown) <= names, shown

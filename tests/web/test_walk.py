@@ -165,9 +165,7 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     expect(page.locator("[data-season] tr").first).not_to_have_text("Loading…")
     browser.check("league")
     page = browser.go(f"/results?team={team_id}")
-    page.wait_for_selector(
-        f"[aria-label='Final results: {paddock['name']}']:has-text('No final results yet')"
-    )
+    page.wait_for_selector(f"[aria-label='Results: {paddock['name']}']:has-text('No final results yet')")
     assert "/api/" not in page.inner_text("main"), "no developer text"
     assert "GET " not in page.inner_text("main"), "no developer text"
 

@@ -1,4 +1,5 @@
-// After the race: the weekend's final results in each of your team's leagues, and your team's history.
+// The weekend's results in each of your team's leagues (final once the Race is; until then, after the last
+// final session, said as such), and your team's history.
 import { $, ApiError, api, chosenId, fillSelect, h, myTeams, onChoose, requireLogin } from "./api.js";
 import { pageError } from "./layout.js";
 import { ordinal, standingRows } from "./standings.js";
@@ -18,15 +19,27 @@ function historyRow(w) {
   );
 }
 
-async function leagueResults(league, meetingKey, mine) {
-  const section = h("section", { "aria-label": `Final results: ${league.name}` }, h("h3", {}, league.name));
+// The last final session's name: a league's results before the Race is final are the standings after it.
+function sessionName(results, meeting) {
+  const session = meeting.sessions.find((s) => s.session_key === results.session_key);
+  return session ? session.name : "the last final session";
+}
+
+async function leagueResults(league, meeting, mine) {
+  const section = h("section", { "aria-label": `Results: ${league.name}` }, h("h3", {}, league.name));
   try {
-    const results = await api(`/api/leagues/${league.id}/results?meeting_key=${meetingKey}&limit=${TOP}`);
+    const results = await api(`/api/leagues/${league.id}/results?meeting_key=${meeting.meeting_key}&limit=${TOP}`);
+    const after = sessionName(results, meeting);
+    const kind = results.final ? "final standings" : `standings after ${after}, not final`;
+    if (!results.final) {
+      section.append(h("p", { "data-results-kind": league.id }, `Standings after ${after}: the Race is not final yet. Its points so far are on the `,
+        h("a", { href: "/live" }, "live race"), " page."));
+    }
     section.append(
       h(
         "table",
-        { class: "standings", "data-results": league.id },
-        h("caption", { class: "visually-hidden" }, `${league.name}: final standings`),
+        { class: "standings", "data-results": league.id, "data-final": String(results.final) },
+        h("caption", { class: "visually-hidden" }, `${league.name}: ${kind}`),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Rank"), h("th", { scope: "col" }, "Team"), h("th", { scope: "col", class: "num" }, "Points"))),
         h("tbody", {}, ...standingRows(results.standings, mine)),
       ),
@@ -63,6 +76,7 @@ async function start() {
     $("[data-meeting-name]").textContent = meeting.name || `Weekend ${meeting.meeting_key}`;
     try {
       const score = await api(`/api/teams/${teamId}/score?meeting_key=${meeting.meeting_key}`);
+      if (score.final) $("[data-results-title]").textContent = "Final results";
       $("[data-final-note]").textContent = score.final
         ? `${team.name}: ${score.net_points} points (final), ${ordinal(score.rank)} of everyone.`
         : `${team.name}: ${score.net_points} points so far; the results are not final yet.`;
@@ -73,7 +87,7 @@ async function start() {
     const played = leagues.items.filter((l) => team.leagues.includes(l.id));
     played.sort((a, b) => Number(a.is_global) - Number(b.is_global));
     $("[data-final-leagues]").replaceChildren(
-      ...(await Promise.all(played.map((l) => leagueResults(l, meeting.meeting_key, mine)))),
+      ...(await Promise.all(played.map((l) => leagueResults(l, meeting, mine)))),
     );
     $("[data-history]").replaceChildren(
       ...(history.weekends.length ? history.weekends.map(historyRow) : [h("tr", {}, h("td", { colspan: 6 }, "No weekend scored yet."))]),
