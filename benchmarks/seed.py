@@ -5,6 +5,9 @@ the demo, the benchmarks and the tests; it reads recorded feeds, which the API n
 becomes a coming one, whose rosters can be built before it locks. Seeding a weekend again with a start
 in the future opens it again: its lock (from an earlier seeding in the past) is lifted and its sessions
 are upcoming, so that the rosters can be built until the new lock time.
+
+`schedule_as_replayed` moves a seeded weekend's sessions to the times a paced replay of its feed plays
+them (the demo replays a weekend in minutes: its pages should not say the Race is tomorrow).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 import msgspec
 import psycopg
 
-from ingest.recorded import iter_lines
+from ingest.publish import Pacer
+from ingest.recorded import arrival_of, iter_lines
 from store.calendar import MeetingRow, SessionRow, reopen, upsert_meetings, upsert_sessions
 from store.price_moves import write_prices
 from store.urls import libpq_url
@@ -27,6 +31,7 @@ from tasks.prices import opening_prices
 class _Envelope(msgspec.Struct):
     topic: str
     payload: msgspec.Raw
+    at: datetime | None = None
 
 
 class _Session(msgspec.Struct):
@@ -136,6 +141,61 @@ def seed_from_feed(database_url: str, feed: Path, first_session_at: datetime | N
         constructors,
         len(prices),
     )
+
+
+def schedule_as_replayed(
+    database_url: str, feed: Path, first_session_at: datetime, speed: float, max_gap: float = 5.0
+) -> dict[str, tuple[datetime, datetime]]:
+    """Each session of `feed` dated when a replay started at `first_session_at` plays it: the recorded
+    times at `speed`, with silences over `max_gap` seconds of wall time cut to it (the replay's source
+    and `gridscore publish` pace by the same rule: ingest.publish.Pacer); `speed` 0 (as fast as
+    possible) plays every session at once. The sessions' states and the weekend's lock stay as they are.
+    Returns name -> (start, end) as stored."""
+    pacer = Pacer(speed, max_gap) if speed > 0 else None
+    envelope = msgspec.json.Decoder(_Envelope)
+    played: dict[int, tuple[_Session, float, float]] = {}  # start and end: wall s from the first line
+    for line in iter_lines(feed):
+        at = arrival_of(line)
+        offset = pacer.offset(at) if pacer is not None and at is not None else 0.0
+        if b'"v1/sessions"' not in line[:60]:
+            continue
+        session = msgspec.json.decode(envelope.decode(line).payload, type=_Session)
+        if session.session_key in played:
+            continue
+        if pacer is None or at is None or session.date_start is None:
+            played[session.session_key] = (session, offset, offset)
+            continue
+        ends = session.date_end or session.date_start
+        start, end = ((d - at).total_seconds() / speed + offset for d in (session.date_start, ends))
+        played[session.session_key] = (session, start, end)
+    if not played:
+        raise ValueError(f"{feed} has no v1/sessions message: nothing to schedule")
+    order = sorted(played.values(), key=lambda p: p[1])
+    first = order[0][1]
+
+    def wall(offset: float) -> datetime:
+        return first_session_at + timedelta(seconds=offset - first)
+
+    rows, schedule = [], {}
+    for i, (session, start, end) in enumerate(order):
+        # Paced, a session's breaks are cut short too: it ends by the next one's start.
+        until = min(end, order[i + 1][1]) if i + 1 < len(order) else end
+        schedule[session.session_name] = (wall(start), wall(until))
+        rows.append(
+            SessionRow(
+                session.session_key,
+                session.meeting_key,
+                session.session_name,
+                *schedule[session.session_name],
+            )
+        )
+    with psycopg.connect(libpq_url(database_url)) as conn, conn.transaction():
+        upsert_sessions(conn, rows)
+        conn.execute(
+            "UPDATE meeting SET date_start = %s WHERE meeting_key = %s",
+            (first_session_at, rows[0].meeting_key),
+        )
+    return schedule
 
 
 def _title(full_name: str) -> str:

@@ -1,8 +1,9 @@
 """`gridscore demo FEED`: the API with its web app and a replayed race, together, for a newcomer's browser.
 
 Seeds the feed's weekend (open for rosters), serves the API and the web app, makes a demo player whose
-team is in a league with three rivals (through the API, as a player would), locks the weekend, prints the
-URL and the login, then replays the race at the given speed for the generated teams: the live page moves
+team is in a league with three rivals (through the API, as a player would), locks the weekend and dates
+its sessions when the replay plays them, prints the URL and the login, then replays the race at the given
+speed for the generated teams: the live page moves
 in the browser while the terminal shows the live top 10. Ends when the race is over (after `--linger`
 seconds of browsing, in a terminal) or on Ctrl-C, SIGTERM or SIGHUP, stopping the server and the embedded
 databases.
@@ -135,9 +136,15 @@ def embedded_note(urls: ServiceUrls, settings: Settings) -> str:
     return f" (under {settings.data_dir}/, stopped when the demo ends)"
 
 
+def pause_length(seconds: float) -> float:
+    """How long `pause` waits: the seconds given in a terminal, none in a script."""
+    return seconds if seconds > 0 and sys.stdout.isatty() else 0.0
+
+
 def pause(seconds: float, message: str) -> None:
     """Wait in a terminal (a countdown); not at all in a script."""
-    if seconds <= 0 or not sys.stdout.isatty():
+    seconds = pause_length(seconds)
+    if not seconds:
         return
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
@@ -153,7 +160,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
     from api.config import ApiConfig
-    from benchmarks.seed import seed_from_feed
+    from benchmarks.seed import schedule_as_replayed, seed_from_feed
     from gridscore.cli.replay import run_replay
     from store.lock import lock_rosters_now
     from store.migrate import upgrade
@@ -176,6 +183,10 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             with serving(app, args.host, args.port) as base_url:
                 demo = seed_players(base_url)
                 lock_rosters_now(urls.database_url, weekend.meeting_key)
+                # Seeded a day ahead so that the players could build rosters; locked, the weekend is on
+                # the replay's clock (the pages said the Race was tomorrow while it replayed).
+                starts = datetime.now(UTC) + timedelta(seconds=pause_length(args.wait))
+                schedule_as_replayed(urls.database_url, feed, starts, args.speed)
                 print(
                     f"\nGridScore is at {base_url}/  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
                     f"  live race: {base_url}/live   league '{LEAGUE}' (code {demo.invite_code}):"

@@ -4,15 +4,19 @@ scored for them, the inbox is filled, and it ends by itself with the server stop
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 
+from benchmarks.seed import schedule_as_replayed, seed_from_feed
 from gridscore.cli.demo import DEMO_EMAIL, DEMO_PASSWORD, LEAGUE, affordable_roster
+from ingest.recorded import iter_lines
 from store.urls import libpq_url
 from tests.api.server import free_port
 
@@ -21,6 +25,7 @@ BRITAIN = ROOT / "data" / "feeds" / "2023-10-britain.jsonl"
 
 
 def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: str) -> None:
+    began = datetime.now(UTC)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
     env |= {"DATABASE_URL": fresh, "REDIS_URL": redis_url}
@@ -36,6 +41,7 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    ended = datetime.now(UTC)
     assert f"GridScore is at http://127.0.0.1:{port}/" in done.stdout
     assert f"log in as {DEMO_EMAIL} / {DEMO_PASSWORD}" in done.stdout
     assert "The race is over" in done.stdout
@@ -64,6 +70,10 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
             (DEMO_EMAIL,),
         ).fetchone()
         names = {name for (name,) in conn.execute("SELECT name FROM team").fetchall()}
+        dates = conn.execute("SELECT name, date_start, date_end FROM race_session").fetchall()
+    # The weekend is dated when the demo played it (it was a day ahead: the pages said "tomorrow").
+    assert {name for name, _, _ in dates} == {"Qualifying", "Race"}
+    assert all(began <= start <= end <= ended for _, start, end in dates), dates
     # The terminal's live top 10 names the teams (their ids meant nothing to a player).
     last_top = done.stdout.split("Live top 10")[-1].split("replayed ")[0]  # the final standings follow
     live = [line for line in last_top.splitlines() if line.startswith("│")]
@@ -74,6 +84,34 @@ def test_the_demo_serves_a_player_in_a_league_then_ends(fresh: str, redis_url: s
     assert all(scored == 2 for _, _, scored in rows), f"every team scored in both sessions: {rows}"
     assert inbox is not None
     assert inbox[0] == 2, "a notification per final session"
+
+
+def test_a_weekend_dated_as_replayed_plays_each_session_when_the_paced_replay_reaches_it(fresh: str) -> None:
+    """At 60x, each session starts when the replay's source hands out its first line: the recorded gaps
+    at the speed, each cut to 5 s of wall time at most (the night before the Race: 5 s, not 20 minutes)."""
+    seed_from_feed(fresh, BRITAIN, datetime.now(UTC) + timedelta(days=1))
+    start = datetime(2030, 7, 9, 12, 0, tzinfo=UTC)
+    schedule = schedule_as_replayed(fresh, BRITAIN, start, speed=60.0)
+    wall, last, starts = 0.0, None, dict[str, datetime]()
+    for line in iter_lines(BRITAIN):
+        record = json.loads(line)
+        at = datetime.fromisoformat(record["at"].replace("Z", "+00:00"))
+        if last is not None:
+            wall += min((at - last).total_seconds() / 60.0, 5.0)
+        last = at
+        if record["topic"] == "v1/sessions":
+            starts.setdefault(record["payload"]["session_name"], start + timedelta(seconds=wall))
+    with psycopg.connect(libpq_url(fresh)) as conn:
+        stored = {
+            n: (s, e) for n, s, e in conn.execute("SELECT name, date_start, date_end FROM race_session")
+        }
+    assert stored == schedule
+    assert {name: s for name, (s, _) in schedule.items()} == starts
+    qualifying, race = schedule["Qualifying"], schedule["Race"]
+    assert qualifying[1] <= race[0], "a session ends by the next one's start"
+    assert race[0] - qualifying[0] < timedelta(minutes=1), "the night before the Race cut short"
+    recorded = timedelta(minutes=87, seconds=16.938)
+    assert abs((race[1] - race[0]) - recorded / 60) < timedelta(milliseconds=1), "the Race's length at 60x"
 
 
 def test_the_demo_rosters_are_within_the_budget() -> None:
