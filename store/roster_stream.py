@@ -10,6 +10,7 @@ asyncpg, whose COPY hands over whole network reads (psycopg's, a row at a time).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,10 @@ from scoring.teams import ROSTER_SIZE, pick_weights
 
 SLICE_BYTES = 32 << 20  # CSV parsed at a time
 SLICES_AHEAD = 2  # slices received while one is still being encoded
+# A part of a weekend (a shard's slots, the index a merge ranks with): its process holds other
+# parts too, so each read's transient peak (slices' bytes and a parsed frame) stays small beside
+# them; as fast at a quarter million rosters.
+PART_SLICE_BYTES = 4 << 20
 DRIVER_COLUMNS = ("d1", "d2", "d3", "d4", "d5")
 CONSTRUCTOR_COLUMNS = ("c1", "c2")
 # The columns of store.teams.ROSTERS, in order.
@@ -121,15 +126,23 @@ def _copy_out(
 
 
 class _Slicer:
-    """Chunks of a COPY gathered into slices of about SLICE_BYTES that end at a record's end
-    (`cut`: where the last whole record of the bytes so far ends), each handed to `use` in order on
+    """Chunks of a COPY gathered into slices of about `size` bytes (SLICE_BYTES by default) that end
+    at a record's end (`cut`: where the last whole record of the bytes so far ends), each handed to
+    `use` in order on
     a thread of its own, so that the next slice is received while one is encoded (polars and numpy
     mostly run without the GIL, the server makes its rows on the other core); at most
     SLICES_AHEAD slices wait, so memory stays flat. `close` waits for every slice; leaving the
     `with` block stops the thread either way (a COPY that failed: the slices queued are dropped)."""
 
-    def __init__(self, use: Callable[[bytes], None], cut: Callable[[bytearray], int], skip: int = 0) -> None:
+    def __init__(
+        self,
+        use: Callable[[bytes], None],
+        cut: Callable[[bytearray], int],
+        skip: int = 0,
+        size: int | None = None,
+    ) -> None:
         self.use, self.cut, self.skip = use, cut, skip
+        self.size = SLICE_BYTES if size is None else size
         self.pending = bytearray()
         self._aside = ThreadPoolExecutor(1, thread_name_prefix="copy-slices")
         self._queued: deque[Future[None]] = deque()
@@ -145,7 +158,7 @@ class _Slicer:
         if self.skip and len(self.pending) >= self.skip:
             del self.pending[: self.skip]
             self.skip = 0
-        if not self.skip and len(self.pending) >= SLICE_BYTES:
+        if not self.skip and len(self.pending) >= self.size:
             self._flush()
 
     def close(self) -> None:
@@ -164,9 +177,15 @@ class _Slicer:
 
 
 def read_rosters(
-    conn: psycopg.Connection, query: str, params: Sequence[object], boost: int, extra_drs: int
+    conn: psycopg.Connection,
+    query: str,
+    params: Sequence[object],
+    boost: int,
+    extra_drs: int,
+    slice_bytes: int | None = None,
 ) -> EncodedRosters | None:
-    """The rows of `query` (store.teams.ROSTERS' columns) encoded slice by slice; None: no rows."""
+    """The rows of `query` (store.teams.ROSTERS' columns) encoded slice by slice (of `slice_bytes`
+    of CSV, SLICE_BYTES by default); None: no rows."""
     drivers, constructors = _Names(), _Names()
     parts: list[dict[str, npt.NDArray[Any]]] = []
     schema = dict.fromkeys(ROSTER_COLUMNS, pl.String) | {"team_id": pl.Int64, "penalty": pl.Int32}
@@ -196,7 +215,7 @@ def read_rosters(
             }
         )
 
-    with _Slicer(encode, lambda pending: pending.rfind(b"\n") + 1) as slicer:
+    with _Slicer(encode, lambda pending: pending.rfind(b"\n") + 1, size=slice_bytes) as slicer:
         _copy_out(conn, query, params, "csv", slicer.take)
         slicer.close()
     if not parts:
@@ -245,6 +264,7 @@ def read_bigints(
     query: str,
     params: Sequence[object],
     use: Callable[[npt.NDArray[np.void]], None],
+    slice_bytes: int | None = None,
 ) -> None:
     """The rows of `query` (non-null bigint columns only, c0, c1, ...) as structured arrays of a few
     hundred thousand rows, through binary COPY: no text on either side."""
@@ -255,23 +275,28 @@ def read_bigints(
         lambda whole: use(np.frombuffer(whole, dtype=row)),
         lambda pending: len(pending) // size * size,
         skip=_COPY_HEADER,
+        size=slice_bytes,
     ) as slicer:
         _copy_out(conn, query, params, "binary", slicer.take)
         slicer.close()  # what is left is the trailer (two bytes)
 
 
-def read_team_ids(conn: psycopg.Connection, meeting_key: int) -> npt.NDArray[np.int64]:
+def read_team_ids(
+    conn: psycopg.Connection, meeting_key: int, slice_bytes: int | None = None
+) -> npt.NDArray[np.int64]:
     """The weekend's team ids, sorted (its book's slots)."""
     parts: list[npt.NDArray[np.int64]] = []
     query = "SELECT team_id FROM roster WHERE meeting_key = %s"
-    read_bigints(conn, query, (meeting_key,), lambda rows: parts.append(rows["c0"].astype(np.int64)))
+    read_bigints(
+        conn, query, (meeting_key,), lambda rows: parts.append(rows["c0"].astype(np.int64)), slice_bytes
+    )
     ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     ids.sort()
     return ids
 
 
 def read_memberships(
-    conn: psycopg.Connection, team_ids: npt.NDArray[np.int64]
+    conn: psycopg.Connection, team_ids: npt.NDArray[np.int64], slice_bytes: int | None = None
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """(league id, team slot) of every membership of a team in `team_ids` (sorted), sorted by league
     then slot: rows turned into slots as they arrive."""
@@ -284,8 +309,12 @@ def read_memberships(
         found[found] = team_ids[slot[found]] == team[found]
         keys.append((rows["c0"][found].astype(np.int64) << 32) | slot[found])
 
-    read_bigints(conn, "SELECT league_id, team_id FROM league_member", (), take)
+    read_bigints(conn, "SELECT league_id, team_id FROM league_member", (), take, slice_bytes)
     joined = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
     keys.clear()
     joined.sort()
-    return (joined >> 32).astype(np.int32), (joined & 0xFFFFFFFF).astype(np.int32)
+    # Each key's two 32-bit halves read in place (no 64-bit temporaries: at two memberships a team
+    # those were 16 MB a million teams, each, at the index's load peak).
+    halves = joined.view(np.int32).reshape(-1, 2)
+    high, low = (1, 0) if sys.byteorder == "little" else (0, 1)
+    return halves[:, high].copy(), halves[:, low].copy()

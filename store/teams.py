@@ -25,6 +25,7 @@ from scoring.teams import (
 from store.roster_stream import (
     CONSTRUCTOR_COLUMNS,
     DRIVER_COLUMNS,
+    PART_SLICE_BYTES,
     EncodedRosters,
     read_memberships,
     read_rosters,
@@ -81,9 +82,8 @@ def load_book_slots(
     """Slots [start, stop) of the weekend's book (teams in id order), rosters only, no leagues: a
     shard's teams (scoring/shards.py). Only these rows leave the server."""
     query = ROSTERS + " WHERE r.meeting_key = %s ORDER BY r.team_id OFFSET %s LIMIT %s"
-    rosters = read_rosters(
-        conn, query, (Chip.FINAL_FIX.value, meeting_key, start, stop - start), boost, extra_drs
-    )
+    params = (Chip.FINAL_FIX.value, meeting_key, start, stop - start)
+    rosters = read_rosters(conn, query, params, boost, extra_drs, PART_SLICE_BYTES)
     if rosters is None:
         return None
     empty = np.zeros(0, dtype=np.int32)
@@ -93,10 +93,10 @@ def load_book_slots(
 def load_index(conn: psycopg.Connection, meeting_key: int) -> TeamBook | None:
     """The weekend's teams and league memberships without rosters (TeamBook.index_only of load_book's
     book): what ranks and league standings over every shard need."""
-    team_ids = read_team_ids(conn, meeting_key)
+    team_ids = read_team_ids(conn, meeting_key, PART_SLICE_BYTES)
     if team_ids.size == 0:
         return None
-    league, slot = read_memberships(conn, team_ids)
+    league, slot = read_memberships(conn, team_ids, PART_SLICE_BYTES)
     empty = np.zeros((team_ids.size, 0), dtype=np.int16)
     return TeamBook(team_ids, (), empty, empty.astype(np.int8), league, slot)
 
