@@ -20,21 +20,24 @@ from typing import Any
 
 import httpx
 import msgspec
+import psycopg
 import pytest
 import redis
 import redis.asyncio as redis_async
+from litestar.exceptions import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from api.app import create_app
 from api.config import ApiConfig
-from api.domain.standings.services import StandingsService
+from api.domain.standings.services import StandingsService, TeamFacts
+from api.domain.teams.access import readable_team
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
 from scoring.rules import load_ruleset
 from store import live_keys
 from store.live_read import AsyncLiveReader, LiveReader
 from store.lock import lock_rosters_now
-from store.urls import async_url
+from store.urls import async_url, libpq_url
 from tests.api.helpers import JAPAN, Player, cheapest_roster, create_team, field_team, register, seed_weekend
 from tests.api.server import serving
 from tests.api.sse import open_stream
@@ -281,3 +284,62 @@ def test_a_meeting_first_read_before_its_first_window_is_followed_once_it_is_liv
             )
             read = other.get(board, params=params, headers=bob.headers)
             assert read.json()["as_of"]["version"] == version
+
+
+def test_a_first_read_in_one_query_answers_as_the_access_rule_and_the_facts_read_do(
+    client: httpx.Client, db: str
+) -> None:
+    alice, bob, _, a_team, b_team = league_with_two_players(client, db)
+    carol = register(client, "carol")
+    with psycopg.connect(libpq_url(db), autocommit=True) as conn:  # Bob's team: in the private league only
+        conn.execute(
+            "DELETE FROM league_member m USING league l WHERE m.league_id = l.id AND l.is_public"
+            " AND m.team_id = %s",
+            (b_team,),
+        )
+    spare = create_team(client, carol, "Carol Spare")  # no roster for the weekend
+
+    def outcome(error: BaseException | None) -> tuple[int, str] | None:
+        return None if error is None else (error.status_code, error.detail)  # type: ignore[attr-defined]
+
+    async def compare() -> list[tuple[Any, Any]]:
+        engine = create_async_engine(async_url(db))
+        pairs = []
+        try:
+            for user, team, meeting in (
+                (alice, a_team, MEETING),  # owner
+                (bob, a_team, MEETING),  # league-mate, and the public league
+                (carol, a_team, MEETING),  # the public league
+                (carol, b_team, MEETING),  # a private league she is not in: refused
+                (alice, b_team, MEETING),  # a private league she is in
+                (carol, spare, MEETING),  # no roster
+                (alice, 999_999, MEETING),  # no such team
+                (alice, a_team, 1),  # no roster for that weekend
+            ):
+                async with AsyncSession(engine) as session:
+                    first = await StandingsService(session=session).first_read(team, meeting, user.id)
+                async with AsyncSession(engine) as session:
+                    try:
+                        await readable_team(session, team, user.id)
+                        refused = None
+                    except HTTPException as error:
+                        refused = error
+                    try:
+                        facts: Any = await StandingsService(session=session).team_facts(team, meeting)
+                    except HTTPException as error:
+                        facts = outcome(error)
+                got = (
+                    first.facts
+                    if first.facts is None or isinstance(first.facts, TeamFacts)
+                    else outcome(first.facts)
+                )
+                expected_facts = None if outcome(refused) == (404, f"no team {team}") else facts
+                pairs.append(((outcome(first.refusal), got), (outcome(refused), expected_facts)))
+        finally:
+            await engine.dispose()
+        return pairs
+
+    pairs = asyncio.run(compare())
+    for got, expected in pairs:
+        assert got == expected
+    assert [p[1][0] is None for p in pairs] == [True, True, True, False, True, True, False, True]

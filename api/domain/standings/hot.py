@@ -80,6 +80,11 @@ class HotReads:
         )
 
     async def team_score(self, user_id: int, team_id: int, meeting_key: int) -> Document:
+        if (
+            self.access.get(("team", user_id, team_id)) is None
+            and self.facts.get((team_id, meeting_key)) is None
+        ):
+            await self._first_read(user_id, team_id, meeting_key)
         await self.readable_team(user_id, team_id)
         stamp = await self.versions.stamp(meeting_key)
         return await self.documents.get(
@@ -129,6 +134,15 @@ class HotReads:
             async with self.sessions() as session:
                 await known_meeting(session, self.live, meeting_key)
             self.meetings.put(meeting_key, True)
+
+    async def _first_read(self, user_id: int, team_id: int, meeting_key: int) -> None:
+        """A team's access and weekend facts in one query (StandingsService.first_read), kept as the two
+        reads would keep them ("no roster yet" is not kept: the lock writes rosters behind the API)."""
+        async with self.sessions() as session:
+            first = await StandingsService(session=session).first_read(team_id, meeting_key, user_id)
+        self.access.put(("team", user_id, team_id), first.refusal or _ALLOWED)
+        if isinstance(first.facts, TeamFacts):
+            self.facts.put((team_id, meeting_key), first.facts)
 
     async def _check(self, key: tuple[str, int, int], check: Callable[[AsyncSession], Any]) -> None:
         answer = self.access.get(key)

@@ -12,6 +12,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.domain.standings.schemas import (
     AsOfOut,
@@ -24,7 +25,8 @@ from api.domain.standings.schemas import (
     TeamScoreOut,
     WeekendOut,
 )
-from api.errors import ErrorCode, NotFound
+from api.domain.teams.access import not_found, private, shared_with
+from api.errors import ApiError, ErrorCode, NotFound
 from scoring.chips import Chip, chip_of
 from scoring.rules import TeamRules
 from scoring.team_rules import FinalFix, Picks, pick_scores
@@ -90,24 +92,48 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
         """What Postgres says of a team's weekend: its locked roster, transfer penalty and chip."""
         roster = await self.session.get(Roster, (team_id, meeting_key))
         if roster is None:
-            raise NotFound(
-                f"team {team_id} has no roster for meeting {meeting_key}:"
-                " rosters are written when a weekend locks",
-                code=ErrorCode.NO_ROSTER,
-            )
+            raise no_roster(team_id, meeting_key)
         week = await self.session.get(TeamWeek, (team_id, meeting_key))
         play = await self.session.scalar(  # the week's chip (a Final Fix is played after the lock)
             select(ChipPlay).where(ChipPlay.team_id == team_id, ChipPlay.meeting_key == meeting_key)
         )
-        return TeamFacts(
+        return TeamFacts.of(
             team_id,
             meeting_key,
-            Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver),
-            roster.extra_drs_driver,
+            roster,
             week.penalty if week else 0,
             play.chip if play else None,
-            dict(play.detail) if play and play.detail else None,
+            play.detail if play else None,
         )
+
+    async def first_read(self, team_id: int, meeting_key: int, user_id: int) -> FirstRead:
+        """In one query: whether the user may read the team (teams/access.py's rule) and the team's weekend
+        facts (team_facts), for a hot read that has neither kept yet."""
+        team = aliased(Team)  # the access rule's own Team stays uncorrelated to this one
+        query = (
+            select(
+                team.user_id,
+                shared_with(team_id, user_id),
+                Roster,
+                TeamWeek.penalty,
+                ChipPlay.chip,
+                ChipPlay.detail,
+            )
+            .select_from(team)
+            .outerjoin(Roster, (Roster.team_id == team.id) & (Roster.meeting_key == meeting_key))
+            .outerjoin(TeamWeek, (TeamWeek.team_id == team.id) & (TeamWeek.meeting_key == meeting_key))
+            .outerjoin(ChipPlay, (ChipPlay.team_id == team.id) & (ChipPlay.meeting_key == meeting_key))
+            .where(team.id == team_id)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).first()
+        if row is None:
+            return FirstRead(not_found(team_id), None)
+        owner, shared, roster, penalty, chip, detail = row
+        refusal = None if owner == user_id or shared else private(team_id)
+        if roster is None:
+            return FirstRead(refusal, no_roster(team_id, meeting_key))
+        return FirstRead(refusal, TeamFacts.of(team_id, meeting_key, roster, penalty or 0, chip, detail))
 
     async def race_final(self, meeting_key: int) -> bool:
         """Whether the weekend's Race has final results in Postgres."""
@@ -216,6 +242,43 @@ class TeamFacts:
     penalty: int
     chip: str | None
     chip_detail: dict[str, Any] | None
+
+    @classmethod
+    def of(
+        cls,
+        team_id: int,
+        meeting_key: int,
+        roster: Roster,
+        penalty: int,
+        chip: str | None,
+        detail: dict[str, Any] | None,
+    ) -> TeamFacts:
+        picks = Picks(tuple(roster.drivers), tuple(roster.constructors), roster.boost_driver)
+        return cls(
+            team_id,
+            meeting_key,
+            picks,
+            roster.extra_drs_driver,
+            penalty,
+            chip,
+            dict(detail) if detail else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FirstRead:
+    """A hot read's first look at a team: why the reader may not read it (None: they may), and its
+    weekend's facts or why there are none (no roster yet)."""
+
+    refusal: ApiError | None
+    facts: TeamFacts | NotFound | None  # None: no such team
+
+
+def no_roster(team_id: int, meeting_key: int) -> NotFound:
+    return NotFound(
+        f"team {team_id} has no roster for meeting {meeting_key}: rosters are written when a weekend locks",
+        code=ErrorCode.NO_ROSTER,
+    )
 
 
 def team_score_of(facts: TeamFacts, team_live: TeamLive, final: bool, rules: TeamRules) -> TeamScoreOut:

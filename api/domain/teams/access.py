@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Exists, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ErrorCode, Forbidden, NotFound
@@ -23,23 +23,33 @@ async def owned_team(session: AsyncSession, team_id: int, user_id: int, *, for_u
 async def readable_team(session: AsyncSession, team_id: int, user_id: int) -> Team:
     team = await session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"no team {team_id}", code=ErrorCode.TEAM_NOT_FOUND)
+        raise not_found(team_id)
     if team.user_id == user_id:
         return team
-    mine = select(Team.id).where(Team.user_id == user_id)
-    shared = select(
-        exists().where(
-            LeagueMember.team_id == team_id,
-            LeagueMember.league_id == League.id,
-            or_(
-                League.is_public,
-                League.owner_id == user_id,
-                League.id.in_(select(LeagueMember.league_id).where(LeagueMember.team_id.in_(mine))),
-            ),
-        )
-    )
-    if not await session.scalar(shared):
-        raise Forbidden(
-            f"team {team_id} plays only in private leagues you are not in", code=ErrorCode.PRIVATE_LEAGUE
-        )
+    if not await session.scalar(select(shared_with(team_id, user_id))):
+        raise private(team_id)
     return team
+
+
+def shared_with(team_id: int, user_id: int) -> Exists:
+    """Whether the team plays in a league the user can read (public, theirs, or one they play in)."""
+    mine = select(Team.id).where(Team.user_id == user_id)
+    return exists().where(
+        LeagueMember.team_id == team_id,
+        LeagueMember.league_id == League.id,
+        or_(
+            League.is_public,
+            League.owner_id == user_id,
+            League.id.in_(select(LeagueMember.league_id).where(LeagueMember.team_id.in_(mine))),
+        ),
+    )
+
+
+def not_found(team_id: int) -> NotFound:
+    return NotFound(f"no team {team_id}", code=ErrorCode.TEAM_NOT_FOUND)
+
+
+def private(team_id: int) -> Forbidden:
+    return Forbidden(
+        f"team {team_id} plays only in private leagues you are not in", code=ErrorCode.PRIVATE_LEAGUE
+    )
