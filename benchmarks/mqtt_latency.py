@@ -58,8 +58,7 @@ from gridscore.base.settings import Settings
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Envelope, Message, decode_payload
 from ingest.feeds import summarise
-from ingest.publish import Pacer
-from ingest.recorded import iter_lines
+from ingest.recorded import Pacer, iter_lines
 from scoring.points import score_session
 from scoring.teams import TeamBook, constructor_asset, driver_asset
 from scoring.weekend import SessionUpdate

@@ -19,8 +19,7 @@ from pathlib import Path
 import msgspec
 import psycopg
 
-from ingest.publish import Pacer
-from ingest.recorded import arrival_of, iter_lines
+from ingest.recorded import Pacer, arrival_of, iter_lines
 from store.calendar import MeetingRow, SessionRow, reopen, upsert_meetings, upsert_sessions
 from store.price_moves import write_prices
 from store.urls import libpq_url
@@ -148,7 +147,7 @@ def schedule_as_replayed(
 ) -> dict[str, tuple[datetime, datetime]]:
     """Each session of `feed` dated when a replay started at `first_session_at` plays it: the recorded
     times at `speed`, with silences over `max_gap` seconds of wall time cut to it (the replay's source
-    and `gridscore publish` pace by the same rule: ingest.publish.Pacer); `speed` 0 (as fast as
+    and `gridscore publish` pace by the same rule: ingest.recorded.Pacer); `speed` 0 (as fast as
     possible) plays every session at once. The sessions' states and the weekend's lock stay as they are.
     Returns name -> (start, end) as stored."""
     pacer = Pacer(speed, max_gap) if speed > 0 else None

@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 import msgspec
 
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import DEFAULT_PREFIX, Envelope
-from ingest.recorded import iter_lines
+from ingest.recorded import Pacer, iter_lines
 
 log = logging.getLogger(__name__)
 
@@ -35,41 +35,6 @@ _envelope = msgspec.json.Decoder(Envelope)
 def to_prefix(topic: str, prefix: str) -> str:
     """A recorded `v1/...` topic under another prefix; any other topic as it is."""
     return prefix + topic[len(DEFAULT_PREFIX) :] if topic.startswith(DEFAULT_PREFIX) else topic
-
-
-class Pacer:
-    """Sleeps until each message's `at` falls due at the given speed (no sleep at speed 0)."""
-
-    def __init__(self, speed: float, max_gap: float = 5.0) -> None:
-        self.speed = speed
-        self.max_gap = max_gap
-        self._origin: tuple[float, datetime] | None = None
-        self._last: datetime | None = None
-        self._skipped = 0.0  # feed seconds cut out of long silences
-
-    def offset(self, at: datetime) -> float:
-        """Wall seconds from the first message to this one (call in feed order)."""
-        if self._origin is None:
-            self._origin = (time.monotonic(), at)
-        if self._last is not None:
-            excess = (at - self._last).total_seconds() / self.speed - self.max_gap
-            if excess > 0:
-                self._skipped += excess * self.speed
-        self._last = at
-        return ((at - self._origin[1]).total_seconds() - self._skipped) / self.speed
-
-    def due_in(self, at: datetime) -> float:
-        """Seconds from now until `at` is due (<= 0: now), advancing past long silences."""
-        if self.speed <= 0:
-            return 0.0
-        offset = self.offset(at)
-        assert self._origin is not None
-        return offset - (time.monotonic() - self._origin[0])
-
-    def wait(self, at: datetime) -> None:
-        delay = self.due_in(at)
-        if delay > 0:
-            time.sleep(delay)
 
 
 class RateLimit:

@@ -57,6 +57,43 @@ def iter_lines(path: Path) -> Iterator[bytes]:
                 yield stripped
 
 
+class Pacer:
+    """When each line of a feed falls due at the given speed (none waits at speed 0): a silence longer
+    than `max_gap` seconds of wall time (the night between sessions) is cut to it. The replay's source,
+    `gridscore publish` and the demo's schedule pace by this one rule."""
+
+    def __init__(self, speed: float, max_gap: float = 5.0) -> None:
+        self.speed = speed
+        self.max_gap = max_gap
+        self._origin: tuple[float, datetime] | None = None
+        self._last: datetime | None = None
+        self._skipped = 0.0  # feed seconds cut out of long silences
+
+    def offset(self, at: datetime) -> float:
+        """Wall seconds from the first message to this one (call in feed order)."""
+        if self._origin is None:
+            self._origin = (time.monotonic(), at)
+        if self._last is not None:
+            excess = (at - self._last).total_seconds() / self.speed - self.max_gap
+            if excess > 0:
+                self._skipped += excess * self.speed
+        self._last = at
+        return ((at - self._origin[1]).total_seconds() - self._skipped) / self.speed
+
+    def due_in(self, at: datetime) -> float:
+        """Seconds from now until `at` is due (<= 0: now), advancing past long silences."""
+        if self.speed <= 0:
+            return 0.0
+        offset = self.offset(at)
+        assert self._origin is not None
+        return offset - (time.monotonic() - self._origin[0])
+
+    def wait(self, at: datetime) -> None:
+        delay = self.due_in(at)
+        if delay > 0:
+            time.sleep(delay)
+
+
 class _FeedPartition(StatefulSourcePartition[RawLine, int]):
     """Reads one file from a line offset; paced, it hands lines out when their `at` falls due."""
 
@@ -65,11 +102,9 @@ class _FeedPartition(StatefulSourcePartition[RawLine, int]):
         self._lines = iter_lines(path)
         self._offset = 0
         self._speed = speed
-        self._max_gap = max_gap
         self._batch_size = batch_size
-        self._last_at: datetime | None = None
+        self._pacer = Pacer(speed, max_gap)
         self._pending: bytes | None = None
-        self._origin: tuple[float, datetime] | None = None  # (monotonic, feed time) at start
         self._due: datetime | None = None
         for _ in range(resume_offset):
             if next(self._lines, None) is None:
@@ -101,16 +136,7 @@ class _FeedPartition(StatefulSourcePartition[RawLine, int]):
         at = arrival_of(line)
         if at is None:
             return True  # a bad line is passed on to be rejected, never held back
-        if self._origin is None:
-            self._origin = (time.monotonic(), at)
-        if self._last_at is not None:
-            # Skip dead time (the night between Qualifying and the Race) beyond max_gap of wall time.
-            excess = (at - self._last_at).total_seconds() / self._speed - self._max_gap
-            if excess > 0:
-                self._origin = (self._origin[0], self._origin[1] + timedelta(seconds=excess * self._speed))
-        self._last_at = at
-        start, feed_start = self._origin
-        wait = (at - feed_start).total_seconds() / self._speed - (time.monotonic() - start)
+        wait = self._pacer.due_in(at)  # a held-back line asked again: no gap, the same wait less time gone
         if wait <= 0:
             self._due = None
             return True
