@@ -29,6 +29,7 @@ NO_SCORES = ServerSentEventMessage(
     data=None, comment="no live scores yet: they come with the first scored window"
 ).encode()
 KEEP_ALIVE = ServerSentEventMessage(data=None, comment="keep-alive").encode()
+TICKS_PER_KEEPALIVE = 3  # a keep-alive goes out 1 to 1.33 periods after the last event, an end as late
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,21 @@ class Feed:
             finally:
                 self.started.set()
             read_at = clock()
-            while True:
-                # A lost note costs one keep-alive period at most: the state is read again anyway.
-                if await wait_flag(noted, self.pace.keepalive_s):
-                    await asyncio.sleep(max(0.0, read_at + self.pace.push_interval_s - clock()))
-                noted.clear()  # notes from here on ask for another read
-                await self._read()
-                read_at = clock()
+            ticks = asyncio.create_task(self._tick())
+            try:
+                await self._loop(noted, read_at)
+            finally:
+                ticks.cancel()
+
+    async def _loop(self, noted: asyncio.Event, read_at: float) -> None:
+        clock = asyncio.get_running_loop().time
+        while True:
+            # A lost note costs one keep-alive period at most: the state is read again anyway.
+            if await wait_flag(noted, self.pace.keepalive_s):
+                await asyncio.sleep(max(0.0, read_at + self.pace.push_interval_s - clock()))
+            noted.clear()  # notes from here on ask for another read
+            await self._read()
+            read_at = clock()
 
     async def _read(self) -> None:
         body, event_id = await read_state(self.read, self.pace)
@@ -87,6 +96,16 @@ class Feed:
             return
         # A new frame even for the same body: a stream with a part of its own makes its frame again.
         self.current = Frame.of(self.event, body, event_id)
+        self._wake()
+
+    async def _tick(self) -> None:
+        """Wakes the streams a few times per keep-alive period, with or without a new frame: each then
+        sends its keep-alive or ends at its time (no timer of each stream's own)."""
+        while True:
+            await asyncio.sleep(self.pace.keepalive_s / TICKS_PER_KEEPALIVE)
+            self._wake()
+
+    def _wake(self) -> None:
         woken, self.changed = self.changed, asyncio.Event()
         woken.set()
 
@@ -151,17 +170,18 @@ async def follow(
             yield own.encoded
         sent, sent_at = own, clock()
         while True:
-            woken = await wait_flag(changed, min(sent_at + feed.pace.keepalive_s, deadline) - clock())
-            if clock() >= deadline:
-                return
+            await changed.wait()  # a new frame, or the feed's tick
             changed = feed.changed
-            if woken and feed.current is not None and feed.current is not shared:
+            now = clock()
+            if now >= deadline:
+                return
+            if feed.current is not None and feed.current is not shared:
                 shared = feed.current
                 own = shared if personal is None else await personal(shared)
                 if own is not None and (sent is None or own.body != sent.body):
-                    sent, sent_at = own, clock()
+                    sent, sent_at = own, now
                     yield own.encoded
                     continue
-            if not woken:
-                sent_at = clock()
+            if now - sent_at >= feed.pace.keepalive_s:
+                sent_at = now
                 yield KEEP_ALIVE
