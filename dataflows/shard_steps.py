@@ -20,7 +20,7 @@ from dataflows.scoring_steps import AssetPointsKey, asset_points_key
 from dataflows.shard_books import ShardBooks
 from scoring.facts import SessionKind
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
-from scoring.shards import ShardPart, merge_parts, score_shard
+from scoring.shards import MergedScores, ShardPart, final_rows, score_shard
 from scoring.teams import TeamBook
 from scoring.weekend import WeekendUpdate
 
@@ -132,21 +132,23 @@ class ShardMerge:
         if last is not None and all(p.unchanged for p in parts):
             return ScoredWindow(update, last)  # totals, ranks and standings as they were
         self._last.pop(update.meeting_key, None)
-        merged = merge_parts(parts)
-        if merged is None:
+        held = [p for p in parts if p.totals is not None]
+        if not held:
             return ScoredWindow(update)
+        size = sum(p.totals.size for p in held if p.totals is not None)
         index = self.books.index(update.meeting_key)
-        if index is None or index.size != merged.totals.size:
+        if index is None or index.size != size:
             log.warning(
                 "meeting %d: the shards scored %d teams, its index holds %s; window without teams",
                 update.meeting_key,
-                merged.totals.size,
+                size,
                 None if index is None else index.size,
             )
             return ScoredWindow(update)
-        teams = TeamScores(index, merged.totals, merged.ranks)
+        teams = MergedScores(index, held)  # merged when the writer asks (not for overtaken windows)
         self._last[update.meeting_key] = teams
         final = None
-        if update.session.newly_final and merged.final_rows is not None:
-            final = FinalTeams(teams, update, rows=merged.final_rows)
+        rows = final_rows(held) if update.session.newly_final else None
+        if rows is not None:
+            final = FinalTeams(teams, update, rows=rows)
         return ScoredWindow(update, teams, final=final)

@@ -105,30 +105,48 @@ def score_shard(book: TeamBook | None, shard: int, seq: int, update: WeekendUpda
     )
 
 
-@dataclass(frozen=True, slots=True)
-class MergedTeams:
-    """Every shard's part of one window laid end to end: totals, ranks and (for a classification)
-    the final rows, as one book of every team would have scored them."""
+class MergedScores(TeamScores):
+    """Every team's total and rank for one window, from its shards' parts (in shard order, each with
+    teams), merged on first use by whichever thread asks first, as TeamScores scores one book: the
+    merge hands a window on at once, the live writer's thread lays the totals end to end and ranks
+    them from the merged histograms, and a window overtaken before anyone asks holds its parts'
+    totals alone (what a burst of windows holds at a race's end). League standings are sorted
+    over `index` (every team and league membership, no rosters)."""
 
-    totals: Int32Array
-    ranks: Int32Array
-    final_rows: tuple[Int32Array, Int32Array, Int32Array] | None
+    def __init__(self, index: TeamBook, parts: Sequence[ShardPart]) -> None:
+        super().__init__(index, weekend=parts[0].update)
+        self._part_totals: list[Int32Array] = [p.totals for p in parts if p.totals is not None]
+        self._histograms = [p.histogram for p in parts if p.histogram is not None]
+
+    @property
+    def totals(self) -> Int32Array:
+        if self._totals is None:
+            with self._locks[0]:
+                if self._totals is None:
+                    self._totals = _joined(self._part_totals)
+                    self._part_totals = []  # merged: the parts' copies go
+        return self._totals
+
+    @property
+    def ranks(self) -> Int32Array:
+        if self._ranks is None:
+            with self._locks[1]:
+                if self._ranks is None:
+                    self._ranks = PointsHistogram.merged(self._histograms).ranks(self.totals)
+        return self._ranks
 
 
-def merge_parts(parts: Sequence[ShardPart]) -> MergedTeams | None:
-    """The parts of one window, in shard order; None when the meeting has no teams."""
+def final_rows(parts: Sequence[ShardPart]) -> tuple[Int32Array, Int32Array, Int32Array] | None:
+    """A classification's team rows (session points, weekend points and ranks as of the session)
+    from the parts of its window, in shard order; None unless every part with teams carries them."""
     held = [p for p in parts if p.totals is not None]
-    if not held:
+    if not held or any(p.final_weekend is None for p in held):
         return None
-    totals = _joined([p.totals for p in held])
-    ranks = PointsHistogram.merged([p.histogram for p in held if p.histogram is not None]).ranks(totals)
-    if any(p.final_weekend is None for p in held):
-        return MergedTeams(totals, ranks, None)
     as_of = _joined([p.final_weekend for p in held])
     as_of_ranks = PointsHistogram.merged(
         [p.final_histogram for p in held if p.final_histogram is not None]
     ).ranks(as_of)
-    return MergedTeams(totals, ranks, (_joined([p.final_session for p in held]), as_of, as_of_ranks))
+    return _joined([p.final_session for p in held]), as_of, as_of_ranks
 
 
 def _joined(arrays: Sequence[Int32Array | None]) -> Int32Array:

@@ -15,7 +15,7 @@ from dataflows.shard_books import SlicedBooks
 from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
 from scoring.chips import Chip
 from scoring.outcomes import FinalTeams, TeamScores
-from scoring.shards import PointsHistogram, ShardPart, merge_parts, score_shard, shard_bounds
+from scoring.shards import MergedScores, PointsHistogram, ShardPart, final_rows, score_shard, shard_bounds
 from scoring.teams import TeamBook, competition_ranks
 from scoring.weekend import WeekendUpdate
 from tests.unit.test_weekend_and_live_layout import QUALI, RACE, weekend
@@ -66,15 +66,18 @@ def test_shards_merged_are_the_whole_books_numbers(shards: int) -> None:
     classified = dataclasses.replace(weekend(QUALI), session=dataclasses.replace(QUALI, newly_final=True))
     sliced = SlicedBooks(lambda meeting: book)
     parts = [score_shard(sliced.shard(1, s, shards), s, 0, classified) for s in range(shards)]
-    merged = merge_parts(parts)
-    assert merged is not None
-    assert merged.final_rows is not None
+    merged = MergedScores(book.index_only(), parts)
+    merged_rows = final_rows(parts)
+    assert merged_rows is not None
     whole = TeamScores(book, weekend=classified)
     final = FinalTeams(whole, classified)
+    assert merged.ranks.tolist() == whole.ranks.tolist()  # ranks first: the totals merged on the way
     assert merged.totals.tolist() == whole.totals.tolist()
-    assert merged.ranks.tolist() == whole.ranks.tolist()
+    assert merged.standings.order.tolist() == whole.standings.order.tolist()
     rows = (final.session_points, final.weekend_points, final.ranks)
-    assert [r.tolist() for r in merged.final_rows] == [r.tolist() for r in rows]
+    assert [r.tolist() for r in merged_rows] == [r.tolist() for r in rows]
+    unclassified = [score_shard(sliced.shard(1, s, shards), s, 1, weekend(QUALI)) for s in range(shards)]
+    assert final_rows(unclassified) is None
 
 
 def test_the_merge_puts_windows_back_in_order_with_standings_across_shards() -> None:
