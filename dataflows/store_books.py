@@ -21,7 +21,7 @@ from concurrent.futures import wait as wait_all
 import psycopg
 
 from scoring.rules import TeamRules
-from scoring.teams import TeamBook
+from scoring.teams import TeamBook, prepare_standings
 from store.teams import load_book, load_final_fixes, patch_book
 from store.urls import libpq_url
 
@@ -184,6 +184,7 @@ class StoreTeamBooks:
         return patched
 
     def _swap_in(self, meeting_key: int, book: TeamBook) -> None:
+        prepare_standings(book, like=self._books.get(meeting_key))  # here, not in the first window
         if self.on_loaded is not None:
             self.on_loaded(meeting_key, book)
         with self._lock:  # one assignment: a reader sees the old book or the new one

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.chips import Chip
-from scoring.teams import TeamBook, competition_ranks, league_standings
+from scoring.teams import TeamBook, competition_ranks, league_standings, prepare_standings, stable_order
 
 AUTOPILOT, NO_NEGATIVE = Chip.AUTOPILOT, Chip.NO_NEGATIVE
 
@@ -81,6 +83,73 @@ def test_totals_ranks_and_standings_match_one_team_at_a_time(case: Case) -> None
         assert order == sorted(members, key=lambda s: (-int(totals[s]), s))
         for slot, rank in zip(order, standings.ranks[start : start + count].tolist(), strict=True):
             assert rank == 1 + sum(1 for m in members if totals[m] > totals[slot])
+
+
+def expected_standings(book: TeamBook, totals: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Each league's members by points, then team id, one league at a time: order, ranks, points."""
+    order, ranks, points = [], [], []
+    _, starts, counts = book.league_segments()
+    for start, count in zip(starts, counts, strict=True):
+        members = sorted(book.member_slot[start : start + count].tolist(), key=lambda s: (-totals[s], s))
+        order += members
+        ranks += [1 + sum(totals[m] > totals[s] for m in members) for s in members]
+        points += [int(totals[s]) for s in members]
+    return order, ranks, points
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 60),
+    st.integers(1, 12),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([5, 400, 100_000]),
+)
+def test_standings_when_every_team_is_in_exactly_one_other_league(
+    teams: int, leagues: int, everyone: bool, seed: int, spread: int
+) -> None:
+    """The plan's gather path (each team in one league besides the global one, as the bench's
+    books), with ties, and gaps too wide for a 16-bit sort of the points."""
+    rng = np.random.default_rng(seed)
+    ids = [int(t) for t in rng.choice(10_000, teams, replace=False)]
+    memberships = [(int(rng.integers(1, leagues + 1)), t) for t in ids]
+    if everyone:  # the global league: its id puts it among the others
+        memberships += [(leagues // 2 + 1, t) for t in ids if (leagues // 2 + 1, t) not in memberships]
+    book = TeamBook.from_rosters([(t, ASSETS[:5] + ASSETS[8:10], [1] * 7) for t in ids], memberships)
+    totals = rng.integers(-spread, spread, book.size).astype(np.int32)
+    standings = league_standings(book, totals)
+    assert standings.points is not None
+    got = (standings.order.tolist(), standings.ranks.tolist(), standings.points.tolist())
+    assert got == expected_standings(book, totals)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**20), max_size=300), st.sampled_from([4, 8, 16]))
+def test_stable_order_is_numpys_stable_argsort(keys: list[int], digit_bits: int) -> None:
+    """Several digits (a league index above 16 bits: 10M teams in leagues of 5-50), ties kept in order."""
+    array = np.array(keys, dtype=np.uint32)
+    assert stable_order(array, digit_bits).tolist() == np.argsort(array, kind="stable").tolist()
+
+
+def test_a_patched_book_keeps_the_standings_plan_of_its_leagues() -> None:
+    """Final Fixes patched in share the leagues' arrays: their plan is not worked out again."""
+    picks = ASSETS[:5] + ASSETS[8:10]
+    book = TeamBook.from_rosters(
+        [(t, picks, [1] * 7) for t in range(1, 9)],
+        [(1, t) for t in range(1, 5)] + [(2, t) for t in range(1, 9)],
+    )
+    prepare_standings(book)
+    patched = replace(book, weights=book.weights * 2)
+    prepare_standings(patched, like=book)
+    assert patched.__dict__["_league_plan"] is book.__dict__["_league_plan"]
+    other = TeamBook.from_rosters([(t, picks, [1] * 7) for t in range(1, 9)], [(3, t) for t in range(1, 9)])
+    prepare_standings(other, like=book)
+    assert other.__dict__["_league_plan"] is not book.__dict__["_league_plan"]
+    totals = patched.totals({name: i for i, name in enumerate(ASSETS)})
+    standings = league_standings(patched, totals)
+    assert standings.points is not None
+    got = (standings.order.tolist(), standings.ranks.tolist(), standings.points.tolist())
+    assert got == expected_standings(patched, totals)
 
 
 def test_ranks_of_an_empty_book() -> None:
