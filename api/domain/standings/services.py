@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select, text
+from sqlalchemy import Integer, Select, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -109,24 +109,8 @@ class StandingsService(SQLAlchemyAsyncRepositoryService[TeamResult]):
     async def first_read(self, team_id: int, meeting_key: int, user_id: int) -> FirstRead:
         """In one query: whether the user may read the team (teams/access.py's rule) and the team's weekend
         facts (team_facts), for a hot read that has neither kept yet."""
-        team = aliased(Team)  # the access rule's own Team stays uncorrelated to this one
-        query = (
-            select(
-                team.user_id,
-                shared_with(team_id, user_id),
-                Roster,
-                TeamWeek.penalty,
-                ChipPlay.chip,
-                ChipPlay.detail,
-            )
-            .select_from(team)
-            .outerjoin(Roster, (Roster.team_id == team.id) & (Roster.meeting_key == meeting_key))
-            .outerjoin(TeamWeek, (TeamWeek.team_id == team.id) & (TeamWeek.meeting_key == meeting_key))
-            .outerjoin(ChipPlay, (ChipPlay.team_id == team.id) & (ChipPlay.meeting_key == meeting_key))
-            .where(team.id == team_id)
-            .limit(1)
-        )
-        row = (await self.session.execute(query)).first()
+        params = {"team": team_id, "user": user_id, "meeting": meeting_key}
+        row = (await self.session.execute(FIRST_READ, params)).first()
         if row is None:
             return FirstRead(not_found(team_id), None)
         owner, shared, roster, penalty, chip, detail = row
@@ -263,6 +247,33 @@ class TeamFacts:
             chip,
             dict(detail) if detail else None,
         )
+
+
+def _first_read() -> Select[Any]:
+    """StandingsService.first_read's statement, built once (an aliased entity per call cost more than
+    the query: a loaded API spent 16% of its samples building it)."""
+    team = aliased(Team, name="read_team")  # the access rule's own Team stays uncorrelated to this one
+    team_id, user_id = bindparam("team", type_=Integer), bindparam("user", type_=Integer)
+    meeting = bindparam("meeting", type_=Integer)
+    return (
+        select(
+            team.user_id,
+            shared_with(team_id, user_id),
+            Roster,
+            TeamWeek.penalty,
+            ChipPlay.chip,
+            ChipPlay.detail,
+        )
+        .select_from(team)
+        .outerjoin(Roster, (Roster.team_id == team.id) & (Roster.meeting_key == meeting))
+        .outerjoin(TeamWeek, (TeamWeek.team_id == team.id) & (TeamWeek.meeting_key == meeting))
+        .outerjoin(ChipPlay, (ChipPlay.team_id == team.id) & (ChipPlay.meeting_key == meeting))
+        .where(team.id == team_id)
+        .limit(1)
+    )
+
+
+FIRST_READ = _first_read()
 
 
 @dataclass(frozen=True, slots=True)

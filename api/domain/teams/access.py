@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Exists, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ErrorCode, Forbidden, NotFound
@@ -31,8 +31,9 @@ async def readable_team(session: AsyncSession, team_id: int, user_id: int) -> Te
     return team
 
 
-def shared_with(team_id: int, user_id: int) -> Exists:
-    """Whether the team plays in a league the user can read (public, theirs, or one they play in)."""
+def shared_with(team_id: int | ColumnElement[int], user_id: int | ColumnElement[int]) -> Exists:
+    """Whether the team plays in a league the user can read (public, theirs, or one they play in); the
+    ids as values, or as bound parameters of a statement built once."""
     mine = select(Team.id).where(Team.user_id == user_id)
     return exists().where(
         LeagueMember.team_id == team_id,
