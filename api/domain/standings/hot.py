@@ -24,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain.leagues.access import readable_league
 from api.domain.live.access import known_meeting
 from api.domain.live.versions import LiveVersions, Stamp
-from api.domain.standings.services import StandingsService, TeamFacts, live_leaderboard_of, team_score_of
+from api.domain.standings.services import (
+    StandingsService,
+    TeamFacts,
+    first_read,
+    live_leaderboard_of,
+    race_final,
+    team_names,
+    team_score_of,
+)
 from api.domain.teams.access import readable_team
 from api.errors import NotFound
 from api.lib.documents import Document, DocumentCache
@@ -139,7 +147,7 @@ class HotReads:
         """A team's access and weekend facts in one query (StandingsService.first_read), kept as the two
         reads would keep them ("no roster yet" is not kept: the lock writes rosters behind the API)."""
         async with self.sessions() as session:
-            first = await StandingsService(session=session).first_read(team_id, meeting_key, user_id)
+            first = await first_read(session, team_id, meeting_key, user_id)
         self.access.put(("team", user_id, team_id), first.refusal or _ALLOWED)
         if isinstance(first.facts, TeamFacts):
             self.facts.put((team_id, meeting_key), first.facts)
@@ -182,7 +190,7 @@ class HotReads:
                 names[team_id] = name
         if missing:
             async with self.sessions() as session:
-                found = await StandingsService(session=session).names(missing)
+                found = await team_names(session, missing)
             for team_id, name in found.items():
                 self.names.put(team_id, name)
             names |= found
@@ -216,7 +224,7 @@ class HotReads:
 
     async def _ask_final(self, meeting_key: int) -> bool:
         async with self.sessions() as session:
-            return await StandingsService(session=session).race_final(meeting_key)
+            return await race_final(session, meeting_key)
 
 
 def board_state(stamp: Stamp) -> Hashable:
