@@ -401,7 +401,7 @@ def index_digest(book: TeamBook) -> str:
 
 class BookIndexPublisher:
     """The StoreTeamBooks hook of the live engine: a book's Redis index is written by the thread
-    that loaded it, before the book is used (a million slots take seconds to write), and not at
+    that loaded it, before the book is used (ten million team ids: 80 MB, about 2 s), and not at
     all when Redis already holds the same one (an engine restarted, Final Fixes patched in)."""
 
     def __init__(self, redis_url: str) -> None:
