@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,7 +68,10 @@ class BenchResult:
     teams_load_s: float
     book_load_s: float
     speed: float
-    index_write_s: float | None = None  # the team index (ids, slots, leagues) into Redis, before the race
+    index_write_s: float | None = None  # the team index (ids, leagues) into Redis, before the race
+    # teams_load_s's parts: chunks of teams made and stored, then constraints and indexes made again
+    teams_chunks_s: float | None = None
+    teams_constraints_s: float | None = None
     # Live, end to end through the broker (benchmarks/mqtt_latency.py): publish -> f1/scoring points,
     # -> every team's total and rank in Redis, -> every league's standings. None: not measured.
     publish_to_points_ms_p50: float | None = None
@@ -100,13 +104,20 @@ def bench_urls(
 
 
 def _generate(
-    database_url: str, meeting: int, drivers: tuple[str, ...], constructors: tuple[str, ...], teams: int
+    database_url: str,
+    meeting: int,
+    drivers: tuple[str, ...],
+    constructors: tuple[str, ...],
+    teams: int,
+    timings: Connection,
 ) -> None:
     rosters = generate_roster_chunks(AssetMarket.synthetic(drivers, constructors), teams, load_ruleset().team)
+    spent: dict[str, float] = {}
     with psycopg.connect(libpq_url(database_url)) as conn:
         ensure_global_league(conn)
-        store_generated_teams(conn, meeting, rosters, bulk=True)  # the bench's own database
+        store_generated_teams(conn, meeting, rosters, bulk=True, timings=spent)  # the bench's own database
         conn.commit()
+    timings.send(spent)
 
 
 def baseline_sql(database_url: str, meeting: int, points: dict[str, int], runs: int) -> list[float]:
@@ -187,14 +198,18 @@ def run_bench(
     meeting = summary.meeting_keys[0]
 
     started = time.perf_counter()
-    child = multiprocessing.get_context("spawn").Process(
-        target=_generate, args=(db, meeting, summary.drivers, summary.constructors, teams)
+    spawn = multiprocessing.get_context("spawn")
+    received, sent = spawn.Pipe(duplex=False)
+    child = spawn.Process(
+        target=_generate, args=(db, meeting, summary.drivers, summary.constructors, teams, sent)
     )
     child.start()
     child.join()
     if child.exitcode != 0:
         raise RuntimeError(f"team generation failed with exit code {child.exitcode}")
     teams_load_s = time.perf_counter() - started
+    generated: dict[str, float] = received.recv() if received.poll() else {}
+    received.close()
 
     started = time.perf_counter()
     rules = load_ruleset(settings.ruleset)
@@ -266,6 +281,8 @@ def run_bench(
         teams_load_s=round(teams_load_s, 1),
         book_load_s=round(book_load_s, 2),
         index_write_s=round(index_write_s, 2),
+        teams_chunks_s=round(generated["chunks_s"], 1) if "chunks_s" in generated else None,
+        teams_constraints_s=round(generated["constraints_s"], 1) if "constraints_s" in generated else None,
         speed=speed,
         **{k: v for k, v in latency.items() if k in LATENCY_KEYS},
     )

@@ -54,3 +54,7 @@ def test_bench_reports_every_figure_against_a_baseline_that_agrees(servers: Serv
     assert result["final_write_s"] > 0
     assert result["peak_rss_mb"] > 0
     assert result["replay_msgs_per_s"] > 0
+    # Generation's two parts come back from its child process and fit in the time it took.
+    assert result["teams_chunks_s"] is not None
+    assert result["teams_constraints_s"] is not None
+    assert 0 < result["teams_chunks_s"] + result["teams_constraints_s"] <= result["teams_load_s"] + 0.1
