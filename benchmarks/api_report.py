@@ -36,9 +36,14 @@ def plot(runs: list[dict[str, object]]) -> Path:
             values = [float(str(r[key])) for r in by[(of, teams)] if r.get(key) is not None]
             return statistics.fmean(values) if values else float("nan")
 
-        reads.plot(sizes, [mean("req_per_s", t) for t in sizes], "o-", label=version)
-        lag.plot(sizes, [mean("sse_lag_ms_p99", t) for t in sizes], "o-", label=f"{version} p99")
-        lag.plot(sizes, [mean("sse_lag_ms_p50", t) for t in sizes], "s:", label=f"{version} p50")
+        (line,) = reads.plot(sizes, [mean("req_per_s", t) for t in sizes], "o-", label=version)
+        colour = line.get_color()  # a version's colour in both panels
+        lag.plot(
+            sizes, [mean("sse_lag_ms_p99", t) for t in sizes], "o-", color=colour, label=f"{version} p99"
+        )
+        lag.plot(
+            sizes, [mean("sse_lag_ms_p50", t) for t in sizes], "s:", color=colour, label=f"{version} p50"
+        )
     reads.axhline(2500, color="grey", linestyle="--", linewidth=1, label="goal 2,500")
     lag.axhline(500, color="grey", linestyle="--", linewidth=1, label="goal p99 500 ms")
     for ax, title, unit in (
