@@ -26,8 +26,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -60,6 +58,7 @@ from tests.mqtt.conftest import (
     retained,
 )
 from tests.mqtt.test_crash_recovery_repeated import clear_results, differences, final_results
+from tests.private_redis import PrivateRedis, private_redis_server
 
 pytestmark = pytest.mark.mqtt
 
@@ -70,64 +69,10 @@ OUTAGE_S = float(os.environ.get("GRIDSCORE_OUTAGE_S", "300"))
 REPORT_GAP_S = (59.0, 75.0)  # between an outage's log lines: a minute, plus one retry's wait
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class PrivateRedis:
-    """`redis-server` on a free port, without persistence: a restart comes back empty."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(redis.ConnectionError):
-                if client.ping():
-                    break
-            assert time.monotonic() < deadline, "redis-server did not answer"
-            time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
-
-
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        reason = "redis-server not installed: the long outage test stops and starts one of its own"
-        if os.environ.get("GRIDSCORE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason}, and GRIDSCORE_REQUIRE_SERVICES=1")
-        pytest.skip(reason)
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
+    with private_redis_server("the long outage test stops and starts one of its own") as server:
+        yield server
 
 
 def feed_part(lines: list[bytes], start: int, end: int | None, folder: Path, name: str) -> Path:

@@ -31,6 +31,7 @@ from store.urls import libpq_url
 from tests.api.helpers import JAPAN, Player, create_team, field_team, register, seed_weekend
 from tests.api.server import serving
 from tests.api.sse import Message, open_stream, parse
+from tests.private_redis import PrivateRedis, private_redis_server
 from tests.test_metrics import scrape, total
 
 MEETING = 202503
@@ -43,10 +44,21 @@ CLIENT_LOGGERS = ("httpx", "httpcore")  # the test's own client logs its URLs; t
 
 
 @pytest.fixture(scope="module")
-def live_url(api_config: ApiConfig, outside_subscribers: int) -> Iterator[str]:
-    """The module's server, started once the subscribers already there are counted."""
+def own_redis() -> Iterator[PrivateRedis]:
+    """A Redis of this module's own: pub/sub is global to a Redis server, and other modules' in-process
+    servers keep watchers of the same meeting's channel while they run, so counts on the shared server
+    depended on what ran before."""
+    why = "this module counts its server's subscriptions on a Redis of its own"
+    with private_redis_server(why) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_url(api_config: ApiConfig, own_redis: PrivateRedis) -> Iterator[str]:
+    """The module's server, on the module's own Redis."""
     config = replace(
         api_config,
+        redis_url=own_redis.url,
         live_keepalive_s=2.0,
         live_push_interval_s=1.0,
         live_stream_max_s=60.0,
@@ -60,17 +72,16 @@ def live_url(api_config: ApiConfig, outside_subscribers: int) -> Iterator[str]:
     access.setLevel(level)
 
 
-@pytest.fixture(scope="module")
-def outside_subscribers(api_config: ApiConfig) -> int:
-    """Subscribers of the meeting's channel that are not this module's server's nor its tests': pub/sub is
-    global to the Redis server, and the session's API server keeps the watcher it made when another module
-    read the meeting through it. Taken before this module's server follows the meeting."""
-    with redis.Redis.from_url(api_config.redis_url) as outside:
-        return int(outside.pubsub_numsub(CHANNEL)[0][1])
+@pytest.fixture
+def live_redis(own_redis: PrivateRedis) -> Iterator[redis.Redis]:
+    """The module's Redis, emptied before each test."""
+    with redis.Redis.from_url(own_redis.url) as client:
+        client.flushdb()
+        yield client
 
 
 @pytest.fixture
-def client(live_url: str, db: str, redis_client: redis.Redis) -> Iterator[httpx.Client]:
+def client(live_url: str, db: str, live_redis: redis.Redis) -> Iterator[httpx.Client]:
     """An HTTP client of the live server, with an empty database and Redis."""
     with httpx.Client(base_url=live_url, timeout=10) as http:
         yield http
@@ -150,9 +161,9 @@ def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def subscribers(client: redis.Redis, outside: int) -> int:
-    """This module's subscribers of the meeting's channel (its server's, its tests' listeners)."""
-    return int(client.pubsub_numsub(CHANNEL)[0][1]) - outside
+def subscribers(client: redis.Redis) -> int:
+    """Subscribers of the meeting's channel on the module's own Redis: its server's, its tests' listeners."""
+    return int(client.pubsub_numsub(CHANNEL)[0][1])
 
 
 def open_streams(base_url: str) -> float:
@@ -172,9 +183,8 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
     client: httpx.Client,
     live_url: str,
     db: str,
-    redis_url: str,
-    redis_client: redis.Redis,
-    outside_subscribers: int,
+    own_redis: PrivateRedis,
+    live_redis: redis.Redis,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -183,7 +193,7 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
         logging.INFO, logger="uvicorn.access"
     )  # process-wide: any other server may have lowered it
     p = paddock(client, db)
-    replay(db, redis_url, qualifying_only(tmp_path))
+    replay(db, own_redis.url, qualifying_only(tmp_path))
 
     def board_read(limit: int) -> dict[str, Any]:
         read = client.get(
@@ -206,7 +216,7 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
 
     before_board, before_score, before_bob = board_read(1), score_read(), bobs_standing()
     bob_ticket = ticket(client, p.bob)
-    notes = redis_client.pubsub()
+    notes = live_redis.pubsub()
     notes.subscribe(CHANNEL)
     board_params = {"meeting_key": MEETING, "top": 1, "team_id": p.b_team, "ticket": bob_ticket}
     with (
@@ -224,7 +234,7 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
         assert (first_score.event, first_score.json()) == ("score", before_score)
 
         # The race is scored while neither client reads: each then gets the latest state, not a backlog.
-        replay(db, redis_url, JAPAN)
+        replay(db, own_redis.url, JAPAN)
         after_board, after_score, after_bob = board_read(1), score_read(), bobs_standing()
         assert after_score["points"] != before_score["points"]
         assert after_bob["points"] != before_bob["points"]
@@ -236,14 +246,12 @@ def test_streams_push_the_new_totals_when_a_replayed_race_is_scored(
         assert pushed[-1].json()["own"] == after_bob
         assert len(pushed) <= 2 < windows, "a burst of windows is coalesced into at most two pushes"
         assert score.until(lambda m: m.json() == after_score, timeout_s=10)[-1].event == "score"
-        assert (
-            subscribers(redis_client, outside_subscribers) == 2
-        )  # this test's listener and the server's one connection
+        assert subscribers(live_redis) == 2  # this test's listener and the server's one connection
     notes.close()
 
     # The clients went away: the server ends both streams; the process keeps its one subscription to the
     # meeting's notes (api/domain/live/versions.py), which its hot reads and streams share.
-    eventually(lambda: subscribers(redis_client, outside_subscribers) == 1 and open_streams(live_url) == 0)
+    eventually(lambda: subscribers(live_redis) == 1 and open_streams(live_url) == 0)
     records = server_records(caplog)
     assert not [r for r in records if r.levelno >= logging.ERROR]
     assert not [r for r in records if bob_ticket in r.getMessage()]
@@ -331,8 +339,7 @@ def test_a_client_going_away_ends_its_stream_and_the_process_keeps_one_subscript
     client: httpx.Client,
     live_url: str,
     db: str,
-    redis_client: redis.Redis,
-    outside_subscribers: int,
+    live_redis: redis.Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed_weekend(db, JAPAN, days_ahead=2)
@@ -344,13 +351,9 @@ def test_a_client_going_away_ends_its_stream_and_the_process_keeps_one_subscript
         with open_stream(client, path, {"meeting_key": MEETING}, player.headers) as second:
             second.next()
             # Two streams of the meeting, one subscription: the process's watcher of its notes.
-            eventually(
-                lambda: subscribers(redis_client, outside_subscribers) == 1 and open_streams(live_url) == 2
-            )
+            eventually(lambda: subscribers(live_redis) == 1 and open_streams(live_url) == 2)
     eventually(lambda: open_streams(live_url) == 0)
-    assert (
-        subscribers(redis_client, outside_subscribers) == 1
-    )  # the watcher stays for the process's later reads of the meeting
+    assert subscribers(live_redis) == 1  # the watcher stays for the process's later reads of the meeting
     assert not [r for r in server_records(caplog) if r.levelno >= logging.ERROR]
 
 
