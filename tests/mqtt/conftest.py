@@ -137,11 +137,12 @@ class Inbox:
 
 
 def retained(url: str, topic_filter: str, settle: float = 1.0) -> dict[str, Received]:
-    """What a new subscriber gets at once: the retained message of each matching topic."""
+    """What a new subscriber gets at once: the retained message of each matching topic. A live message
+    published meanwhile comes after it without the retain flag, and does not hide it."""
     inbox = Inbox.subscribe(url, topic_filter)
     try:
         time.sleep(settle)
-        return {t: m for t, m in inbox.latest().items() if m.retained}
+        return {m.topic: m for m in inbox.snapshot() if m.retained}
     finally:
         inbox.close()
 
