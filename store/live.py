@@ -30,6 +30,7 @@ from store.outages import REDIS, redis_client
 from store.running_order import queue_running_order, queue_window_time, weekend_window_time
 
 LEAGUE_INDEX_CHUNK = 10_000  # league segments per HSET of a new index
+TOTALS_WAIT_S = 30.0  # league standings wait at most this long for the totals of their version
 encode = msgspec.json.Encoder().encode  # JSON documents, several times faster than json.dumps
 # Bump a meeting's version and announce it on the meeting's channel, inside the write's MULTI/EXEC.
 ANNOUNCE_UPDATE = """
@@ -121,16 +122,27 @@ class StandingsWriter:
     """Sorts every league and writes the standings on a thread of its own, so that the flow goes on
     to the next window meanwhile (numpy's sorts and gathers release the GIL: the second core works).
     Only the latest window of a meeting is worth sorting: one that is overtaken while it waits is
-    dropped. Each write names the meeting version it was computed from and is announced on the
-    meeting's channel, so a reader knows when the standings caught up with the totals."""
+    dropped. A window is handed over as soon as its totals are computed, so that its sort runs
+    while they are written; its standings are written once its totals are (`totals_written`): never
+    ahead of them, nor before a new team index that drops the old layout's arrays. Each write names
+    the meeting version it was computed from and is announced on the meeting's channel, so a reader
+    knows when the standings caught up with the totals."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._announce = client.register_script(ANNOUNCE_PART)
+        self._totals_done: dict[int, int] = {}  # meeting -> the latest version whose totals are written
+        self._totals_note = threading.Condition()
         self._thread = _PerMeetingThread("league-standings", lambda windows: self._write(*windows[-1]))
 
     def submit(self, window: ScoredWindow, version: int = 0) -> None:
         self._thread.submit(window, version)
+
+    def totals_written(self, meeting: int, version: int) -> None:
+        """The meeting's totals of `version` are in Redis (or will not be: their write failed)."""
+        with self._totals_note:
+            self._totals_done[meeting] = max(version, self._totals_done.get(meeting, version))
+            self._totals_note.notify_all()
 
     def close(self) -> None:
         """Write what is still waiting, then stop."""
@@ -142,6 +154,14 @@ class StandingsWriter:
         teams = window.teams
         started = time.perf_counter()
         standings = teams.standings  # sorted before the write, outside the retries
+        sorted_at = time.perf_counter()
+        with self._totals_note:
+            if not self._totals_note.wait_for(
+                lambda: self._totals_done.get(meeting, -1) >= version, TOTALS_WAIT_S
+            ):
+                log.warning(
+                    "totals of meeting %d, version %d, not written yet: standings go anyway", meeting, version
+                )
 
         def send() -> None:
             pipe = self.client.pipeline(transaction=True)
@@ -159,7 +179,7 @@ class StandingsWriter:
             )
             pipe.execute()
 
-        sorted_at = time.perf_counter()
+        ready = time.perf_counter()
         try:
             REDIS.call(send, f"standings of {meeting}")
         except redis.RedisError:
@@ -167,13 +187,15 @@ class StandingsWriter:
             return
         window.visible_at["leagues"] = time.perf_counter()
         log.debug(
-            "league standings of meeting %d, version %d: %.1f ms after its totals, sorted in %.1f ms,"
-            " written in %.1f ms",
+            "league standings of meeting %d, version %d: started %.1f ms after its points, sorted in"
+            " %.1f ms, waited %.1f ms for its totals, written in %.1f ms (%.1f ms after its totals)",
             meeting,
             version,
-            (started - window.visible_at.get("totals", started)) * 1000,
+            (started - window.visible_at.get("points", started)) * 1000,
             (sorted_at - started) * 1000,
-            (window.visible_at["leagues"] - sorted_at) * 1000,
+            (ready - sorted_at) * 1000,
+            (window.visible_at["leagues"] - ready) * 1000,
+            (window.visible_at["leagues"] - window.visible_at.get("totals", ready)) * 1000,
         )
 
 
@@ -228,9 +250,33 @@ class TeamsWriter:
         assert teams is not None
         meeting = window.weekend.meeting_key
         started = time.perf_counter()
-        totals, ranks = keys.int32_view(teams.totals), keys.int32_view(teams.ranks)
-        points = encode(window.weekend.points_document())
-        computed = time.perf_counter()
+        totals = keys.int32_view(teams.totals)
+        if self.standings is not None:
+            self.standings.submit(window, version)  # sorted while the ranks are and the totals written
+        try:
+            ranks = keys.int32_view(teams.ranks)
+            points = encode(window.weekend.points_document())
+            self._write_totals(windows, started, time.perf_counter(), totals, ranks, points)
+        finally:
+            if self.standings is not None:
+                self.standings.totals_written(meeting, version)
+        if self.standings is None:
+            write_standings(self.client, meeting, teams)
+            window.visible_at["leagues"] = time.perf_counter()
+
+    def _write_totals(
+        self,
+        windows: list[tuple[ScoredWindow, int]],
+        started: float,
+        computed: float,
+        totals: bytes,
+        ranks: bytes,
+        points: bytes,
+    ) -> None:
+        window, version = windows[-1]
+        teams = window.teams
+        assert teams is not None
+        meeting = window.weekend.meeting_key
         if not _INDEXED.holds(meeting, teams.book):
             REDIS.call(
                 lambda: publish_book_index(self.client, meeting, teams.book), f"team index of {meeting}"
@@ -276,11 +322,6 @@ class TeamsWriter:
             each.visible_at["totals"] = written
             if self.on_totals is not None:
                 self.on_totals(each)
-        if self.standings is not None:
-            self.standings.submit(window, version)
-        else:
-            write_standings(self.client, meeting, teams)
-            window.visible_at["leagues"] = time.perf_counter()
 
 
 class LiveWriter:

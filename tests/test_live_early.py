@@ -82,8 +82,9 @@ def test_points_then_totals_then_standings_each_announced_with_their_version(
     redis_client: redis.Redis,
 ) -> None:
     """The live writer (teams in the background): the points at once, then every team's total and
-    rank with the points document they are of, then every league's standings, each part noted on
-    the meeting's channel with the same version; three quick windows end with the last one's."""
+    rank with the points document they are of, then every league's standings (never before the
+    totals of their version), each part noted on the meeting's channel with the same version;
+    three quick windows end with the last one's."""
     meeting = 92
     redis_client.flushdb()
     drivers = [f"driver:{n}" for n in ("AAA", "BBB", "CCC", "DDD", "EEE", "FFF")]
@@ -120,6 +121,9 @@ def test_points_then_totals_then_standings_each_announced_with_their_version(
     assert versions["points"] == [1, 2, 3]
     assert versions["totals"][-1] == versions["leagues"][-1] == 3, "the latest window's totals and standings"
     assert all(v in versions["points"] for v in versions["totals"] + versions["leagues"])
+    for at, note in enumerate(notes):  # sorted while the totals are written, but never written before them
+        if note["part"] == "leagues":
+            assert any(n["part"] == "totals" and n["version"] >= note["version"] for n in notes[:at])
 
     last = windows[-1].weekend
     totals = book.totals(last.asset_points())
