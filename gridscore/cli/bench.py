@@ -22,6 +22,8 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
             args.teams,
             args.baseline_runs,
             args.speed,
+            database=args.database,
+            redis_db=args.redis_db,
             latency_s=args.latency_s,
         )
     if args.json:
@@ -71,6 +73,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--baseline-runs", type=int, default=3)
     p.add_argument("--speed", type=float, default=100.0, help="race pace (0: as fast as possible)")
+    p.add_argument(
+        "--database", default="gridscore_bench", help="the bench's own database (dropped and made again)"
+    )
+    p.add_argument("--redis-db", type=int, default=15, help="the bench's own Redis DB (emptied)")
     p.add_argument(
         "--latency-s",
         type=float,
