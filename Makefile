@@ -8,8 +8,8 @@ DEMO_FEED ?= data/feeds/2023-10-britain.jsonl
 DEMO_TEAMS ?= 10000
 DEMO_SPEED ?= 60
 DEMO_PORT ?= 8000
-DEMO_WAIT ?= 20
-DEMO_LINGER ?= 600
+DEMO_WAIT ?=
+DEMO_LINGER ?=
 
 export UV_PYTHON_DOWNLOADS := never
 
@@ -28,10 +28,10 @@ setup: $(VENV)/.synced
 ## The main job, in a browser: the API and its web app on http://127.0.0.1:8000, a demo player whose team
 ## is in a league (the login is printed), then a real race replayed for 10,000 teams with the live
 ## leaderboard in the terminal (embedded servers unless DATABASE_URL / REDIS_URL are set). Ends after the
-## race (DEMO_LINGER seconds to browse the results, in a terminal) or on Ctrl-C.
+## race (DEMO_LINGER seconds to browse the results: 600 in a terminal unless set) or on Ctrl-C.
 demo: setup
 	$(BIN)/gridscore demo $(DEMO_FEED) --teams $(DEMO_TEAMS) --speed $(DEMO_SPEED) --port $(DEMO_PORT) \
-		--wait $(DEMO_WAIT) --linger $(DEMO_LINGER)
+		$(if $(DEMO_WAIT),--wait $(DEMO_WAIT)) $(if $(DEMO_LINGER),--linger $(DEMO_LINGER))
 
 ## Every test, after the linters, the type checker and the import contract, with the coverage figure.
 ## Coverage is measured in the test processes and the servers they start (the engine, uvicorn,

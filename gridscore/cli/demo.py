@@ -3,10 +3,9 @@
 Seeds the feed's weekend (open for rosters), serves the API and the web app, makes a demo player whose
 team is in a league with three rivals (through the API, as a player would), locks the weekend and dates
 its sessions when the replay plays them, prints the URL and the login, then replays the race at the given
-speed for the generated teams: the live page moves
-in the browser while the terminal shows the live top 10. Ends when the race is over (after `--linger`
-seconds of browsing, in a terminal) or on Ctrl-C, SIGTERM or SIGHUP, stopping the server and the embedded
-databases.
+speed for the generated teams: the live page moves in the browser while the terminal shows the live top 10.
+Ends when the race is over (after `--linger` seconds of browsing: as given, or 600 in a terminal and none in
+a script) or on Ctrl-C, SIGTERM or SIGHUP, stopping the server and the embedded databases.
 """
 
 from __future__ import annotations
@@ -34,6 +33,8 @@ DEMO_PASSWORD = "watch-the-race-at-silverstone"  # noqa: S105  (a demo account o
 RIVALS = ("Lando", "Oscar", "Charles")
 LEAGUE = "Demo League"
 DEMO_AUTH_RATE_LIMIT = 100  # log-ins a minute from one address
+DEFAULT_WAIT_S = 20.0  # seconds to open the live page before the race, in a terminal
+DEFAULT_LINGER_S = 600.0  # seconds to browse the results after it, in a terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +137,21 @@ def embedded_note(urls: ServiceUrls, settings: Settings) -> str:
     return f" (under {settings.data_dir}/, stopped when the demo ends)"
 
 
-def pause_length(seconds: float) -> float:
-    """How long `pause` waits: the seconds given in a terminal, none in a script."""
-    return seconds if seconds > 0 and sys.stdout.isatty() else 0.0
+def pause_length(seconds: float | None, default: float) -> float:
+    """How long `pause` waits: the seconds given, whatever the output; unless given, the default in a
+    terminal and none in a script (a test or a pipe runs the demo straight through)."""
+    if seconds is None:
+        return default if sys.stdout.isatty() else 0.0
+    return max(seconds, 0.0)
 
 
 def pause(seconds: float, message: str) -> None:
-    """Wait in a terminal (a countdown); not at all in a script."""
-    seconds = pause_length(seconds)
+    """Wait: a countdown in a terminal, one line in a log."""
     if not seconds:
+        return
+    if not sys.stdout.isatty():
+        print(f"{message} {seconds:.0f} s", flush=True)
+        time.sleep(seconds)
         return
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
@@ -185,7 +192,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 lock_rosters_now(urls.database_url, weekend.meeting_key)
                 # Seeded a day ahead so that the players could build rosters; locked, the weekend is on
                 # the replay's clock (the pages said the Race was tomorrow while it replayed).
-                starts = datetime.now(UTC) + timedelta(seconds=pause_length(args.wait))
+                wait = pause_length(args.wait, DEFAULT_WAIT_S)
+                starts = datetime.now(UTC) + timedelta(seconds=wait)
                 schedule_as_replayed(urls.database_url, feed, starts, args.speed)
                 print(
                     f"\nGridScore is at {base_url}/  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
@@ -194,7 +202,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                     f"  servers: {urls.describe()}{embedded_note(urls, settings)}\n",
                     flush=True,
                 )
-                pause(args.wait, "Open the live page: the race starts in")
+                pause(wait, "Open the live page: the race starts in")
                 resolved = settings.model_copy(
                     update={"database_url": urls.database_url, "redis_url": urls.redis_url}
                 )
@@ -206,7 +214,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                     for (session_key,) in conn.execute(query, (weekend.meeting_key,)).fetchall():
                         create_results_final(conn, session_key, mqtt=False, email=False)
                 print(f"\nThe race is over: results at {base_url}/results, the inbox at {base_url}/inbox")
-                pause(args.linger, "Ctrl-C to stop; stopping in")
+                pause(pause_length(args.linger, DEFAULT_LINGER_S), "Ctrl-C to stop; stopping in")
                 return code
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP (see stopping_on_signals)
             print(f"\ngridscore demo: stopped{f' ({exc})' if exc.args else ''}", flush=True)
@@ -225,8 +233,18 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--speed", type=float, default=60.0, help="replay speed (1: real time)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--wait", type=float, default=20.0, help="seconds to open the browser before the race")
-    p.add_argument("--linger", type=float, default=600.0, help="seconds to browse the results after it")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        help=f"seconds to open the live page first (unset: {DEFAULT_WAIT_S:.0f} in a terminal, else 0)",
+    )
+    p.add_argument(
+        "--linger",
+        type=float,
+        default=None,
+        help=f"seconds to browse the results after it (unset: {DEFAULT_LINGER_S:.0f} in a terminal, else 0)",
+    )
 
 
 COMMANDS: dict[str, Handler] = {"demo": run_demo}

@@ -1,0 +1,73 @@
+"""`gridscore demo --linger S` with its output in a pipe or a file (`make demo DEMO_LINGER=60 | tee demo.log`,
+nohup, a process manager): the API keeps serving for the seconds given after the race, as in a terminal.
+Before, a given --linger (and --wait) counted only in a terminal, so such a demo ended with the race and
+the results were never browsable; only an unset one is none in a script."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.api.server import free_port
+from tests.test_demo_signals import BRITAIN, ROOT, data_dir, servers_of
+
+__all__ = ["data_dir"]  # the fixture, shared with the signal tests
+
+RACE_OVER = "The race is over"
+
+
+def read_until(demo: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    assert demo.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        line = demo.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            raise AssertionError(f"no {marker!r} from the demo: {seen[-3000:]}")
+        seen += line
+    return seen
+
+
+def test_a_given_linger_holds_when_the_output_is_not_a_terminal(data_dir: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["GRIDSCORE_DATA_DIR"] = str(data_dir)
+    gridscore = str(Path(sys.executable).parent / "gridscore")
+    options = ["--teams", "50", "--speed", "0", "--port", str(port), "--wait", "0", "--linger", "600"]
+    demo = subprocess.Popen(
+        [gridscore, "demo", str(BRITAIN), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    servers: list[psutil.Process] = []
+    try:
+        read_until(demo, RACE_OVER, timeout=300)
+        servers = servers_of(psutil.Process(demo.pid), data_dir)
+        said = read_until(demo, "\n", timeout=30)
+        assert "stopping in 600 s" in said, said
+        assert demo.poll() is None, "the demo ended with the race although --linger 600 was given"
+        results = httpx.get(f"http://127.0.0.1:{port}/results", timeout=30)
+        assert results.status_code == 200, results.text[:500]
+        meetings = httpx.get(f"http://127.0.0.1:{port}/api/meetings", timeout=30)
+        assert meetings.status_code == 200, meetings.text[:500]
+        demo.send_signal(signal.SIGTERM)
+        output, _ = demo.communicate(timeout=120)
+        assert "gridscore demo: stopped" in output, output[-3000:]
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        for proc in servers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.terminate()
