@@ -23,8 +23,15 @@ class AssetPoints:
         return sum(self.breakdown.values())
 
     def add(self, item: str, points: int) -> None:
-        if points:
-            self.breakdown[item] = self.breakdown.get(item, 0) + points
+        """Items worth nothing are left out, also where two cars' items cancel (a constructor's `places`
+        of +2 and -2), so a breakdown lists only what moved the total."""
+        if not points:
+            return
+        value = self.breakdown.get(item, 0) + points
+        if value:
+            self.breakdown[item] = value
+        else:
+            del self.breakdown[item]
 
     def as_dict(self) -> dict[str, object]:
         return {"total": self.total, "breakdown": dict(sorted(self.breakdown.items()))}

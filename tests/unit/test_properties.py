@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scoring.chips import Chip
@@ -57,6 +57,10 @@ TEAM_ITEMS = {
 
 @settings(max_examples=25, deadline=None)
 @given(kind=KINDS, field=FIELDS)
+@example(  # Alpha's two cars gain and lose two places: its `places` cancel and are not listed as 0
+    kind=SessionKind.RACE,
+    field={1: Car(position=3, grid=5), 2: Car(position=5, grid=3), 3: Car(position=1), 4: Car(position=2)},
+)
 def test_a_constructor_is_its_drivers_items_bar_driver_of_the_day_plus_its_own(
     kind: SessionKind, field: dict[int, Car]
 ) -> None:
