@@ -132,7 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help=replay.__doc__)
     p.add_argument("feed", metavar="FEED")
-    p.add_argument("--teams", type=int, default=10_000)
+    p.add_argument(
+        "--teams",
+        type=int,
+        default=10_000,
+        help="the weekend's stored teams, with generated ones added up to this many (none dropped)",
+    )
     p.add_argument("--speed", type=float, default=0.0, help="0: as fast as possible; 1: real time")
     p.add_argument("--window-ms", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no live display (for scripts)")
