@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from gridscore.base.settings import Settings, env_names, get_settings
@@ -109,3 +110,17 @@ def test_an_unset_ruleset_is_scorings_default(monkeypatch: pytest.MonkeyPatch) -
     assert DEFAULT_RULESET in available_rulesets()
     monkeypatch.setenv("GRIDSCORE_RULESET", DEFAULT_RULESET)
     assert load_ruleset(Settings.from_env().ruleset).name == DEFAULT_RULESET
+
+
+APP_SERVICES = ("migrate", "api", "engine", "worker", "beat")
+
+
+def test_every_setting_reaches_a_compose_container() -> None:
+    """A setting edited in `.env` reaches the containers under docker compose: compose reads `.env` only
+    for the `${...}` of docker-compose.yml, so a variable it does not pass (SENTRY_DSN, API_CORS_ORIGINS,
+    API_WORKERS were such) was silently ignored by the stack that docs/operations.md tells to restart."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    passed: set[str] = set()
+    for name in APP_SERVICES:
+        passed |= set(compose["services"][name]["environment"])
+    assert set(env_names().values()) - passed == set()
