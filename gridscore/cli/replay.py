@@ -111,7 +111,8 @@ def _print_final(database_url: str, meeting: int) -> None:
     with psycopg.connect(libpq_url(database_url)) as conn:
         last = conn.execute(
             "SELECT session_key, name FROM race_session WHERE meeting_key = %s AND state = 'final'"
-            " ORDER BY date_start DESC NULLS LAST LIMIT 1",
+            # Sessions dated alike (the demo at speed 0 plays them at once): the later key, the Race.
+            " ORDER BY date_start DESC NULLS LAST, session_key DESC LIMIT 1",
             (meeting,),
         ).fetchone()
         if last is None:
