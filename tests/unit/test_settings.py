@@ -124,3 +124,18 @@ def test_every_setting_reaches_a_compose_container() -> None:
     for name in APP_SERVICES:
         passed |= set(compose["services"][name]["environment"])
     assert set(env_names().values()) - passed == set()
+
+
+def test_compose_defaults_are_the_settings_defaults() -> None:
+    """A `${VAR:-default}` in docker-compose.yml is what the stack runs with when `.env` leaves VAR out: it
+    must be the setting's own default (the window and lateness were 500 / 2000 ms there, 250 / 500 in
+    the settings and the README)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    fields = {field.validation_alias: field for field in Settings.model_fields.values()}
+    differing = {}
+    for name in APP_SERVICES:
+        for variable, value in compose["services"][name]["environment"].items():
+            given = re.fullmatch(r"\$\{(\w+):-(.+)\}", str(value))
+            if given and variable in fields and given.group(2) != str(fields[variable].default):
+                differing[f"{name}.{variable}"] = (given.group(2), fields[variable].default)
+    assert differing == {}
