@@ -20,6 +20,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
@@ -59,7 +60,7 @@ from api.lib.http_cache import ValidatorMiddleware, compression
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from api.lib.problems import EXCEPTION_HANDLERS
-from api.web.pages import static_router, template_config, web_router
+from api.web.pages import not_found, static_router, template_config, web_router
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
 from store.urls import async_url
@@ -269,6 +270,6 @@ def create_app(config: ApiConfig) -> Litestar:
             log_exceptions="never",
         ),
         after_exception=[log_server_errors],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: not_found},  # a page 404 for browsers
         debug=config.debug,
     )

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader, ResponseHeader
+from litestar.exceptions import NotFoundException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+
+from api.lib.problems import http_problem
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -64,6 +67,25 @@ def page(request: Request[Any, Any, Any]) -> Template:
     return Template(
         template_name=chosen.template,
         context={"title": chosen.title, "script": chosen.script, "path": path, "static": STATIC_PATH},
+    )
+
+
+# Where a miss is the API's (or its docs', metrics', files'): its clients get the Problem body as before.
+NOT_PAGES = ("/api/", "/schema", STATIC_PATH, "/metrics", "/health")
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """A browser on a mistyped page gets a page that says so, with the way back, not the API's JSON; every
+    other miss (an API route, a client asking for JSON) keeps its Problem body."""
+    path = request.url.path
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if not wants_page or path.startswith(NOT_PAGES):
+        return http_problem(request, exc)
+    return Template(
+        template_name="not_found.html",
+        context={"title": "No such page", "script": "layout", "path": path, "static": STATIC_PATH},
+        status_code=404,
+        headers={header.name: str(header.value) for header in SECURITY_HEADERS},
     )
 
 

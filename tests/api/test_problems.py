@@ -64,6 +64,21 @@ def test_not_found_tells_what_is_missing_by_code(api: httpx.Client, db: str) -> 
     problem(joined, 404, ErrorCode.INVITE_CODE_UNKNOWN)
 
 
+def test_a_browser_on_a_missing_page_gets_a_page_and_clients_keep_the_problem(api: httpx.Client) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    page = api.get("/no-such-page/<b>x</b>", headers=html)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "There is no page at" in page.text
+    assert "<b>x</b>" not in page.text, "the address is shown escaped"
+    assert "/schema" not in page.text.split("<main", 1)[1].split("</main>", 1)[0], "no API words for a player"
+    # The API's own misses, and a client that asks for JSON, keep the Problem body.
+    problem(api.get("/api/no/such/route", headers=html), 404, ErrorCode.NOT_FOUND)
+    problem(api.get("/no-such-page"), 404, ErrorCode.NOT_FOUND)
+    problem(api.get("/api/meetings/987654", headers=html), 404, ErrorCode.MEETING_NOT_FOUND)
+
+
 def test_no_weekend_at_all_has_its_own_code(api: httpx.Client, db: str) -> None:
     problem(api.get("/api/meetings/current"), 404, ErrorCode.NO_WEEKEND)
 
