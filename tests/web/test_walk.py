@@ -267,6 +267,14 @@ def test_a_players_weekend_in_the_browser(browser: Browser, web_url: str, fresh:
     assert f"scored {last['net_points']} points (final)" in page.inner_text("[data-lock]")
     assert page.locator("[data-countdown]").count() == 0, "no lock countdown for a weekend that is over"
     assert page.locator("[data-form=roster] button[type=submit]").is_disabled()
+    # Nothing is open for changes: the player's words (not the operator's `gridscore api-seed`), no chip.
+    page.wait_for_selector("[data-problems]:has-text('Rosters open again with the next weekend')")
+    assert "api-seed" not in page.inner_text("[data-builder]")
+    chip_buttons = page.locator("[data-chips] button[type=submit]").all()
+    assert chip_buttons, "the chips are listed"
+    assert all(button.is_disabled() for button in chip_buttons), (
+        "no chip can be played on a weekend that is over"
+    )
     browser.check("team-final")
     page = browser.go("/")
     page.wait_for_selector("[data-weekend]:has-text('This weekend is over')")

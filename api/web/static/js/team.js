@@ -68,7 +68,7 @@ function assetItem(asset, kind, picked) {
       h("span", { class: "asset-name" }, kind === "driver" ? `${asset.name} ${asset.full_name || ""}` : asset.name),
       h("span", { class: "asset-meta" }, kind === "driver" && asset.constructor ? asset.constructor : ""),
       h("span", { class: "asset-price" }, money(asset.price)),
-      h("span", { class: "asset-points" }, points === undefined ? "– pts" : `${points} pts`),
+      h("span", { class: "asset-points" }, points === undefined ? "– pts" : `${points} ${Math.abs(points) === 1 ? "pt" : "pts"}`),
     ),
   );
 }
@@ -136,7 +136,9 @@ async function preview() {
     $("[data-penalty-label]").textContent = `I accept the ${result.penalty}-point penalty for ${result.transfers} transfers`;
   } catch (error) {
     if (seq !== state.previewSeq) return;
-    problems.replaceChildren(h("li", {}, error.message));
+    // No weekend open for changes (the last one is over): a player's words, not the operator's.
+    const closed = error instanceof ApiError && error.code === "no_weekend";
+    problems.replaceChildren(h("li", {}, closed ? NO_WEEKEND_OPEN : error.message));
   }
 }
 
@@ -200,6 +202,13 @@ function driverSelect(id, label, drivers) {
   ];
 }
 
+const NO_WEEKEND_OPEN = "Rosters open again with the next weekend: nothing can be changed until it is on the calendar.";
+
+// A weekend that is over takes no picks and no chips until the next one is on the calendar.
+function weekendOver() {
+  return Boolean(state.meeting && state.meeting.state === "final");
+}
+
 function renderChips() {
   const { rules, team } = state;
   const week = team.week;
@@ -209,7 +218,7 @@ function renderChips() {
   $("[data-chip-played]").replaceChildren(
     played
       ? h("span", {}, `This weekend: ${CHIP_NAMES[played] || played}. `,
-          h("button", { type: "button", onclick: takeBack }, "Take it back"))
+          h("button", { type: "button", onclick: takeBack, disabled: weekendOver() }, "Take it back"))
       : "No chip played this weekend.",
   );
   const used = new Map(team.chips.map((c) => [c.chip, c]));
@@ -235,7 +244,7 @@ function renderChips() {
               "form",
               { class: "inline", "aria-label": `Play ${CHIP_NAMES[rule.chip] || rule.chip}`, onsubmit: (e) => play(e, rule.chip, formId) },
               ...fields,
-              h("button", { type: "submit", disabled: Boolean(played) }, "Play"),
+              h("button", { type: "submit", disabled: Boolean(played) || weekendOver() }, "Play"),
             ),
       );
     }),
