@@ -6,10 +6,8 @@ the results were never browsable; only an unset one is none in a script."""
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import httpx
 import psutil
 
 from tests.api.server import free_port
-from tests.test_demo_signals import BRITAIN, ROOT, data_dir, servers_of
+from tests.test_demo_signals import data_dir, servers_of, start_demo
 
 __all__ = ["data_dir"]  # the fixture, shared with the signal tests
 
@@ -38,18 +36,8 @@ def read_until(demo: subprocess.Popen[str], marker: str, timeout: float) -> str:
 
 def test_a_given_linger_holds_when_the_output_is_not_a_terminal(data_dir: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["GRIDSCORE_DATA_DIR"] = str(data_dir)
-    gridscore = str(Path(sys.executable).parent / "gridscore")
     options = ["--teams", "50", "--speed", "0", "--port", str(port), "--wait", "0", "--linger", "600"]
-    demo = subprocess.Popen(
-        [gridscore, "demo", str(BRITAIN), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    demo = start_demo(data_dir, *options)
     servers: list[psutil.Process] = []
     try:
         replayed = read_until(demo, RACE_OVER, timeout=300)

@@ -39,6 +39,22 @@ def data_dir() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def start_demo(data_dir: Path, *options: str) -> subprocess.Popen[str]:
+    """`gridscore demo` on the Silverstone feed, on embedded servers under `data_dir`, its output read
+    through a pipe (not a terminal), as a process manager or `tee` would run it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["GRIDSCORE_DATA_DIR"] = str(data_dir)
+    gridscore = str(Path(sys.executable).parent / "gridscore")
+    return subprocess.Popen(
+        [gridscore, "demo", str(BRITAIN), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
 def servers_of(demo: psutil.Process, data_dir: Path) -> list[psutil.Process]:
     """The demo's child processes (Valkey) and any process run on its data folder (the postmaster)."""
     found = {p.pid: p for p in demo.children(recursive=True)}
@@ -63,18 +79,7 @@ def wait_for_banner(demo: subprocess.Popen[str], timeout: float) -> str:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signalled_demo_stops_its_embedded_servers(data_dir: Path, signum: signal.Signals) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["GRIDSCORE_DATA_DIR"] = str(data_dir)
-    gridscore = str(Path(sys.executable).parent / "gridscore")
-    options = ["--teams", "50", "--port", str(port), "--wait", "0", "--linger", "0"]
-    demo = subprocess.Popen(
-        [gridscore, "demo", str(BRITAIN), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    demo = start_demo(data_dir, "--teams", "50", "--port", str(port), "--wait", "0", "--linger", "0")
     servers: list[psutil.Process] = []
     try:
         banner = wait_for_banner(demo, timeout=240)

@@ -17,19 +17,10 @@ from scoring.teams import TeamBook
 from store import live_keys
 from store.live import publish_book_index, write_standings
 from store.live_read import AsyncLiveReader, LiveReader, Standing, TeamLive
+from tests.test_live_index import ROSTER, WEIGHTS
 
 MEETING = 5151
 LEAGUE = 3
-ROSTER = (
-    "driver:AAA",
-    "driver:BBB",
-    "driver:CCC",
-    "driver:DDD",
-    "driver:EEE",
-    "constructor:Alpha",
-    "constructor:Beta",
-)
-WEIGHTS = (2, 1, 1, 1, 1, 1, 1)
 SLOT_SCRIPT = live_keys.TEAM_SLOT_LUA + "return slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
 
 
