@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 
 from tests.api.server import free_port
-from tests.test_demo_signals import data_dir, servers_of, start_demo
+from tests.test_demo_signals import data_dir, read_until, servers_of, start_demo
 
 __all__ = ["data_dir"]  # the fixture, shared with the signal tests
 
 RACE_OVER = "The race is over"
-
-
-def read_until(demo: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    assert demo.stdout is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        line = demo.stdout.readline()
-        if not line or time.monotonic() > deadline:
-            raise AssertionError(f"no {marker!r} from the demo: {seen[-3000:]}")
-        seen += line
-    return seen
 
 
 def test_a_given_linger_holds_when_the_output_is_not_a_terminal(data_dir: Path) -> None:

@@ -64,16 +64,22 @@ def servers_of(demo: psutil.Process, data_dir: Path) -> list[psutil.Process]:
     return list(found.values())
 
 
-def wait_for_banner(demo: subprocess.Popen[str], timeout: float) -> str:
+def read_until(demo: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    """The demo's output up to the line with `marker`; an error with what it said if it ends first."""
     assert demo.stdout is not None
     seen = ""
     deadline = time.monotonic() + timeout
-    while BANNER not in seen:
+    while marker not in seen:
         line = demo.stdout.readline()
         if not line or time.monotonic() > deadline:
-            raise AssertionError(f"no banner from the demo: {seen[-3000:]}")
+            raise AssertionError(f"no {marker!r} from the demo: {seen[-3000:]}")
         seen += line
-    return seen + demo.stdout.readline()
+    return seen
+
+
+def wait_for_banner(demo: subprocess.Popen[str], timeout: float) -> str:
+    assert demo.stdout is not None
+    return read_until(demo, BANNER, timeout) + demo.stdout.readline()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
