@@ -1,6 +1,7 @@
 """Points of every driver and constructor in one session, itemised, from its facts.
 
-Provisional while a session runs (as if it ended in the current running order), final once
+Provisional while a session runs (as if it ended in the current running order, scoring/order.py's
+places: one car a place), final once
 its classification has landed. Pure functions of (facts, rule set).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scoring.facts import Classification, SessionFacts, SessionKind, lap_before
+from scoring.order import running_positions
 from scoring.rules import ConstructorRules, RuleSet, RunningSessionRules
 
 
@@ -98,15 +100,15 @@ def _score_running(facts: SessionFacts, rules: RunningSessionRules) -> dict[int,
     results = facts.classification()
     overtakes = facts.overtake_counts()
     fastest = fastest_lap_holder(facts, results)
+    running = running_positions(facts)  # the running order's places: two cars never share one
     scored: dict[int, AssetPoints] = {}
     for number in facts.entrants:
         points = AssetPoints()
         result = results.get(number)
         if result is not None:
             _add_classified(points, rules, result, facts.grid.get(number))
-        elif number in facts.running_position:
-            _, position = facts.running_position[number]
-            _add_finishing_place(points, rules, position, facts.grid.get(number))
+        elif number in running:
+            _add_finishing_place(points, rules, running[number], facts.grid.get(number))
         points.add("overtakes", overtakes.get(number, 0) * rules.overtake)
         if number == fastest:
             points.add("fastest_lap", rules.fastest_lap)

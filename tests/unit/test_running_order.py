@@ -1,18 +1,22 @@
 """scoring/order.py: a session's running order from its facts (the newest position of each car, the
-classification once it lands, cars with no place last by grid then number), and the finishing
-positions the final results keep (a constructor's: its best-placed car's)."""
+classification once it lands, cars with no place last by grid then number; a place claimed by two
+cars goes to the newer claim, the older moves down), and the finishing positions the final results
+keep (a constructor's: its best-placed car's)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from dataflows.scoring_steps import StatePolicy, WindowBatch, session_logic
 from dataflows.state_limits import StateBudget
 from ingest.decode import Message
+from ingest.recorded import iter_lines
 from scoring.facts import Classification, Entrant, SessionFacts
 from scoring.order import finishing_positions, running_order
 from scoring.rules import load_ruleset
 from scoring.weekend import SessionUpdate
+from tests.scratch import decode_all
 from tests.unit.test_session_state import ENGINE, MEETING, START, msg
 
 T0 = datetime(2099, 5, 3, 14, 0, tzinfo=UTC)
@@ -54,6 +58,78 @@ def test_the_newest_position_of_each_car_orders_the_race_whatever_the_arrival_or
         (None, "BBB", False),
         (None, "CCA", False),
     ]
+
+
+def test_a_place_claimed_twice_goes_to_the_newer_claim_and_the_older_claims_move_down_in_order() -> None:
+    """A lap-by-lap feed: AAA (5th) passes BBA (3rd) and BBB (4th) and crosses the line first, claiming
+    3rd while BBA's and BBB's lines of the lap before still say 3rd and 4th; CCA's 5th is stale too."""
+    facts = race()
+    facts.set_position(3, at(10), 3)
+    facts.set_position(4, at(11), 4)
+    facts.set_position(5, at(12), 5)
+    facts.set_position(1, at(30), 3)
+    facts.set_position(2, at(29), 1)
+    assert places(facts) == [
+        (1, "AAB", False),
+        (3, "AAA", False),
+        (4, "BBA", False),
+        (5, "BBB", False),
+        (6, "CCA", False),  # nobody moves up on a guess: 2nd stays free until a car claims it
+    ]
+    facts.set_position(3, at(31), 4)  # BBA's line of this lap: what the order already said
+    facts.set_position(4, at(32), 5)
+    facts.set_position(5, at(33), 2)  # ... and CCA, who claims the free place
+    assert [(p, c) for p, c, _ in places(facts)] == [
+        (1, "AAB"),
+        (2, "CCA"),
+        (3, "AAA"),
+        (4, "BBA"),
+        (5, "BBB"),
+    ]
+
+
+def test_a_tie_of_claims_dated_alike_goes_to_the_lower_car_number_and_classified_places_are_kept() -> None:
+    facts = race()
+    facts.set_position(4, at(10), 2)
+    facts.set_position(2, at(10), 2)
+    facts.set_position(3, at(5), 1)
+    facts.set_result(1, (at(20), 1), Classification(position=3))  # classified 3rd: nobody runs there
+    assert places(facts) == [
+        (1, "BBA", False),
+        (2, "AAB", False),
+        (3, "AAA", True),
+        (4, "BBB", False),
+        (None, "CCA", False),
+    ]
+
+
+def test_no_two_cars_share_a_place_at_any_moment_of_silverstones_race_nor_their_points() -> None:
+    """The recorded Silverstone 2023 Race (lap-by-lap positions: 790 moments where two cars' newest
+    positions were the same place) through the flow's session step one message at a time: every
+    running order it sends holds each place once, and each running car's provisional place points
+    are those of the place the order shows."""
+    feed = Path(__file__).resolve().parents[2] / "data" / "feeds" / "2023-10-britain.jsonl"
+    race_key = 2023104
+    messages = [m for m in decode_all(list(iter_lines(feed))) if m.event.session_key == race_key]
+    rules = load_ruleset()
+    table = rules.race.positions
+    logic = session_logic(rules, timedelta(0), StatePolicy(StateBudget(ENGINE.limits)))(None)
+    shown = None  # the running order and points a reader sees: the last ones sent
+    contested = 0
+    for message in messages:
+        steps, _ = logic.on_batch([WindowBatch(None, 0.0, [message])])
+        shown = next((s.update for s in reversed(steps) if s.update is not None), shown)
+        assert logic.scored is not None
+        assert shown is not None
+        claims = [position for _, position in logic.scored.state.facts.running_position.values()]
+        contested += message.topic.endswith("position") and len(claims) != len(set(claims))
+        placed = [p for p in shown.order if p.position is not None]
+        assert len(placed) == len({p.position for p in placed}), (message.event, placed)
+        for place in placed:
+            if not place.classified:
+                points = shown.points.drivers[place.code].breakdown.get("position", 0)
+                assert points == (table[place.position - 1] if place.position <= len(table) else 0)
+    assert contested == 790  # the moments where two cars' newest positions name the same place
 
 
 def test_cars_with_no_place_come_last_by_grid_then_number() -> None:
