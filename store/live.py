@@ -166,6 +166,9 @@ class StandingsWriter:
         def send() -> None:
             pipe = self.client.pipeline(transaction=True)
             queue_standings(pipe, meeting, teams, standings)
+            # The standings' own window time beside their version (set by the announcement): a page's
+            # as_of names the window its rows are of, whatever points were written since.
+            queue_window_time(pipe, keys.league_window_time(meeting), weekend_window_time(window.weekend))
             self._announce(
                 keys=[keys.league_version(meeting)],
                 args=[
@@ -483,6 +486,8 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
             keys.league_order(meeting),
             keys.league_ranks(meeting),
             keys.league_points(meeting),
+            keys.league_version(meeting),
+            keys.league_window_time(meeting),
         )
     pipe.set(keys.team_ids(meeting), keys.pack_team_ids(book.team_ids))
     pipe.unlink(keys.legacy_team_slots(meeting))  # freed off Redis's main thread

@@ -81,6 +81,10 @@ def league_version(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:league_version"  # the meeting version the league standings are of
 
 
+def league_window_time(meeting_key: int) -> str:
+    return f"{PREFIX}:m:{meeting_key}:league_window_time"  # ISO time: the window_time of the leagues' version
+
+
 def book_index_digest(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:index_digest"  # hash of the teams and leagues team_ids/slots index
 

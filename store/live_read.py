@@ -49,6 +49,15 @@ class AsOf:
     window_time: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class LeaguePage:
+    """One page of a league's live standings, the league's size, and the state the rows are of."""
+
+    count: int
+    standings: list[Standing]
+    as_of: AsOf
+
+
 class AsyncLiveReader:
     """Every read of live state, on redis.asyncio."""
 
@@ -137,17 +146,32 @@ class AsyncLiveReader:
         self, meeting_key: int, league_id: int, offset: int = 0, limit: int = 50
     ) -> tuple[int, list[Standing]]:
         """(number of teams in the league, one page of its standings, best first)."""
+        page = await self.league_page(meeting_key, league_id, offset, limit)
+        return page.count, page.standings
+
+    async def league_page(
+        self, meeting_key: int, league_id: int, offset: int = 0, limit: int = 50
+    ) -> LeaguePage:
+        """One page of a league's standings with the version and window time they are of, read in the
+        same transaction: the standings are written after their window's points (on a thread of their
+        own, which skips a window overtaken while it waits), so the meeting's latest version is often
+        ahead of them. Where no standings were written with a version, the meeting's as_of."""
         segment = await self.client.hget(keys.league_index(meeting_key), str(league_id))
-        if segment is None:
-            return 0, []
-        start, count = keys.parse_league_segment(segment)
+        start, count = (0, 0) if segment is None else keys.parse_league_segment(segment)
         first, last = keys.page_of(count, offset, limit)
+        pipe = self.client.pipeline(transaction=True)  # one window's order, ranks, points and as_of
+        if last > first:
+            for key in (keys.league_order, keys.league_ranks, keys.league_points):
+                pipe.getrange(key(meeting_key), *keys.int32_bytes(start + first, start + last))
+        for key in (keys.league_version, keys.league_window_time, keys.meeting_version):
+            pipe.get(key(meeting_key))
+        pipe.get(keys.meeting_window_time(meeting_key))
+        *arrays, league_version, league_window, version, window = await pipe.execute()
+        own = league_version is not None
+        as_of = AsOf(_int(league_version if own else version), _time(league_window if own else window))
         if last <= first:
-            return count, []
-        pipe = self.client.pipeline(transaction=True)  # one window's order, ranks and points together
-        for key in (keys.league_order, keys.league_ranks, keys.league_points):
-            pipe.getrange(key(meeting_key), *keys.int32_bytes(start + first, start + last))
-        order_raw, ranks_raw, points_raw = await pipe.execute()
+            return LeaguePage(count, [], as_of)
+        order_raw, ranks_raw, points_raw = arrays
         ids = self.client.pipeline(transaction=False)
         for slot in keys.unpack_int32(order_raw).tolist():
             ids.getrange(keys.team_ids(meeting_key), *keys.team_id_bytes(slot))
@@ -155,9 +179,10 @@ class AsyncLiveReader:
         ranks = keys.unpack_int32(ranks_raw).tolist()
         points = keys.unpack_int32(points_raw).tolist()
         if len(ranks) != len(found) or len(points) != len(found) or any(f.size != 1 for f in found):
-            return count, []  # the arrays are of another index than the one just read: none yet
+            return LeaguePage(count, [], as_of)  # the arrays are of another index than the one just read
         team_ids = [int(f[0]) for f in found]
-        return count, [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
+        standings = [Standing(r, t, p) for r, t, p in zip(ranks, team_ids, points, strict=True)]
+        return LeaguePage(count, standings, as_of)
 
     async def team_with_points(self, meeting_key: int, team_id: int) -> TeamLive:
         """A team's total and rank with the weekend's asset points they were computed from, and the

@@ -148,9 +148,10 @@ def test_ready_reads_equal_the_uncached_reads_and_the_window_in_redis_at_every_s
             replay(db, redis_url, feed)
             version = int(redis_client.get(live_keys.meeting_version(MEETING)) or 0)
             totals_version = int(redis_client.get(live_keys.totals_version(MEETING)) or 0)
+            leagues_version = int(redis_client.get(live_keys.league_version(MEETING)) or 0)
             # The process learns of the window from its note: a read once the note is in finds it.
             eventually(
-                lambda v=version: (
+                lambda v=leagues_version: (
                     client.get(board_path, params=params, headers=bob.headers).json()["as_of"]["version"] == v
                 )
             )
@@ -169,7 +170,7 @@ def test_ready_reads_equal_the_uncached_reads_and_the_window_in_redis_at_every_s
             assert [(s["rank"], s["team_id"], s["points"]) for s in board.json()["standings"]] == [
                 (s.rank, s.team_id, s.points) for s in standings
             ]
-            assert board.json()["as_of"]["version"] == version
+            assert board.json()["as_of"]["version"] == leagues_version  # the standings' own window
             team = store.team(MEETING, a_team)
             assert team is not None
             assert (score.json()["net_points"], score.json()["rank"]) == (team.points, team.rank)
@@ -275,11 +276,11 @@ def test_a_meeting_first_read_before_its_first_window_is_followed_once_it_is_liv
         assert (early.status_code, early.json()["code"]) == (404, "not_started")
         for feed in qualifying_prefixes(tmp_path)[:2]:
             replay(db, redis_url, feed)
-            version = int(redis_client.get(live_keys.meeting_version(MEETING)) or 0)
-            # the body is of the window, and so is its ETag (it names the meeting's version)
+            version = int(redis_client.get(live_keys.league_version(MEETING)) or 0)
+            # the body is of the window, and so is its ETag (it names the standings' version)
             eventually(
                 lambda v=version: (
-                    other.get(board, params=params, headers=bob.headers).headers["etag"].startswith(f'"{v}.')
+                    other.get(board, params=params, headers=bob.headers).headers["etag"].startswith(f'"{v}-')
                 )
             )
             read = other.get(board, params=params, headers=bob.headers)

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,17 @@ import redis
 
 from api.app import create_app
 from api.config import ApiConfig
+from dataflows.weekend_state import WeekendState
 from gridscore.base.settings import Settings
 from gridscore.cli.replay import run_replay
+from scoring.facts import SessionKind
+from scoring.outcomes import ScoredWindow, TeamScores
+from scoring.points import AssetPoints, SessionPoints
+from scoring.teams import TeamBook
+from scoring.weekend import SessionUpdate, WeekendUpdate
+from store import live_keys
+from store.live import LiveWriter
+from store.live_read import LiveReader
 from store.lock import lock_rosters_now
 from store.urls import libpq_url
 from tests.api.helpers import JAPAN, Player, create_team, field_team, register, seed_weekend
@@ -36,6 +45,10 @@ from tests.test_metrics import scrape, total
 
 MEETING = 202503
 QUALIFYING = 2025033
+RACE = 2025035  # a made-up Race session of the weekend, for windows written by the engine's writer
+RACE_START = datetime(2099, 4, 6, 5, 0, tzinfo=UTC)
+FILLERS = ("driver:F1", "driver:F2", "driver:F3", "driver:F4", "constructor:X", "constructor:Y")
+WINDOWS = 4
 CHANNEL = f"meeting:{MEETING}"
 TICKET_TTL_S = 2
 IN_PROGRESS = "gridscore_api_requests_in_progress"
@@ -377,3 +390,79 @@ def test_keep_alives_while_idle_and_an_end_after_the_stream_lifetime(
     assert "no live scores yet" in messages[0].comments[0]
     assert [m.comments for m in messages[1:]] == [("keep-alive",)] * (len(messages) - 1)
     assert len(messages) - 1 >= 3
+
+
+def race_window(weekend: WeekendState, points: dict[str, int], at: datetime) -> WeekendUpdate:
+    """The weekend after a Race window that gives each driver `points`."""
+    session = SessionPoints(
+        RACE,
+        MEETING,
+        SessionKind.RACE,
+        False,
+        {d: AssetPoints({"position": p}) for d, p in points.items()},
+        {},
+    )
+    return weekend.update(SessionUpdate(session, "Race", None, None, at, False))
+
+
+def test_every_window_whose_standings_the_engine_writes_reaches_a_leaderboard_stream_under_its_version(
+    client: httpx.Client, db: str, own_redis: PrivateRedis, live_redis: redis.Redis
+) -> None:
+    """The engine's writer (store/live.py, standings on their thread) writes each window's points, then
+    the next window's points before the first window's standings land, as at race pace. Each standings
+    window reaches the stream as its own event: `id` and `as_of` name the standings' version and window
+    time (not the meeting's later points), and its rows are that window's standings in Redis."""
+    p = paddock(client, db)
+    book = TeamBook.from_rosters(
+        [(p.a_team, ["driver:AAA", *FILLERS], [1] * 7), (p.b_team, ["driver:BBB", *FILLERS], [1] * 7)],
+        [(p.league_id, p.a_team), (p.league_id, p.b_team)],
+    )
+    weekend, notes = WeekendState(MEETING), live_redis.pubsub()
+    notes.subscribe(CHANNEL)
+    writer = LiveWriter(redis.Redis.from_url(own_redis.url))
+    path, params = f"/api/live/leagues/{p.league_id}/leaderboard", {"meeting_key": MEETING, "top": 5}
+    announced: list[int] = []
+    try:
+        with open_stream(client, path, params, p.bob.headers) as board, LiveReader(own_redis.url) as store:
+            assert "no live scores yet" in board.next().comments[0]
+            for i in range(WINDOWS):  # the lead changes hands: A gains 3 a window, B loses 4
+                at = RACE_START + timedelta(seconds=10 * i)
+                scored = race_window(weekend, {"AAA": 3 * i, "BBB": 10 - 4 * i}, at)
+                writer.write(ScoredWindow(scored, TeamScores(book, weekend=scored)))
+                version = int(live_redis.get(live_keys.meeting_version(MEETING)) or 0)
+                # The next window's points, written with no teams of their own: the meeting moves ahead.
+                ahead = race_window(weekend, {"AAA": 3 * i + 1, "BBB": 10 - 4 * i}, at + timedelta(seconds=5))
+                writer.write(ScoredWindow(ahead))
+                announced.append(leagues_note(notes))
+                event = board.next_event()
+                count, standings = store.league(MEETING, p.league_id, 0, 5)
+                assert count == 2
+                assert int(live_redis.get(live_keys.meeting_version(MEETING)) or 0) == version + 1
+                assert (announced[-1], event.id) == (version, str(version))
+                assert event.json()["as_of"] == {
+                    "version": version,
+                    "window_time": at.isoformat().replace("+00:00", "Z"),
+                }
+                assert [(s["rank"], s["team_id"], s["points"]) for s in event.json()["standings"]] == [
+                    (s.rank, s.team_id, s.points) for s in standings
+                ]
+                read = client.get(
+                    f"/api/leagues/{p.league_id}/leaderboard", params=params, headers=p.bob.headers
+                )
+                assert without_own(event.json()) == {**read.json(), "limit": 5}
+    finally:
+        writer.close()
+        notes.close()
+    leaders = [e.json()["standings"][0]["team_id"] for e in board.seen if e.data is not None]
+    assert (leaders[0], leaders[-1]) == (p.b_team, p.a_team), "the standings moved with the windows"
+    assert [int(e.id) for e in board.seen if e.id is not None] == announced
+
+
+def leagues_note(notes: redis.client.PubSub, timeout_s: float = 30.0) -> int:
+    """The version of the next league standings announced on the meeting's channel."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        note = notes.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if note is not None and json.loads(note["data"])["part"] == "leagues":
+            return int(json.loads(note["data"])["version"])
+    raise AssertionError("no league standings were announced")

@@ -181,6 +181,8 @@ def test_every_live_key_is_distinct_and_prefixed() -> None:
         live_keys.league_version,
         live_keys.book_index_digest,
         live_keys.meeting_window_time,
+        live_keys.totals_window_time,
+        live_keys.league_window_time,
     ]
     keys = [f(202301) for f in by_meeting] + [
         live_keys.session_assets(202301),

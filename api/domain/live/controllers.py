@@ -28,7 +28,7 @@ from api.domain.live.services import LiveReads
 from api.domain.live.tickets import TicketBook
 from api.domain.live.versions import LiveVersions
 from api.domain.notifications.schemas import InboxOut
-from api.domain.standings.hot import board_push_state, score_state
+from api.domain.standings.hot import board_state, score_state
 from api.domain.standings.schemas import TeamScoreOut
 from api.errors import responses
 from api.lib.params import INT8_MAX, LeagueId, MeetingKey, TeamId
@@ -139,7 +139,7 @@ class LiveController(Controller):
         reads, pace, versions = push.reads, push.pace, push.versions
 
         def feed() -> Feed:
-            changes = meeting_changes(versions, meeting_key, pace.keepalive_s, board_push_state)
+            changes = meeting_changes(versions, meeting_key, pace.keepalive_s, board_state)
             return Feed(changes, LEADERBOARD_EVENT, partial(reads.board, league_id, meeting_key, top), pace)
 
         own = None if team_id is None else reads.own(league_id, meeting_key, team_id, LEADERBOARD_EVENT)

@@ -83,7 +83,7 @@ class HotReads:
         return await self.documents.get(
             ("board", league_id, meeting_key, offset, limit),
             board_state(stamp),
-            stamp.tag,
+            board_tag(stamp),
             lambda: self._leaderboard(league_id, meeting_key, offset, limit),
         )
 
@@ -110,7 +110,7 @@ class HotReads:
             return await self.documents.get(
                 ("stream-board", league_id, meeting_key, top),
                 board_state(stamp),
-                stamp.tag,
+                board_tag(stamp),
                 lambda: self._leaderboard(league_id, meeting_key, 0, top),
             )
         except NotFound:
@@ -228,14 +228,15 @@ class HotReads:
 
 
 def board_state(stamp: Stamp) -> Hashable:
-    """What a leaderboard page is of: the meeting's version (its as_of) and the leagues' (its rows)."""
-    return (stamp.version, stamp.leagues, stamp.writes)
-
-
-def board_push_state(stamp: Stamp) -> Hashable:
-    """When a leaderboard stream has news: a window's league standings (or a player's write), not its
-    points alone (the rows would be the last window's under the new as_of; the leagues follow at once)."""
+    """What a leaderboard page is of, and when a stream of it has news: the league standings' version
+    (its rows and its as_of, store/live_read.py's league_page), or a player's write; the meeting's
+    version only while no standings were written. A window's points alone change nothing on it."""
     return (stamp.leagues, stamp.version if stamp.leagues is None else None, stamp.writes)
+
+
+def board_tag(stamp: Stamp) -> str:
+    """A page's ETag prefix: the version its as_of names (the same in every process of the API)."""
+    return str(stamp.leagues if stamp.leagues is not None else stamp.version or 0)
 
 
 def score_state(stamp: Stamp) -> Hashable:

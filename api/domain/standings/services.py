@@ -377,8 +377,8 @@ async def live_leaderboard_of(
 ) -> LeaderboardOut:
     """A league's live page from Redis, with the team names and the race's final state from Postgres, or
     from what a caller keeps of them (the uncached read and the hot reads' document are this one body)."""
-    count, standings = await live.league(meeting_key, league_id, offset, limit)
-    as_of = await live.as_of(meeting_key)
+    page = await live.league_page(meeting_key, league_id, offset, limit)
+    count, standings, as_of = page.count, page.standings, page.as_of  # as_of: the standings' own window
     if count == 0 and as_of.version is None:
         raise NotFound(
             f"no live scores for meeting {meeting_key}: they start with the weekend's first scored session",
