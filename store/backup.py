@@ -223,12 +223,38 @@ def verify(dump: Path) -> dict[str, object]:
     return manifest
 
 
-def _ensure_database(url: str) -> None:
-    """Create the target database when it does not exist yet (restoring onto a new server)."""
+def _version_text(server_version: int) -> str:
+    """libpq's number as people write it: 150020 is 15.20, 90624 is 9.6.24."""
+    if server_version >= 100_000:
+        return f"{server_version // 10_000}.{server_version % 10_000}"
+    return f"{server_version // 10_000}.{server_version // 100 % 100}.{server_version % 100}"
+
+
+def refuse_older_server(dump: Path, manifest: dict[str, object], server_version: int) -> None:
+    """A dump of a newer major version than the target server cannot be restored into it (its archive
+    format and its SQL are the newer version's: pg_restore says only 'unsupported version (1.16) in
+    file header'), so say which versions and what to do, before anything is created or dropped."""
+    made = manifest.get("server_version")
+    if not isinstance(made, int) or made // 10_000 <= server_version // 10_000:
+        return
+    made_major, server_major = made // 10_000, server_version // 10_000
+    raise BackupError(
+        f"{dump.name} was made from PostgreSQL {_version_text(made)} and this server is PostgreSQL "
+        f"{_version_text(server_version)}: PostgreSQL restores a dump only into the same major version or "
+        f"a newer one. Restore it into a PostgreSQL {made_major} server or newer (upgrade this one, or "
+        f"point DATABASE_URL at one), or restore it there and take a new backup with the PostgreSQL "
+        f"{server_major} client programs. Nothing was changed."
+    )
+
+
+def _ensure_database(dump: Path, manifest: dict[str, object], url: str) -> None:
+    """Create the target database when it does not exist yet (restoring onto a new server), once the
+    server is known to be able to take the dump."""
     target = psycopg.conninfo.conninfo_to_dict(url)
     name = str(target.get("dbname") or "")
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
+        refuse_older_server(dump, manifest, conn.info.server_version)
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -242,7 +268,7 @@ def restore(dump: Path, database_url: str, replace: bool = False) -> dict[str, o
     """
     manifest = verify(dump)
     url = libpq_url(database_url)
-    _ensure_database(url)
+    _ensure_database(dump, manifest, url)
     with psycopg.connect(url, autocommit=True) as conn:
         existing = _tables(conn)
         if existing and not replace:
@@ -267,5 +293,11 @@ def restore(dump: Path, database_url: str, replace: bool = False) -> dict[str, o
         text=True,
     )
     if done.returncode != 0:
-        raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
+        hint = ""
+        if "unsupported version" in done.stderr:
+            hint = (
+                " (the dump's archive format is newer than this server's pg_restore reads: it was made"
+                " by a newer PostgreSQL; restore it into a server of that version or newer)"
+            )
+        raise BackupError(f"pg_restore failed: {done.stderr.strip()}{hint}")
     return manifest

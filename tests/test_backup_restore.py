@@ -3,10 +3,13 @@ PostgreSQL, a restore drill that must give back every row, and the retention pol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,8 +21,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from dataflows.runner import score_feeds
-from gridscore.base.services import ServiceUrls
-from store.backup import RetentionPolicy, apply_retention, dump_path, kept_by_policy, manifest_path
+from gridscore.base.services import ServiceUrls, embedded_postgres
+from store.backup import RetentionPolicy, apply_retention, backup, dump_path, kept_by_policy, manifest_path
 from store.urls import libpq_url
 from tests.conftest import FEEDS
 
@@ -163,6 +166,42 @@ def test_a_damaged_dump_is_refused(
     refused = run(["restore", str(dump)], dict(os.environ, DATABASE_URL=drill_database))
     assert refused.returncode == 2
     assert "checksum" in refused.stderr
+
+
+def test_a_dump_of_a_newer_postgresql_is_refused_by_an_older_server_naming_both_versions(
+    tmp_path: Path,
+) -> None:
+    """A backup of PostgreSQL 18 (the embedded server's default) restored into PostgreSQL 16 (compose's and
+    CI's): pg_restore 16 says only 'unsupported version (1.16) in file header'; the restore refuses up
+    front, says which versions and what to do, and creates nothing. Both servers real (bundled)."""
+    folder = Path(tempfile.mkdtemp(prefix="gridscore-pgmajor-"))  # short: the servers' sockets live here
+    with contextlib.ExitStack() as servers:
+        servers.callback(shutil.rmtree, folder, ignore_errors=True)  # after both servers stop
+        newer = servers.enter_context(embedded_postgres(folder / "18", version=18))
+        older = servers.enter_context(embedded_postgres(folder / "16", version=16))
+        with psycopg.connect(libpq_url(newer), autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (1), (2)")
+        dump = backup(newer, tmp_path)
+        assert json.loads(manifest_path(dump).read_text())["server_version"] // 10_000 == 18
+        target = make_url(older).set(database="restored").render_as_string(hide_password=False)
+        refused = run(["restore", str(dump)], dict(os.environ, DATABASE_URL=target))
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        message = refused.stderr
+        assert "made from PostgreSQL 18." in message, message
+        assert "this server is PostgreSQL 16." in message, message
+        assert "PostgreSQL 18 server or newer" in message
+        assert "unsupported version" not in message
+        with psycopg.connect(libpq_url(older), autocommit=True) as conn:
+            made = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'restored'").fetchone()
+        assert made is None, "a refused restore creates no database"
+
+        # Into a server of the same major version it restores (the check refuses only an older one).
+        same = make_url(newer).set(database="restored").render_as_string(hide_password=False)
+        restored = run(["restore", str(dump)], dict(os.environ, DATABASE_URL=same))
+        assert restored.returncode == 0, restored.stderr[-3000:]
+        with psycopg.connect(libpq_url(same)) as conn:
+            assert conn.execute("SELECT sum(n) FROM kept").fetchone() == (3,)
 
 
 def make_dumps(directory: Path, times: list[datetime]) -> list[Path]:

