@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,19 @@ def test_bad_access_tokens_get_401(api: httpx.Client, kind: str) -> None:
         response = api.get(path, headers=headers)
         assert response.status_code == 401, (kind, path, response.text)
         assert response.json()["detail"]
+
+
+def test_a_token_kept_decoded_still_expires(api: httpx.Client) -> None:
+    """The API keeps a checked token decoded (api/domain/accounts/guards.py): once its exp has passed it
+    is refused as a token never seen would be."""
+    player = register(api)
+    exp = int(datetime.now(UTC).timestamp()) + 2
+    token = bearer(jwt.encode(claims(player, exp=exp), JWT_SECRET, algorithm="HS256"))
+    assert api.get("/api/auth/me", headers=token).status_code == 200  # decoded and kept
+    assert api.get("/api/auth/me", headers=token).status_code == 200
+    time.sleep(max(0.0, exp + 0.2 - datetime.now(UTC).timestamp()))
+    expired = api.get("/api/auth/me", headers=token)
+    assert expired.status_code == 401, expired.text
 
 
 @pytest.fixture
