@@ -22,10 +22,10 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.redis import RedisStore
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import ApiConfig
@@ -60,6 +60,7 @@ from api.lib.http_cache import ValidatorMiddleware, compression
 from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from api.lib.problems import EXCEPTION_HANDLERS
+from api.lib.scoped_rate_limit import ScopedRateLimitConfig
 from api.web.pages import not_found, static_router, template_config, web_router
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
@@ -157,28 +158,29 @@ def create_app(config: ApiConfig) -> Litestar:
     )
     log_redaction.install()  # stream URLs carry tickets; uvicorn's access log prints query strings
 
-    # Async: Litestar runs a sync check in a worker thread on every request (a tenth of a busy worker).
-    async def throttled(request: Request[Any, Any, Any]) -> bool:
-        return bool(request.route_handler.opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
+    # Decided from the scope: the hot reads, limited by neither, build nothing for the limits
+    # (api/lib/scoped_rate_limit.py).
+    def throttled(scope: Scope) -> bool:
+        return bool(scope["route_handler"].opt.get(RATE_LIMITED))  # by route, whatever the path's spelling
 
-    async def public(request: Request[Any, Any, Any]) -> bool:
+    def public(scope: Scope) -> bool:
         """Reachable without a token (other than the auth routes, limited apart, and /metrics)."""
-        handler = request.route_handler
-        if handler.opt.get(RATE_LIMITED) or request.url.path.rstrip("/") in UNLIMITED_PATHS:
+        handler, path = scope["route_handler"], scope["path"]
+        if handler.opt.get(RATE_LIMITED) or path.rstrip("/") in UNLIMITED_PATHS:
             return False
         return bool(handler.opt.get("exclude_from_auth")) or any(
-            pattern.match(request.url.path) for pattern in unauthenticated_paths
+            pattern.match(path) for pattern in unauthenticated_paths
         )
 
     unauthenticated_paths = [re.compile(p) for p in UNAUTHENTICATED_PATHS]
-    rate_limit = RateLimitConfig(
+    rate_limit = ScopedRateLimitConfig(
         rate_limit=(config.auth_rate_unit, config.auth_rate_limit),
-        check_throttle_handler=throttled,
+        applies=throttled,
         store=RATE_LIMIT_STORE,
     )
-    public_rate_limit = RateLimitConfig(
+    public_rate_limit = ScopedRateLimitConfig(
         rate_limit=(config.auth_rate_unit, config.public_rate_limit),
-        check_throttle_handler=public,
+        applies=public,
         store=PUBLIC_RATE_LIMIT_STORE,
     )
 
