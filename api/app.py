@@ -26,7 +26,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.redis import RedisStore
 from litestar.types import Scope
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from api.config import ApiConfig
 from api.domain.accounts.account_controller import AccountController
@@ -91,6 +91,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANGE_NO_READS = frozenset(
     {"/api/live/tickets", "/api/auth/login", "/api/auth/register", "/api/auth/refresh"}
 )
+HOT_POOL_SIZE, HOT_POOL_OVERFLOW = 10, 10  # per worker, besides the requests' own 20 + 10
 REDIS_POOL_WAIT_S = 5.0  # then the read fails (a 503/500 with its code), as a Redis outage does
 
 
@@ -111,6 +112,19 @@ def create_app(config: ApiConfig) -> Litestar:
 
     def db_session() -> AsyncSession:  # outside a request's own session and transaction
         return AsyncSession(alchemy.get_engine(), expire_on_commit=False)
+
+    # The hot reads' own pool: each of their reads is a statement or two that read committed data, so no
+    # transaction (BEGIN and ROLLBACK were two of a read's four round trips) and no ping per checkout
+    # (a third; HotReads retries a read whose connection turns out dead). 11% of a loaded API's samples.
+    hot_engine = create_async_engine(
+        async_url(config.database_url),
+        pool_size=HOT_POOL_SIZE,
+        max_overflow=HOT_POOL_OVERFLOW,
+        isolation_level="AUTOCOMMIT",
+    )
+
+    def hot_session() -> AsyncSession:
+        return AsyncSession(hot_engine, expire_on_commit=False)
 
     gate = SessionGate(
         client, db_session, config.session_cache_namespace, config.access_ttl, config.read_cache_s
@@ -137,7 +151,7 @@ def create_app(config: ApiConfig) -> Litestar:
     # A meeting's versions come from its notes; where none came for a second (no watcher: a meeting first
     # read before it was live, or more meetings than watchers), a read asks Redis again.
     versions = LiveVersions(client, channels, max_age_s=VERSIONS_RECHECK_S)
-    hot = HotReads(db_session, live, versions, rules.team, config.read_cache_s)
+    hot = HotReads(hot_session, live, versions, rules.team, config.read_cache_s)
     versions.on_write(hot.forget)
     versions.on_write(gate.forget)
     push = LivePush(
@@ -205,6 +219,7 @@ def create_app(config: ApiConfig) -> Litestar:
             await versions.close()
             await client.aclose()  # type: ignore[attr-defined]  # (types-redis lags redis 5)
             await pool.disconnect()  # a pool passed in is not the client's to close
+            await hot_engine.dispose()
 
     return Litestar(
         route_handlers=[*ROUTES, docs_assets_router(), web_router(), static_router()],

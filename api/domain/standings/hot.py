@@ -12,13 +12,14 @@ store: nothing here scores.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.leagues.access import readable_league
@@ -41,6 +42,7 @@ from scoring.rules import TeamRules
 from store.live_read import AsyncLiveReader
 
 encode = msgspec.json.Encoder().encode
+T = TypeVar("T")
 RECHECK_S = 1.0  # the race's final state is asked of Postgres at least this often while read
 
 
@@ -139,25 +141,24 @@ class HotReads:
         """A weekend of the calendar or with live scores (what a stream may wait for); only a known one is
         kept (an unknown one may go live any moment)."""
         if self.meetings.get(meeting_key) is None:
-            async with self.sessions() as session:
-                await known_meeting(session, self.live, meeting_key)
+            await self._query(lambda s: known_meeting(s, self.live, meeting_key))
             self.meetings.put(meeting_key, True)
 
     async def _first_read(self, user_id: int, team_id: int, meeting_key: int) -> None:
         """A team's access and weekend facts in one query (StandingsService.first_read), kept as the two
         reads would keep them ("no roster yet" is not kept: the lock writes rosters behind the API)."""
-        async with self.sessions() as session:
-            first = await first_read(session, team_id, meeting_key, user_id)
+        first = await self._query(lambda s: first_read(s, team_id, meeting_key, user_id))
         self.access.put(("team", user_id, team_id), first.refusal or _ALLOWED)
         if isinstance(first.facts, TeamFacts):
             self.facts.put((team_id, meeting_key), first.facts)
 
-    async def _check(self, key: tuple[str, int, int], check: Callable[[AsyncSession], Any]) -> None:
+    async def _check(
+        self, key: tuple[str, int, int], check: Callable[[AsyncSession], Awaitable[Any]]
+    ) -> None:
         answer = self.access.get(key)
         if answer is None:
             try:
-                async with self.sessions() as session:
-                    await check(session)
+                await self._query(check)
             except HTTPException as refused:  # 404 or 403: kept as long as an allowance would be
                 self.access.put(key, refused)
                 raise
@@ -189,8 +190,7 @@ class HotReads:
             else:
                 names[team_id] = name
         if missing:
-            async with self.sessions() as session:
-                found = await team_names(session, missing)
+            found = await self._query(lambda s: team_names(s, missing))
             for team_id, name in found.items():
                 self.names.put(team_id, name)
             names |= found
@@ -199,8 +199,7 @@ class HotReads:
     async def _team_score(self, team_id: int, meeting_key: int) -> bytes:
         facts = self.facts.get((team_id, meeting_key))
         if facts is None:  # "no roster yet" is not kept: the lock writes rosters behind the API
-            async with self.sessions() as session:
-                facts = await StandingsService(session=session).team_facts(team_id, meeting_key)
+            facts = await self._query(lambda s: StandingsService(session=s).team_facts(team_id, meeting_key))
             self.facts.put((team_id, meeting_key), facts)
         team_live = await self.live.team_with_points(meeting_key, team_id)
         return encode(team_score_of(facts, team_live, await self._race_final(meeting_key), self.rules))
@@ -223,8 +222,20 @@ class HotReads:
             raise
 
     async def _ask_final(self, meeting_key: int) -> bool:
+        return await self._query(lambda s: race_final(s, meeting_key))
+
+    async def _query(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`read` on a session of its own, again on a new connection if the pool's one was dead: the
+        hot reads' pool does not ping each connection it lends (api/app.py), so a Postgres restart shows
+        up here, once per dead connection (SQLAlchemy then drops the pool's older ones)."""
+        try:
+            async with self.sessions() as session:
+                return await read(session)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
         async with self.sessions() as session:
-            return await race_final(session, meeting_key)
+            return await read(session)
 
 
 def board_state(stamp: Stamp) -> Hashable:
