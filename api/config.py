@@ -16,6 +16,36 @@ log = logging.getLogger(__name__)
 DurationUnit = Literal["second", "minute", "hour", "day"]
 RATE_UNITS: tuple[DurationUnit, ...] = ("second", "minute", "hour", "day")
 MIN_SECRET_BYTES = 32
+PLACEHOLDER = "change-me"  # .env.example's value for every secret
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The secret that signs tokens. Anyone who knows it signs a token for any player, so in production
+    (GRIDSCORE_ENV) an unset, placeholder or short one stops the API with what to do; elsewhere (a
+    developer's machine, the demo, tests) it is a warning and an unset one a random per-process secret."""
+    secret = settings.jwt_secret
+    if secret is None:
+        problem = "is unset"
+    elif PLACEHOLDER in secret.lower():
+        problem = f"is the {PLACEHOLDER} placeholder of .env.example"
+    elif len(secret.encode()) < MIN_SECRET_BYTES:
+        problem = f"is shorter than {MIN_SECRET_BYTES} bytes"
+    else:
+        return secret
+    if settings.environment == "production":
+        raise SystemExit(
+            f"gridscore api: JWT_SECRET {problem}, and GRIDSCORE_ENV is production: refusing to start, since "
+            f"anyone who knows or guesses it can sign a token for any player. Set JWT_SECRET to at least "
+            f"{MIN_SECRET_BYTES} random bytes (openssl rand -hex 32) in .env or the environment, then start "
+            "the API again; on a machine of your own, GRIDSCORE_ENV=development makes this a warning."
+        )
+    if secret is None:
+        log.warning("JWT_SECRET is unset: signing with a random secret, tokens end with this process")
+        return secrets.token_urlsafe(48)
+    log.warning(
+        "JWT_SECRET %s: use `openssl rand -hex 32` (GRIDSCORE_ENV=production refuses to start)", problem
+    )
+    return secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +107,7 @@ class ApiConfig:
             if not (settings.database_url and settings.redis_url):
                 raise SystemExit("gridscore: the API needs DATABASE_URL and REDIS_URL")
             urls = ServiceUrls(settings.database_url, settings.redis_url)
-        secret = settings.jwt_secret
-        if secret is None:
-            secret = secrets.token_urlsafe(48)
-            log.warning("JWT_SECRET is unset: signing with a random secret, tokens end with this process")
-        elif len(secret.encode()) < MIN_SECRET_BYTES:
-            log.warning("JWT_SECRET is shorter than %d bytes; use `openssl rand -hex 32`", MIN_SECRET_BYTES)
+        secret = jwt_secret(settings)
         unit = settings.api_auth_rate_unit.lower()
         if unit not in RATE_UNITS:
             raise SystemExit(f"gridscore: API_AUTH_RATE_UNIT must be one of {', '.join(RATE_UNITS)}")

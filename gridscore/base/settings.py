@@ -10,7 +10,7 @@ A value of the wrong type is a clear error naming the variable, never a silent d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     )
     jwt_secret: str | None = Field(
         default=None, validation_alias="JWT_SECRET", description="signs the API's JWTs"
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        validation_alias="GRIDSCORE_ENV",
+        description="production: the API refuses to start with JWT_SECRET unset, a change-me or short",
     )
     jwt_access_ttl_s: int = Field(
         default=900, validation_alias="JWT_ACCESS_TTL_S", description="access token life"

@@ -35,10 +35,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if urls.embedded:
             upgrade(urls.database_url)
         workers = args.workers or settings.api_workers
+        config = ApiConfig.from_settings(settings, urls)  # refuses a bad setting before uvicorn starts
         if workers > 1:  # each worker process builds its own app (pools, Redis subscription) from these URLs
             os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = urls.database_url, urls.redis_url
         uvicorn.run(
-            create_app(ApiConfig.from_settings(settings, urls)) if workers == 1 else APP_FACTORY,
+            create_app(config) if workers == 1 else APP_FACTORY,
             factory=workers > 1,
             host=args.host or settings.api_host,
             port=args.port or settings.api_port,
