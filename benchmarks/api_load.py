@@ -10,13 +10,20 @@ workers), then `gridscore replay FEED --speed X` in another, and once its first 
   HTTP library in the way) runs C clients for S seconds, half reading a league's leaderboard page
   (`?limit=50`), half a team's live score, each client acting for a pool of players that remember the
   ETag of what they last read and send it back as If-None-Match, as a browser does;
-- an SSE process holds K streams of the global league's live leaderboard and stamps every event;
-- this process follows the meeting's update channel and stamps when each meeting version is written.
+- SSE processes (`--sse-processes`, K streams shared among them) hold K streams of the global league's
+  live leaderboard and stamp every event, and how late their own event loop runs (`sse_client_loop_lag`:
+  a client that runs late stamps late, so the figure says whether the client was the limit);
+- this process follows the meeting's update channel and stamps when each meeting version's points, and
+  each league standings' version, are written.
 
-SSE lag is an event's receipt minus the write of the version it carries (`id:`, = `as_of.version`);
-a missed update is a version written while a stream was open (and at least a second before the end)
-that the stream never carried. The load client's own ceiling is measured against a stub server that
-answers at once (`client_ceiling_req_per_s`), so a result near it says the client was the limit.
+A leaderboard event carries its standings' version (`id:` = `as_of.version`). SSE lag is an event's
+receipt minus the write of those standings (`sse_lag_ms_*`), and minus the write of that window's
+points (`sse_lag_from_points_ms_*`: the standings are sorted and written after them). A missed update is
+a standings version written while a stream was open (and at least a second before the end) that the
+stream never carried: what a player can see is every window whose standings the engine wrote
+(`standings_during_load` of `windows_during_load`; the engine skips a window's standings when the next
+window is computed before they are written). The load client's own ceiling is measured against a stub
+server that answers at once (`client_ceiling_req_per_s`), so a result near it says the client was the limit.
 A measurement, not a timed test.
 """
 
@@ -44,7 +51,7 @@ import psycopg
 import redis
 
 from benchmarks.api_reads import _drop_database, _free_port, _scratch_database
-from benchmarks.load_client import PLAYERS_PER_CLIENT, launch, load_process, sse_process, stub_process
+from benchmarks.load_client import PLAYERS_PER_CLIENT, Job, launch, load_process, sse_process, stub_process
 from gridscore.base.services import running_services
 from gridscore.base.settings import Settings
 from store import live_keys
@@ -92,9 +99,11 @@ def client_ceiling(clients: int, seconds: float) -> float:
 
 @dataclass
 class Watch:
-    """When each meeting version was written (wall time), and the API's resident memory."""
+    """When each meeting version's points, and each standings version, were written (wall time), and the
+    API's resident memory."""
 
     versions: dict[int, float] = field(default_factory=dict)
+    standings: dict[int, float] = field(default_factory=dict)
     rss_mb: float = 0.0
 
 
@@ -110,10 +119,14 @@ def watch(
         while not stop.is_set():
             note = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
             if note is not None:
-                stamp = time.time()  # the channel is shared by every Redis DB: read our DB's version
-                version = client.get(live_keys.meeting_version(meeting))
+                stamp = time.time()  # the channel is shared by every Redis DB: read our DB's versions
+                version, standings = client.mget(
+                    live_keys.meeting_version(meeting), live_keys.league_version(meeting)
+                )
                 if version is not None:
                     into.versions.setdefault(int(version), stamp)
+                if standings is not None:
+                    into.standings.setdefault(int(standings), stamp)
             if time.monotonic() >= next_rss:
                 next_rss = time.monotonic() + 0.5
                 into.rss_mb = max(into.rss_mb, _tree_rss_mb(process))
@@ -130,29 +143,40 @@ def _tree_rss_mb(process: psutil.Process) -> float:
         return 0.0
 
 
-def sse_figures(
-    watched: dict[int, float], sse: dict[str, Any], start_at: float, until: float
-) -> dict[str, Any]:
+def sse_figures(watched: Watch, sse: dict[str, Any], start_at: float, until: float) -> dict[str, Any]:
+    """Lags and missed updates of the streams: `watched.standings` are the versions a stream must carry."""
     lags: list[float] = []
+    from_points: list[float] = []
     missed = 0
+    expected = watched.standings
     for opened, events in zip(sse["opened"], sse["events"], strict=True):
         seen = {version for _, version in events}
-        pushed = events[1:]  # the first event is the state when the stream opened, not a push
-        lags.extend(stamp - watched[v] for stamp, v in pushed if v in watched and stamp >= start_at)
+        pushed = [(at, v) for at, v in events[1:] if at >= start_at]  # the first: the state on opening
+        lags.extend(at - expected[v] for at, v in pushed if v in expected)
+        from_points.extend(at - watched.versions[v] for at, v in pushed if v in watched.versions)
         missed += sum(
             1
-            for version, written in watched.items()
+            for version, written in expected.items()
             if max(opened, start_at) < written < until - SSE_GRACE_S and version not in seen
         )
-    ordered = sorted(lags)
-    count = len(ordered)
     return {
         "sse_events": sum(len(e) for e in sse["events"]),
-        "sse_lag_ms_p50": round(ordered[count // 2] * 1000, 1) if count else None,
-        "sse_lag_ms_p99": round(ordered[min(count - 1, int(count * 0.99))] * 1000, 1) if count else None,
+        **_percentiles("sse_lag_ms", lags),
+        **_percentiles("sse_lag_from_points_ms", from_points),
         "sse_missed_updates": missed,
         "sse_failed": sse["failed"],
         "sse_first_failure": sse["first_failure"],
+        **_percentiles("sse_client_loop_lag_ms", sse["loop_lags"]),
+    }
+
+
+def _percentiles(name: str, seconds: list[float]) -> dict[str, float | None]:
+    """`name`_p50 and _p99 of durations in seconds, in milliseconds (None when there are none)."""
+    ordered = sorted(seconds)
+    count = len(ordered)
+    return {
+        f"{name}_p50": round(ordered[count // 2] * 1000, 1) if count else None,
+        f"{name}_p99": round(ordered[min(count - 1, int(count * 0.99))] * 1000, 1) if count else None,
     }
 
 
@@ -287,6 +311,31 @@ def _durations(begun: float, phases: dict[str, float]) -> dict[str, float]:
     return out
 
 
+SSE_CLIENTS_PER_PROCESS = 2_500  # streams one SSE load process reads by default
+
+
+def default_sse_processes(sse_clients: int) -> int:
+    return max(1, -(-sse_clients // SSE_CLIENTS_PER_PROCESS))
+
+
+def shares(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` near-equal whole shares (none empty unless `total` is smaller)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def merged_sse(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The SSE processes' results as one: every stream's events, failures summed, loop lags pooled."""
+    failures = [r["first_failure"] for r in results if r["first_failure"]]
+    return {
+        "events": [e for r in results for e in r["events"]],
+        "opened": [o for r in results for o in r["opened"]],
+        "failed": sum(r["failed"] for r in results),
+        "first_failure": failures[0] if failures else None,
+        "start_at": results[0]["start_at"],
+        "loop_lags": [lag for r in results for lag in r["loop_lags"]],
+    }
+
+
 def groups_of(target: Target, clients: int, rng: random.Random) -> list[list[str]]:
     """Each client's players: the first half read a league's leaderboard page, the rest a team's score."""
     meeting = target.meeting
@@ -312,6 +361,7 @@ def run(
     speed: float = 100.0,
     workers: int | None = None,
     ceiling_s: float = 2.0,
+    sse_processes: int | None = None,
 ) -> dict[str, Any]:
     feed = feed or DEFAULT_FEED
     if not feed.is_file():
@@ -360,20 +410,24 @@ def run(
             target = Target("127.0.0.1", port, token, meeting, global_league, leagues, team_ids)
             groups = groups_of(target, clients, random.Random(7))
             stream = f"/api/live/leagues/{global_league}/leaderboard?meeting_key={meeting}"
+            splits = sse_processes or default_sse_processes(sse_clients)
+            jobs: dict[str, tuple[Job, tuple[Any, ...]]] = {
+                "load": (load_process, (target.host, port, token, groups))
+            }
+            for i, share in enumerate(shares(sse_clients, splits)):
+                jobs[f"sse{i}"] = (sse_process, (target.host, port, stream, token, share))
             done = launch(
-                {
-                    "load": (load_process, (target.host, port, token, groups)),
-                    "sse": (sse_process, (target.host, port, stream, token, sse_clients)),
-                },
+                jobs,
                 lead_s=1 + sse_clients / 500,  # the streams open one after another meanwhile
                 seconds=seconds,
             )
-            loaded, streamed = done["load"], done["sse"]
+            loaded, streamed = done["load"], merged_sse([v for k, v in done.items() if k != "load"])
             start_at, until = streamed["start_at"], streamed["start_at"] + seconds
             phases["load"] = time.perf_counter()
             stop.set()
             watcher.join(5)
             windows = sum(1 for written in watched.versions.values() if start_at <= written < until)
+            standings = sum(1 for written in watched.standings.values() if start_at <= written < until)
             return {
                 "teams": len(team_ids),
                 "clients": clients,
@@ -385,8 +439,10 @@ def run(
                 "requests": loaded["requests"],
                 "not_modified_share": loaded["not_modified_share"],
                 "sse_clients": sse_clients,
-                **sse_figures(watched.versions, streamed, start_at, until),
+                "sse_processes": splits,
+                **sse_figures(watched, streamed, start_at, until),
                 "windows_during_load": windows,
+                "standings_during_load": standings,
                 "api_rss_mb": round(watched.rss_mb, 1),
                 "api_workers": workers if workers is not None else settings.api_workers,
                 "replay_speed": speed,

@@ -172,6 +172,7 @@ def stub_process(port: int, ready: Any, seconds: float) -> None:
 # An event's id line, then the blank line that ends the event (the stream's chunk-size lines aside).
 _EVENT = re.compile(rb"(?m)^id: ?(\d+)\r?$.*?\n\r?\n", re.DOTALL)
 _SSE_READ = 65536
+LOOP_PROBE_S = 0.05  # an SSE process checks how late its event loop runs this often
 
 
 async def _stream(
@@ -213,10 +214,21 @@ def sse_process(
     """In its own process: `clients` streams open before `start_at`; each one's events for `seconds`."""
     connected_by, until = start_at, start_at + seconds
 
+    loop_lags: list[float] = []
+
+    async def late_by() -> None:
+        """How late this process's event loop wakes (each event is stamped when the loop gets to it)."""
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        while time.time() < until:
+            asked = time.perf_counter()
+            await asyncio.sleep(LOOP_PROBE_S)
+            loop_lags.append(time.perf_counter() - asked - LOOP_PROBE_S)
+
     async def main() -> tuple[list[list[tuple[float, int]]], list[float], int, str | None]:
         events: list[list[tuple[float, int]]] = [[] for _ in range(clients)]
         opened: list[float] = [0.0] * clients
         failures: list[str] = []
+        probe = asyncio.create_task(late_by())
 
         async def one(i: int) -> None:
             await asyncio.sleep(i * max(0.0, connected_by - time.time() - 1) / max(1, clients))
@@ -227,6 +239,7 @@ def sse_process(
                 failures.append(f"{type(exc).__name__}: {exc}")
 
         await asyncio.gather(*(one(i) for i in range(clients)))
+        probe.cancel()
         return events, opened, len(failures), failures[0] if failures else None
 
     events, opened, failed, first = asyncio.run(main())
@@ -236,6 +249,7 @@ def sse_process(
         "failed": failed,
         "first_failure": first,
         "start_at": start_at,
+        "loop_lags": loop_lags,
     }
 
 

@@ -27,6 +27,11 @@ REPORTED = {
     "sse_lag_ms_p99",
     "sse_missed_updates",
     "api_rss_mb",
+    "sse_processes",
+    "sse_lag_from_points_ms_p50",
+    "sse_client_loop_lag_ms_p99",
+    "windows_during_load",
+    "standings_during_load",
 }
 
 
@@ -52,5 +57,6 @@ def test_bench_api_reports_every_figure_with_no_error(servers: ServiceUrls, redi
     assert result["sse_failed"] == 0, result["sse_first_failure"]
     assert result["sse_events"] >= 20, "every stream sends the state it opens on"
     assert result["sse_missed_updates"] >= 0
+    assert 0 <= result["standings_during_load"] <= result["windows_during_load"]
     assert result["api_rss_mb"] > 0
     assert result["client_ceiling_req_per_s"] > 0

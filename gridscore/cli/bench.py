@@ -48,6 +48,8 @@ def bench_api(args: argparse.Namespace, settings: Settings) -> int:
     for name in ("teams", "clients", "seconds", "sse_clients"):
         if getattr(args, name) < (0 if name == "sse_clients" else 1):
             raise SystemExit(f"gridscore bench-api: --{name.replace('_', '-')} must be positive")
+    if args.sse_processes is not None and args.sse_processes < 1:
+        raise SystemExit("gridscore bench-api: --sse-processes must be positive")
     result = run(
         settings,
         teams=args.teams,
@@ -58,6 +60,7 @@ def bench_api(args: argparse.Namespace, settings: Settings) -> int:
         speed=args.speed,
         workers=args.workers,
         ceiling_s=args.ceiling_s,
+        sse_processes=args.sse_processes,
     )
     if args.json:
         print(json.dumps(result))
@@ -91,6 +94,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     p.add_argument("--seconds", type=float, default=30.0, help="measured seconds of load")
     p.add_argument("--sse-clients", type=int, default=100, help="streams of the global league's leaderboard")
+    p.add_argument(
+        "--sse-processes",
+        type=int,
+        default=None,
+        help="load processes the streams are shared among (default: one per 2,500 streams)",
+    )
     p.add_argument("--speed", type=float, default=100.0, help="pace of the race replayed meanwhile")
     p.add_argument("--workers", type=int, default=None, help="API worker processes (default: API_WORKERS)")
     p.add_argument("--feed", default=None, help="the race to replay (default: Silverstone 2023)")
