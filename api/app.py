@@ -91,7 +91,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANGE_NO_READS = frozenset(
     {"/api/live/tickets", "/api/auth/login", "/api/auth/register", "/api/auth/refresh"}
 )
-HOT_POOL_SIZE, HOT_POOL_OVERFLOW = 10, 10  # per worker, besides the requests' own 20 + 10
+HOT_POOL_SIZE, HOT_POOL_OVERFLOW = 20, 5  # per worker; an overflow connection is closed when returned
 REDIS_POOL_WAIT_S = 5.0  # then the read fails (a 503/500 with its code), as a Redis outage does
 
 
@@ -179,14 +179,14 @@ def create_app(config: ApiConfig) -> Litestar:
 
     def public(scope: Scope) -> bool:
         """Reachable without a token (other than the auth routes, limited apart, and /metrics)."""
-        handler, path = scope["route_handler"], scope["path"]
-        if handler.opt.get(RATE_LIMITED) or path.rstrip("/") in UNLIMITED_PATHS:
+        handler = scope["route_handler"]
+        if handler.opt.get(RATE_LIMITED):
             return False
-        return bool(handler.opt.get("exclude_from_auth")) or any(
-            pattern.match(path) for pattern in unauthenticated_paths
-        )
+        if handler.opt.get("exclude_from_auth"):
+            return scope["path"].rstrip("/") not in UNLIMITED_PATHS
+        return unauthenticated_path.match(scope["path"]) is not None  # never /metrics
 
-    unauthenticated_paths = [re.compile(p) for p in UNAUTHENTICATED_PATHS]
+    unauthenticated_path = re.compile("|".join(f"(?:{p})" for p in UNAUTHENTICATED_PATHS))
     rate_limit = ScopedRateLimitConfig(
         rate_limit=(config.auth_rate_unit, config.auth_rate_limit),
         applies=throttled,
