@@ -24,6 +24,7 @@ import logging
 import threading
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -144,10 +145,18 @@ def _outage_reasons() -> list[str]:
     ]
 
 
-def _app(health: Callable[[], Verdict] | None) -> Callable[..., Iterable[bytes]]:
+@dataclass(slots=True)
+class _HealthSlot:
+    """Where /health's check is put once the engine has one (after the port is bound)."""
+
+    check: Callable[[], Verdict] | None = None
+
+
+def _app(slot: _HealthSlot) -> Callable[..., Iterable[bytes]]:
     metrics = make_wsgi_app()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        health = slot.check
         if health is None or environ.get("PATH_INFO") != "/health":
             return metrics(environ, start_response)
         verdict = health()
@@ -164,23 +173,66 @@ def _app(health: Callable[[], Verdict] | None) -> Callable[..., Iterable[bytes]]
     return app
 
 
-def serve_engine_metrics(port: int, health: Callable[[], Verdict] | None = None) -> None:
-    """Serve the metrics at http://0.0.0.0:PORT/metrics (and `health` at /health) from a daemon
-    thread; port 0 or less: off.
+class MetricsPortError(RuntimeError):
+    """The port asked for cannot be listened on (another engine has it, most often)."""
 
-    A port already taken is logged, not raised: the engine scores on without its metrics."""
-    if port <= 0:
-        return
+    def __init__(self, port: int, reason: OSError) -> None:
+        super().__init__(f"port {port} cannot be listened on ({reason.strerror or reason})")
+        self.port = port
+
+
+@dataclass(slots=True)
+class MetricsEndpoint:
+    """The engine's /metrics (and /health once `serve` is given it), bound before the engine starts so
+    a port clash stops it before anything runs."""
+
+    server: WSGIServer
+    asked: int
+    slot: _HealthSlot
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def serve(self, health: Callable[[], Verdict] | None = None) -> None:
+        """Answer from a daemon thread from now on."""
+        self.slot.check = health
+        threading.Thread(target=self.server.serve_forever, name="metrics-http", daemon=True).start()
+        chosen = " (port 0: a free one, chosen by the system)" if self.asked == 0 else ""
+        log.info(
+            "metrics on http://0.0.0.0:%d/metrics%s%s",
+            self.port,
+            "" if health is None else ", health on /health",
+            chosen,
+        )
+
+
+def listen_for_metrics(port: int) -> MetricsEndpoint | None:
+    """Bind 0.0.0.0:`port` for the metrics; 0: a free port the system picks (two engines side by side),
+    below 0: none (None). A port that cannot be bound raises MetricsPortError: the caller names its
+    setting, since an engine without its /health fails its healthcheck for no reason it could see."""
+    if port < 0:
+        log.info("metrics and health off (port %d)", port)
+        return None
+    slot = _HealthSlot()
     try:
         server = make_server(
             "0.0.0.0",  # noqa: S104 - the engine container's port, published by compose only
             port,
-            _app(health),
+            _app(slot),
             _Server,
             handler_class=_QuietHandler,
         )
     except OSError as exc:
-        log.error("metrics: cannot listen on port %d (%s); serving no metrics", port, exc)
-        return
-    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
-    log.info("metrics on http://0.0.0.0:%d/metrics%s", port, "" if health is None else ", health on /health")
+        raise MetricsPortError(port, exc) from exc
+    return MetricsEndpoint(server, port, slot)
+
+
+def serve_engine_metrics(port: int, health: Callable[[], Verdict] | None = None) -> int | None:
+    """Serve the metrics at http://0.0.0.0:PORT/metrics (and `health` at /health) from a daemon
+    thread (`listen_for_metrics` says what the port means); returns the port listened on."""
+    endpoint = listen_for_metrics(port)
+    if endpoint is None:
+        return None
+    endpoint.serve(health)
+    return endpoint.port

@@ -8,17 +8,22 @@ in time, so that rejections keep coming too.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from dataflows.metrics import MetricsPortError, listen_for_metrics
+from ingest.health import Verdict
 from tests.api.server import free_port
 from tests.conftest import FEEDS
 
@@ -141,3 +146,84 @@ def test_engine_metrics_move_during_a_replay(
     assert total(second, "gridscore_window_lag_seconds_count") == total(
         second, "gridscore_refresh_seconds_count"
     )
+
+
+def test_two_engines_side_by_side_each_get_a_port_and_a_clash_is_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two engines on one machine: with METRICS_PORT=0 each listens on a free port of its own, logged,
+    and both answer; asking for a port another holds is an error naming the port (the CLI names the
+    setting: below), not an engine that scores on with no /health for its healthcheck."""
+    caplog.set_level(logging.INFO, logger="dataflows.metrics")
+    first, second = listen_for_metrics(0), listen_for_metrics(0)
+    assert first is not None
+    assert second is not None
+    try:
+        first.serve(lambda: Verdict(True, [], {}))
+        second.serve()
+        assert first.port != second.port
+        for endpoint in (first, second):
+            assert "gridscore_state_sessions" in {
+                n for n, _ in scrape(f"http://127.0.0.1:{endpoint.port}/metrics")
+            }
+            assert f"metrics on http://0.0.0.0:{endpoint.port}/metrics" in caplog.text
+        assert httpx.get(f"http://127.0.0.1:{first.port}/health", timeout=5).json()["status"] == "ok"
+        assert "port 0: a free one" in caplog.text
+        with pytest.raises(MetricsPortError, match=f"port {first.port} cannot be listened on"):
+            listen_for_metrics(first.port)
+        assert listen_for_metrics(-1) is None  # off
+    finally:
+        for endpoint in (first, second):
+            endpoint.server.shutdown()
+            endpoint.server.server_close()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another process would hold: bound and listening for the test's length."""
+    holder = socket.socket()
+    holder.bind(("0.0.0.0", 0))  # noqa: S104 - as the engine binds
+    holder.listen()
+    yield int(holder.getsockname()[1])
+    holder.close()
+
+
+def test_an_engine_whose_metrics_port_is_taken_stops_naming_the_setting(
+    taken_port: int, db: str, redis_url: str, tmp_path: Path
+) -> None:
+    """`gridscore live` on a port another engine holds exits 2 before it starts anything, naming
+    METRICS_PORT and what to do (it used to log an error and run on with no /metrics and no /health);
+    `gridscore replay --metrics-port` the same, naming its flag."""
+    env = dict(os.environ, DATABASE_URL=db, REDIS_URL=redis_url, METRICS_PORT=str(taken_port))
+    env["GRIDSCORE_DATA_DIR"] = str(tmp_path / "data")
+    live = subprocess.run(
+        [GRIDSCORE, "live", "--journal", str(tmp_path / "journal")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard: the old engine ran on
+        check=False,
+    )
+    assert live.returncode == 2, live.stderr[-2000:]
+    assert f"METRICS_PORT={taken_port}: port {taken_port} cannot be listened on" in live.stderr
+    assert "0 for a free one" in live.stderr
+    assert not (tmp_path / "journal").exists(), "nothing started"
+
+    replay = subprocess.run(
+        [
+            GRIDSCORE,
+            "replay",
+            str(FEEDS / "2023-10-britain.jsonl"),
+            "--teams",
+            "10",
+            "--metrics-port",
+            str(taken_port),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert replay.returncode == 2, replay.stdout[-2000:]
+    assert f"--metrics-port {taken_port}: port {taken_port} cannot be listened on" in replay.stderr

@@ -374,7 +374,9 @@ class Settings(BaseSettings):
     )
     log_format: str = Field(default="json", validation_alias="LOG_FORMAT", description="json or text")
     metrics_port: int = Field(
-        default=9108, validation_alias="METRICS_PORT", description="the engine's /metrics and /health"
+        default=9108,
+        validation_alias="METRICS_PORT",
+        description="the engine's /metrics and /health; 0: a free port (logged), below 0: neither",
     )
     ingest_stall_s: int = Field(
         default=60,

@@ -41,7 +41,7 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
         source = (source_broker, topics)
 
     from dataflows.live import live_flow
-    from dataflows.metrics import serve_engine_metrics
+    from dataflows.metrics import MetricsPortError, listen_for_metrics
     from dataflows.runner import run_flow
     from gridscore.base.services import running_services
     from ingest.mqtt import JournalStart
@@ -50,6 +50,16 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
     journal = Path(args.journal) if args.journal else settings.mqtt_journal or _under(settings, "journal")
     recovery = None if args.no_recovery else _recovery(args, settings)
     stop = threading.Event()
+    try:  # first: a clash stops the engine before it starts anything
+        metrics = listen_for_metrics(settings.metrics_port)
+    except MetricsPortError as exc:
+        print(
+            f"gridscore live: METRICS_PORT={exc.port}: {exc}, by another engine on this machine perhaps. "
+            "Give each engine its own METRICS_PORT, or 0 for a free one (logged), or -1 for no /metrics "
+            "and no /health.",
+            file=sys.stderr,
+        )
+        return 2
     with running_services(settings) as urls:
         # Inside: running_services makes SIGTERM a Ctrl-C for the embedded servers; the engine stops
         # gracefully instead (after the messages already received), and the servers stop after it.
@@ -58,8 +68,8 @@ def live(args: argparse.Namespace, settings: Settings) -> int:
             upgrade(urls.database_url)
         start = JournalStart.BEGINNING if recovery is not None else JournalStart.END
         parts = live_flow(settings, urls.database_url, urls.redis_url, journal, start, stop, *source)
-        # /metrics and /health (503 until the receiver runs); METRICS_PORT <= 0 turns both off
-        serve_engine_metrics(settings.metrics_port, parts.health.verdict)
+        if metrics is not None:  # /metrics and /health (503 until the receiver runs)
+            metrics.serve(parts.health.verdict)
         try:
             run_flow(
                 parts.flow,

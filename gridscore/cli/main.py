@@ -142,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window-ms", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no live display (for scripts)")
     p.add_argument(
-        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port (default: off)"
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port (0: a free one, logged; default: off)",
     )
 
     p = sub.add_parser("backup", help=backup.__doc__)

@@ -3,6 +3,7 @@ with the live top 10 on the terminal (benchmarks/replay.py does the replay; this
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -14,7 +15,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmarks.replay import NoSessionError, replay_setup
-from dataflows.metrics import serve_engine_metrics
+from dataflows.metrics import MetricsPortError, serve_engine_metrics
 from dataflows.runner import run_flow
 from gridscore.base.settings import Settings
 from gridscore.cli.display import console, leaderboard_table
@@ -37,7 +38,14 @@ def run_replay(
     batch_size: int = BATCH_SIZE,
 ) -> int:
     if metrics_port is not None:
-        serve_engine_metrics(metrics_port)
+        try:
+            serve_engine_metrics(metrics_port)
+        except MetricsPortError as exc:
+            print(
+                f"gridscore replay: --metrics-port {exc.port}: {exc}; give another, or 0 for a free one",
+                file=sys.stderr,
+            )
+            return 2
     try:
         return _replay_with_display(settings, feeds, teams, speed, window, quiet, batch_size)
     except NoSessionError as exc:

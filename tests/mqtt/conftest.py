@@ -268,7 +268,7 @@ def engine_env(
         MQTT_OUTPUT_PREFIX=prefixes.output,
         MQTT_REJECTED_TOPIC=prefixes.rejected,
         GRIDSCORE_DATA_DIR=str(data_dir),
-        METRICS_PORT="0",  # several engines run at once here; tests/test_metrics.py covers metrics
+        METRICS_PORT="0",  # several engines run at once here: a free port each; tests/test_metrics.py
         LOG_FORMAT="text",
         LOG_LEVEL="INFO",
     )
