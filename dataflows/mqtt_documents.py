@@ -1,7 +1,8 @@
 """What the engine publishes under f1/scoring/: topic names and JSON documents (pure, no I/O).
 
 League tops and team totals are computed for every league and team at once with numpy, and
-compared with what was last published, so that only the ones that changed are sent.
+compared with what was last published, so that only the ones that changed are sent (a round that
+cannot send every change leaves the rest marked unpublished for the next: `mark` only what went out).
 """
 
 from __future__ import annotations
@@ -75,6 +76,27 @@ class LeagueTops:
             | (before.sizes != self.sizes)
         )
 
+    def unpublished(self) -> LeagueTops:
+        """The same leagues with nothing published yet: every top differs from it until `mark`ed."""
+        shape = self.team_ids.shape
+        return LeagueTops(
+            leagues=self.leagues,
+            sizes=np.full(self.sizes.shape, -1, dtype=self.sizes.dtype),
+            team_ids=np.full(shape, -2, dtype=self.team_ids.dtype),
+            points=np.zeros(shape, dtype=self.points.dtype),
+            ranks=np.zeros(shape, dtype=self.ranks.dtype),
+        )
+
+    def mark(self, rows: npt.NDArray[np.int64], published: LeagueTops) -> None:
+        """Record that `published`'s tops of `rows` went out (this is what was published)."""
+        for mine, theirs in (
+            (self.sizes, published.sizes),
+            (self.team_ids, published.team_ids),
+            (self.points, published.points),
+            (self.ranks, published.ranks),
+        ):
+            mine[rows] = theirs[rows]
+
     def document(self, row: int, meeting_key: int, session_key: int) -> dict[str, Any]:
         valid = self.team_ids[row] >= 0
         return {
@@ -126,12 +148,26 @@ def league_tops(teams: TeamScores, n: int) -> LeagueTops:
     )
 
 
-def changed_team_slots(before: TeamScores | None, now: TeamScores) -> npt.NDArray[np.int64]:
-    """Slots of the teams whose total or rank differs from `before` (every team the first time):
-    a team that scores nothing still moves when others pass it."""
-    if before is None or before.totals.shape != now.totals.shape:
-        return np.arange(now.totals.size, dtype=np.int64)
-    return np.flatnonzero((before.totals != now.totals) | (before.ranks != now.ranks)).astype(np.int64)
+@dataclass(frozen=True)
+class PublishedTeams:
+    """Each team's total and rank as last published (int32 minimum: never)."""
+
+    totals: npt.NDArray[np.int32]
+    ranks: npt.NDArray[np.int32]
+
+    @classmethod
+    def nothing(cls, size: int) -> PublishedTeams:
+        never = np.iinfo(np.int32).min
+        return cls(np.full(size, never, dtype=np.int32), np.full(size, never, dtype=np.int32))
+
+    def changed(self, now: TeamScores) -> npt.NDArray[np.int64]:
+        """Slots of the teams whose total or rank differs from what was published (every team the first
+        time): a team that scores nothing still moves when others pass it."""
+        return np.flatnonzero((self.totals != now.totals) | (self.ranks != now.ranks)).astype(np.int64)
+
+    def mark(self, slots: npt.NDArray[np.int64], published: TeamScores) -> None:
+        self.totals[slots] = published.totals[slots]
+        self.ranks[slots] = published.ranks[slots]
 
 
 def team_document(teams: TeamScores, slot: int, meeting_key: int, session_key: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import multiprocessing
 import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
@@ -25,11 +26,12 @@ from dataflows.mqtt_options import MqttOutputOptions
 from dataflows.sinks import rejected_document
 from ingest.broker import BrokerConfig, Publisher
 from ingest.decode import Rejected
-from scoring.outcomes import ScoredWindow
+from scoring.outcomes import ScoredWindow, TeamScores
 
 log = logging.getLogger(__name__)
+JOIN_S = 60.0  # a hang guard: a stopped child exits at its next message (a publish or the pipe's end)
 
-__all__ = ["BulkPublisher", "MqttOutputOptions", "RejectedMqttPublisher", "ScoringMqttSink"]
+__all__ = ["BulkChild", "BulkPublisher", "MqttOutputOptions", "RejectedMqttPublisher", "ScoringMqttSink"]
 
 
 class ScoringMqttSink(DynamicSink[ScoredWindow]):
@@ -78,18 +80,16 @@ class BulkPublisher:
     """League tops and team totals, handed to a child process: at most one round per interval per
     meeting, the latest window only. A thread here sends each round (every team's total and rank,
     and a meeting's teams and leagues when they change) down a pipe; it waits while the child is
-    still publishing the previous round, and a newer window replaces one that waits."""
+    still publishing the previous round, and a newer window replaces one that waits. Closing is
+    prompt: the child abandons its round, and rounds not handed over yet are dropped (both logged)."""
 
     def __init__(self, broker: BrokerConfig, options: MqttOutputOptions) -> None:
-        self.broker = broker
         self.options = options
+        self.child = BulkChild(broker, options)
         self._pending: dict[int, ScoredWindow] = {}
-        self._sent_books: dict[int, tuple[object, object, object]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
-        self._child: BaseProcess | None = None
-        self._pipe: Connection | None = None
         self._thread = threading.Thread(target=self._run, name="mqtt-bulk", daemon=True)
         if self.enabled:
             self._thread.start()
@@ -109,75 +109,105 @@ class BulkPublisher:
     def close(self) -> None:
         if not self.enabled:
             return
+        self.child.stopping()  # first: a round being published ends now, and frees the pipe
         self._closing = True
         self._wake.set()
-        self._thread.join(60)
+        self._thread.join(JOIN_S)
 
     def _run(self) -> None:
-        closing = False
-        while not closing:
+        while not self._closing:
             self._wake.wait(self.options.bulk_interval_s)
             self._wake.clear()
-            closing = self._closing
             with self._lock:
                 pending, self._pending = self._pending, {}
-            for window in pending.values():
-                try:
-                    self._send(window)
-                except (OSError, EOFError, ValueError):
-                    log.exception(
-                        "league and team topics of meeting %d not handed over", window.weekend.meeting_key
+            if self._closing:
+                if pending:
+                    log.info(
+                        "stopping: league and team topics of meeting(s) %s not published", sorted(pending)
                     )
-                    self._stop_child()
-        self._stop_child()
+                break
+            for window in pending.values():
+                teams = window.teams
+                assert teams is not None
+                meeting = window.weekend.meeting_key
+                try:
+                    self.child.send(meeting, window.weekend.session.points.session_key, teams)
+                except (OSError, EOFError, ValueError):
+                    log.exception("league and team topics of meeting %d not handed over", meeting)
+                    self.child.stop()
+        self.child.stop()
 
-    def _send(self, window: ScoredWindow) -> None:
-        teams = window.teams
-        assert teams is not None
-        pipe = self._ensure_child()
-        meeting = window.weekend.meeting_key
+
+class BulkChild:
+    """The child process that publishes league tops and team totals (dataflows.mqtt_bulk.serve), and
+    the pipe to it: started on the first round (again if it died), stopped promptly."""
+
+    def __init__(self, broker: BrokerConfig, options: MqttOutputOptions) -> None:
+        self.broker = broker
+        self.options = options
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._pipe: Connection | None = None
+        self._stopping: EventType | None = None
+        self._sent_books: dict[int, tuple[object, object, object]] = {}
+
+    @property
+    def process(self) -> BaseProcess | None:
+        return self._process
+
+    def send(self, meeting: int, session_key: int, teams: TeamScores) -> None:
+        """A round of `teams` (their book first, when the child does not have it yet)."""
+        pipe = self._ensure()
         index = (teams.book.team_ids, teams.book.member_league, teams.book.member_slot)
         held = self._sent_books.get(meeting)
         if held is None or not all(a is b for a, b in zip(held, index, strict=True)):
             pipe.send(("book", meeting, teams.book.index_only()))
             self._sent_books[meeting] = index
-        pipe.send(("round", meeting, window.weekend.session.points.session_key, teams.totals, teams.ranks))
+        pipe.send(("round", meeting, session_key, teams.totals, teams.ranks))
 
-    def _ensure_child(self) -> Connection:
-        if self._child is not None and self._child.is_alive() and self._pipe is not None:
-            return self._pipe
-        if self._child is not None:
-            log.error(
-                "MQTT bulk publisher (pid %s) exited with code %s; starting it again",
-                self._child.pid,
-                self._child.exitcode,
-            )
-        from dataflows.mqtt_bulk import serve
+    def stopping(self) -> None:
+        """Tell the child to abandon what it publishes (it stops at its next message)."""
+        if self._stopping is not None:
+            self._stopping.set()
 
-        context = multiprocessing.get_context("spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
-        self._child = context.Process(
-            target=serve,
-            args=(self.broker, self.options, receiver, level),
-            name="gridscore-mqtt-bulk",
-            daemon=True,
-        )
-        self._child.start()
-        receiver.close()
-        self._pipe, self._sent_books = sender, {}
-        return sender
-
-    def _stop_child(self) -> None:
-        child, pipe, self._child, self._pipe = self._child, self._pipe, None, None
+    def stop(self) -> None:
+        """Stop the child: its round abandoned, then it exits (killed, logged, if it does not)."""
+        self.stopping()
+        process, pipe, self._process, self._pipe = self._process, self._pipe, None, None
         if pipe is not None:
             with contextlib.suppress(OSError, ValueError):
                 pipe.send(("stop",))
             pipe.close()
-        if child is not None:
-            child.join(60)
-            if child.is_alive():
-                child.kill()
+        if process is not None:
+            process.join(JOIN_S)
+            if process.is_alive():
+                log.error("MQTT bulk publisher (pid %s) did not stop: killed", process.pid)
+                process.kill()
+
+    def _ensure(self) -> Connection:
+        if self._process is not None and self._process.is_alive() and self._pipe is not None:
+            return self._pipe
+        if self._process is not None:
+            log.error(
+                "MQTT bulk publisher (pid %s) exited with code %s; starting it again",
+                self._process.pid,
+                self._process.exitcode,
+            )
+        from dataflows.mqtt_bulk import serve
+
+        receiver, sender = self._context.Pipe(duplex=False)
+        self._stopping = self._context.Event()
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        self._process = self._context.Process(
+            target=serve,
+            args=(self.broker, self.options, receiver, level, self._stopping),
+            name="gridscore-mqtt-bulk",
+            daemon=True,
+        )
+        self._process.start()
+        receiver.close()
+        self._pipe, self._sent_books = sender, {}
+        return sender
 
 
 class RejectedMqttPublisher:

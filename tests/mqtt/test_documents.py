@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dataflows.mqtt_bulk import encode as bulk_encode
-from dataflows.mqtt_documents import changed_team_slots, encode, league_documents, league_tops, team_document
+from dataflows.mqtt_documents import PublishedTeams, encode, league_documents, league_tops, team_document
 from scoring.outcomes import TeamScores
 from scoring.teams import TeamBook, competition_ranks, league_standings
 
@@ -55,18 +55,30 @@ def test_only_leagues_whose_top_changed_are_sent_again() -> None:
     assert before.changed_since(None).tolist() == [True, True, True]
     assert after.changed_since(before).tolist() == [False, True, False]
     assert after.changed_since(after).tolist() == [False, False, False]
+    # What was published, league by league: a league not sent yet stays changed until it is.
+    published = after.unpublished()
+    assert after.changed_since(published).tolist() == [True, True, True]
+    published.mark(np.array([0, 2]), before)
+    assert after.changed_since(published).tolist() == [False, True, False]
+    published.mark(np.array([1]), after)
+    assert after.changed_since(published).tolist() == [False, False, False]
 
 
 def test_team_totals_are_sent_when_they_or_their_ranks_change() -> None:
     first = _scores({"driver:A": 10})
     second = _scores({"driver:A": 10, "driver:B": 1})
-    assert changed_team_slots(None, first).tolist() == [0, 1, 2, 3]
-    assert changed_team_slots(first, second).tolist() == [0, 1, 2, 3]
+    published = PublishedTeams.nothing(4)
+    assert published.changed(first).tolist() == [0, 1, 2, 3]
+    published.mark(np.arange(4), first)
+    assert published.changed(second).tolist() == [0, 1, 2, 3]
+    published.mark(np.arange(4), second)
     third = _scores({"driver:A": 10, "driver:B": 1, "driver:F": 3})
     # Only team 3 scores (11 -> 14), passing teams 0 and 2, whose points stay but whose ranks drop.
     assert np.array_equal(third.totals, [11, 21, 12, 14])
-    assert changed_team_slots(second, third).tolist() == [0, 2, 3]
-    assert changed_team_slots(second, second).size == 0
+    assert published.changed(third).tolist() == [0, 2, 3]
+    assert published.changed(second).size == 0
+    published.mark(np.array([3]), third)  # a capped round sent team 3 only: 0 and 2 still wait
+    assert published.changed(third).tolist() == [0, 2]
     assert team_document(second, 2, 1, 2) == {
         "meeting_key": 1,
         "session_key": 2,
