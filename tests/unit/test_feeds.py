@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from api.domain.live.events import Pace, Ready
-from api.domain.live.feeds import KEEP_ALIVE, NO_SCORES, Feed, Feeds, Frame, follow
+from api.domain.live.feeds import KEEP_ALIVE, NO_SCORES, Feed, Feeds, Frame, broadcast, follow
 
 
 class Source:
@@ -123,3 +124,79 @@ def test_no_state_yet_keep_alives_and_the_end_after_max_s() -> None:
     assert sent[1:] == [KEEP_ALIVE] * (len(sent) - 1)
     assert len(sent) >= 4
     assert source.reads >= 3  # the feed read again each keep-alive period (a lost note costs one)
+
+
+class Client:
+    """A stream's ASGI send: what it was sent; while `full`, a send waits for the client to read (as
+    uvicorn's does when the socket's buffer is full)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.full = False
+        self.read = asyncio.Event()
+
+    async def send(self, message: Any) -> None:
+        if self.full:
+            await self.read.wait()
+        self.bodies.append(message["body"])
+
+
+async def until(check: Callable[[], bool]) -> None:
+    while not check():
+        await asyncio.sleep(0.001)
+
+
+def test_a_feed_writes_one_frame_to_every_stream_and_a_slow_client_gets_the_latest_after_its_wait() -> None:
+    source, feeds = Source(), Feeds()
+    pace = Pace(keepalive_s=60, push_interval_s=0.0, max_s=60)
+
+    def make() -> Feed:
+        return Feed(source.changes, "board", source.read, pace)
+
+    async def scenario() -> tuple[list[Client], Client]:
+        clients, slow = [Client() for _ in range(200)], Client()
+        streams = [asyncio.create_task(broadcast(feeds, "k", make, None, c.send)) for c in [*clients, slow]]
+        await until(lambda: all(len(c.bodies) == 1 for c in [*clients, slow]))
+        slow.full = True
+        source.move(2)  # the slow client's send of 2 waits; 3 and 4 come meanwhile
+        await until(lambda: all(len(c.bodies) == 2 for c in clients))
+        for state in (3, 4):
+            source.move(state)
+            await until(lambda s=state: all(c.bodies[-1] == frame(s) for c in clients))
+        assert slow.bodies == [frame(1)]
+        slow.read.set()  # it reads: its send of 2 goes, then the latest state, 4 (never 3)
+        await until(lambda: len(slow.bodies) == 3)
+        for stream in streams:  # the clients go away
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
+        assert len(feeds) == 0
+        assert source.flags == []
+        return clients, slow
+
+    clients, slow = asyncio.run(scenario())
+    assert all(c.bodies == [frame(1), frame(2), frame(3), frame(4)] for c in clients)
+    assert len({id(c.bodies[1]) for c in clients}) == 1  # the same bytes object went to every stream
+    assert slow.bodies == [frame(1), frame(2), frame(4)]
+
+
+def test_a_written_stream_keeps_alive_resumes_after_the_last_event_id_and_ends_after_max_s() -> None:
+    source, feeds = Source(), Feeds()
+    pace = Pace(keepalive_s=0.05, push_interval_s=0.0, max_s=0.4)
+
+    def make() -> Feed:
+        return Feed(source.changes, "score", source.read, pace)
+
+    async def scenario() -> tuple[Client, Client]:
+        fresh, resumed = Client(), Client()
+        await asyncio.gather(
+            broadcast(feeds, "k", make, None, fresh.send), broadcast(feeds, "k", make, "1", resumed.send)
+        )
+        return fresh, resumed
+
+    fresh, resumed = asyncio.run(scenario())  # both end by themselves after max_s
+    assert fresh.bodies[0] == frame(1).replace(b"board", b"score")
+    assert resumed.bodies[0].startswith(b": resumed after event 1")
+    for sent in (fresh.bodies, resumed.bodies):
+        assert sent[1:] == [KEEP_ALIVE] * (len(sent) - 1)
+        assert len(sent) >= 4
+    assert len(feeds) == 0

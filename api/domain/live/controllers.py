@@ -3,7 +3,7 @@ a team's score, pushed when the meeting's scores change."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -15,6 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, Stream
+from litestar.types import Send
 
 from api.domain.accounts.gate import SessionGate
 from api.domain.accounts.guards import CurrentUser
@@ -22,9 +23,10 @@ from api.domain.accounts.tokens import TokenIssuer
 from api.domain.live.access import own_team_in_league
 from api.domain.live.callers import stream_caller
 from api.domain.live.events import Pace, channel_notes, live_events, meeting_changes
-from api.domain.live.feeds import Feed, Feeds, follow
+from api.domain.live.feeds import Feed, Feeds, broadcast, follow
 from api.domain.live.schemas import LiveLeaderboardOut, TicketOut
 from api.domain.live.services import LiveReads
+from api.domain.live.streams import FedStream
 from api.domain.live.tickets import TicketBook
 from api.domain.live.versions import LiveVersions
 from api.domain.notifications.schemas import InboxOut
@@ -86,6 +88,11 @@ def _event_stream(frames: AsyncIterator[bytes]) -> Stream:
     return Stream(frames, media_type=EVENT_STREAM, headers=SSE_HEADERS)
 
 
+def _fed_stream(run: Callable[[Send], Awaitable[None]]) -> Stream:
+    """A server-sent event stream whose body `run` writes through the ASGI send (its feed's task does)."""
+    return FedStream(run, media_type=EVENT_STREAM, headers=SSE_HEADERS)
+
+
 class LiveController(Controller):
     path = "/api/live"
     tags = ["live"]
@@ -142,9 +149,12 @@ class LiveController(Controller):
             changes = meeting_changes(versions, meeting_key, pace.keepalive_s, board_state)
             return Feed(changes, LEADERBOARD_EVENT, partial(reads.board, league_id, meeting_key, top), pace)
 
-        own = None if team_id is None else reads.own(league_id, meeting_key, team_id, LEADERBOARD_EVENT)
         key = ("board", league_id, meeting_key, top)
-        return _event_stream(follow(push.feeds, key, feed, request.headers.get("last-event-id"), own))
+        last_event_id = request.headers.get("last-event-id")
+        if team_id is None:  # the shared frames alone: written by the feed's task
+            return _fed_stream(partial(broadcast, push.feeds, key, feed, last_event_id))
+        own = reads.own(league_id, meeting_key, team_id, LEADERBOARD_EVENT)
+        return _event_stream(follow(push.feeds, key, feed, last_event_id, own))
 
     @get(
         "/teams/{team_id:int}/score",
@@ -175,7 +185,7 @@ class LiveController(Controller):
             return Feed(changes, SCORE_EVENT, partial(reads.team_score, team_id, meeting_key), pace)
 
         key = ("score", team_id, meeting_key)
-        return _event_stream(follow(push.feeds, key, feed, request.headers.get("last-event-id")))
+        return _fed_stream(partial(broadcast, push.feeds, key, feed, request.headers.get("last-event-id")))
 
     @get(
         "/notifications",

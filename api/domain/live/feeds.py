@@ -2,10 +2,14 @@
 per state, written as the same bytes to every stream that follows it.
 
 A feed waits for its meeting's changes (the process's watcher of the notes), keeps its pace, reads the
-shared document once and encodes its server-sent event once (Litestar's encoder). Each stream of it only
-wakes and writes that frame: with 5,000 streams on a league a window costs one read, one encoding and
-5,000 socket writes, with no Litestar event iterator or per-stream read in between. A stream that adds a
-part of its own (a leaderboard's `own` rank) makes its own frame from the shared body. A feed ends with its
+shared document once and encodes its server-sent event once (Litestar's encoder). A stream with no part of
+its own (`broadcast`) is written by the feed's task itself: one loop over its streams' ASGI sends, each of
+which uvicorn completes at once unless that client's socket is full (that send alone then waits on a task
+of its own, and the client gets the newest frame after it). With 5,000 streams on a league a window costs
+one read, one encoding and 5,000 socket writes from one task: no 5,000 tasks woken, each resuming its
+stream's generator and Litestar's stream loop (which made the fan-out take longer than a window at 1M
+teams, so streams skipped windows). A stream that adds a part of its own (a leaderboard's `own` rank,
+`follow`) is a generator of its own that makes its frame from the shared body. A feed ends with its
 last stream. Everything a stream promised before holds (api/domain/live/events.py): the current state at
 once, an unchanged state not sent again, keep-alives, `Last-Event-ID`, the end after `max_s`.
 """
@@ -15,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar.response import ServerSentEventMessage
+from litestar.types import HTTPResponseBodyEvent, Send
 
 from api.domain.live.events import Changes, Pace, Read, read_state, wait_flag
 
@@ -46,6 +52,19 @@ class Frame:
         return cls(body, event_id, message.encode())
 
 
+@dataclass(eq=False, slots=True)
+class Listener:
+    """A stream written by its feed's task (`broadcast`): its ASGI send, what it was last sent and when,
+    and the send still waiting for a slow client to read (then the newest frame follows it)."""
+
+    send: Send
+    sent: Frame | None
+    sent_at: float
+    deadline: float
+    ended: asyncio.Future[None]
+    waiting: asyncio.Future[None] | None = None
+
+
 @dataclass(slots=True)
 class Feed:
     changes: Changes
@@ -57,6 +76,7 @@ class Feed:
     started: asyncio.Event = field(default_factory=asyncio.Event)  # set after the first read
     streams: int = 0
     task: asyncio.Task[None] | None = None
+    listeners: set[Listener] = field(default_factory=set)  # streams this feed's task writes itself
 
     async def run(self) -> None:
         try:
@@ -97,13 +117,52 @@ class Feed:
         # A new frame even for the same body: a stream with a part of its own makes its frame again.
         self.current = Frame.of(self.event, body, event_id)
         self._wake()
+        for listener in list(self.listeners):
+            self.offer(listener)
+
+    def offer(self, listener: Listener) -> None:
+        """The current frame to a listener, unless it has it or a send of it still waits (the newest frame
+        goes once that one is through: a slow client gets the latest state, never a backlog)."""
+        current = self.current
+        if listener.waiting is not None or current is None or listener.ended.done():
+            return
+        if listener.sent is not None and listener.sent.body == current.body:
+            return
+        listener.sent = current
+        self._write(listener, current.encoded)
+
+    def _write(self, listener: Listener, frame: bytes) -> None:
+        listener.sent_at = asyncio.get_running_loop().time()
+        message: HTTPResponseBodyEvent = {"type": "http.response.body", "body": frame, "more_body": True}
+        try:
+            rest = start(listener.send(message))
+        except Exception:  # the client went away: its stream ends
+            _end(listener)
+            return
+        if rest is not None:  # the client's socket is full: the rest of the send waits on its own
+            listener.waiting = asyncio.ensure_future(rest)
+            listener.waiting.add_done_callback(lambda done: self._written(listener, done))
+
+    def _written(self, listener: Listener, done: asyncio.Future[None]) -> None:
+        listener.waiting = None
+        if done.cancelled() or done.exception() is not None:
+            _end(listener)
+        else:
+            self.offer(listener)
 
     async def _tick(self) -> None:
         """Wakes the streams a few times per keep-alive period, with or without a new frame: each then
         sends its keep-alive or ends at its time (no timer of each stream's own)."""
+        clock = asyncio.get_running_loop().time
         while True:
             await asyncio.sleep(self.pace.keepalive_s / TICKS_PER_KEEPALIVE)
             self._wake()
+            now = clock()
+            for listener in list(self.listeners):
+                if now >= listener.deadline:
+                    _end(listener)
+                elif listener.waiting is None and now - listener.sent_at >= self.pace.keepalive_s:
+                    self._write(listener, KEEP_ALIVE)
 
     def _wake(self) -> None:
         woken, self.changed = self.changed, asyncio.Event()
@@ -144,6 +203,69 @@ class Feeds:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _end(listener: Listener) -> None:
+    if not listener.ended.done():
+        listener.ended.set_result(None)
+
+
+def start(send: Awaitable[None]) -> Awaitable[None] | None:
+    """Runs an ASGI send until it is done (None) or has to wait (its rest, to await): uvicorn writes to the
+    socket at once unless the client's buffer is full, so 5,000 streams' writes of a frame are one loop in
+    the feed's task instead of 5,000 tasks woken, each through the stream's generator."""
+    if not isinstance(send, Coroutine):
+        return send
+    try:
+        first = send.send(None)
+    except StopIteration:
+        return None
+    return _Rest(send, first)
+
+
+class _Rest:
+    """The rest of a started coroutine, as an awaitable: hands its task what the coroutine waits on."""
+
+    __slots__ = ("coroutine", "first")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], first: Any) -> None:
+        self.coroutine, self.first = coroutine, first
+
+    def __await__(self) -> Generator[Any, None, None]:
+        try:
+            yield self.first
+        except BaseException:
+            self.coroutine.close()
+            raise
+        return (yield from self.coroutine.__await__())
+
+
+async def broadcast(
+    feeds: Feeds, key: Hashable, make: Callable[[], Feed], last_event_id: str | None, send: Send
+) -> None:
+    """One stream of a feed, written by the feed's own task after its first frame (no part of its own):
+    what `follow` sends, the same way, until its end or the client's."""
+    async with feeds.following(key, make) as feed:
+        loop = asyncio.get_running_loop()
+        shared = feed.current
+        if shared is None:
+            first = NO_SCORES
+        elif shared.id is not None and shared.id == last_event_id:
+            first = ServerSentEventMessage(
+                data=None, comment=f"resumed after event {shared.id}: no change since"
+            ).encode()
+        else:
+            first = shared.encoded
+        await send({"type": "http.response.body", "body": first, "more_body": True})
+        listener = Listener(send, shared, loop.time(), loop.time() + feed.pace.max_s, loop.create_future())
+        feed.listeners.add(listener)
+        try:
+            feed.offer(listener)  # a frame made while the first one went out
+            await listener.ended
+        finally:
+            feed.listeners.discard(listener)
+            if listener.waiting is not None:
+                listener.waiting.cancel()
 
 
 async def follow(
