@@ -16,15 +16,11 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.plots import against_teams, pyplot, save
 
 
 def plot(runs: list[dict[str, object]]) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     by: dict[tuple[str, int], list[dict[str, object]]] = defaultdict(list)
     for run in runs:
         by[(str(run.get("version", "this")), int(str(run["teams"])))].append(run)
@@ -46,21 +42,9 @@ def plot(runs: list[dict[str, object]]) -> Path:
         )
     reads.axhline(2500, color="grey", linestyle="--", linewidth=1, label="goal 2,500")
     lag.axhline(500, color="grey", linestyle="--", linewidth=1, label="goal p99 500 ms")
-    for ax, title, unit in (
-        (reads, "Leaderboard pages and team scores (50 clients)", "requests a second"),
-        (lag, "SSE lag, engine's write -> client (5,000 streams)", "milliseconds"),
-    ):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("fantasy teams")
-        ax.set_ylabel(unit)
-        ax.set_title(title, fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    out = RESULTS / "reads-vs-teams.png"
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    return out
+    against_teams(reads, "Leaderboard pages and team scores (50 clients)", "requests a second", fontsize=10)
+    against_teams(lag, "SSE lag, engine's write -> client (5,000 streams)", "milliseconds", fontsize=10)
+    return save(fig, "reads-vs-teams.png", dpi=110)
 
 
 def main() -> int:

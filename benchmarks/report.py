@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.plots import RESULTS, against_teams, pyplot, save
 
 
 def run_size(teams: int, extra: list[str]) -> dict[str, float]:
@@ -40,11 +40,7 @@ def run_size(teams: int, extra: list[str]) -> dict[str, float]:
 
 
 def plot(results: list[dict[str, float]]) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     teams = [r["teams"] for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(
@@ -74,17 +70,8 @@ def plot(results: list[dict[str, float]]) -> Path:
         "^-",
         label="baseline: set-based SQL UPDATE p50",
     )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("fantasy teams")
-    ax.set_ylabel("milliseconds")
-    ax.set_title("Refresh of every team's total after a scoring window")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    out = RESULTS / "refresh-vs-teams.png"
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    return out
+    against_teams(ax, "Refresh of every team's total after a scoring window", "milliseconds")
+    return save(fig, "refresh-vs-teams.png", dpi=120)
 
 
 def main() -> int:

@@ -5,8 +5,10 @@ arithmetic: the store's writers and the benchmarks read these types from here, n
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -14,12 +16,34 @@ import numpy.typing as npt
 from scoring.teams import Int32Array, LeagueStandings, TeamBook, competition_ranks, league_standings
 from scoring.weekend import WeekendUpdate, tally
 
+T = TypeVar("T")
+
+
+class Once(Generic[T]):
+    """A value computed on first use by whichever thread asks first, then read as it is (or given
+    outright): what lets the flow hand a window on without the arithmetic for a million teams."""
+
+    def __init__(self, value: T | None = None) -> None:
+        self._value = value
+        self._lock = threading.Lock()
+
+    def get(self, compute: Callable[[], T]) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = compute()
+                value = self._value
+        return value
+
 
 class TeamScores:
     """Every team's total and global rank, and every league's standings, each computed once, on
     first use, by whichever thread asks first: the flow hands a window on without doing the
     arithmetic for a million teams, and the live writer's threads do it off the flow's path (a
-    window overtaken before anyone asks costs nothing). Given outright, they are used as they are."""
+    window overtaken before anyone asks costs nothing). Given outright, they are used as they are.
+    A subclass that gets them another way (scoring/shards.py) overrides `_compute_totals` and
+    `_compute_ranks`."""
 
     def __init__(
         self,
@@ -33,38 +57,31 @@ class TeamScores:
         assert totals is not None or weekend is not None, "team totals, or the weekend they come from"
         self.book = book
         self.weekend = weekend
-        self._totals, self._ranks, self._standings = totals, ranks, standings
-        self._locks = (threading.Lock(), threading.Lock(), threading.Lock())
+        self._totals, self._ranks, self._standings = Once(totals), Once(ranks), Once(standings)
 
     @property
     def totals(self) -> Int32Array:
-        if self._totals is None:
-            with self._locks[0]:
-                if self._totals is None and self.weekend is not None:
-                    weekend = self.weekend
-                    self._totals = self.book.totals(
-                        weekend.asset_points(),
-                        weekend.asset_positive_points(),
-                        before_race=weekend.asset_points_before_race(),
-                    )
-        assert self._totals is not None
-        return self._totals
+        return self._totals.get(self._compute_totals)
 
     @property
     def ranks(self) -> Int32Array:
-        if self._ranks is None:
-            with self._locks[1]:
-                if self._ranks is None:
-                    self._ranks = competition_ranks(self.totals)
-        return self._ranks
+        return self._ranks.get(self._compute_ranks)
 
     @property
     def standings(self) -> LeagueStandings:
-        if self._standings is None:
-            with self._locks[2]:
-                if self._standings is None:
-                    self._standings = league_standings(self.book, self.totals)
-        return self._standings
+        return self._standings.get(lambda: league_standings(self.book, self.totals))
+
+    def _compute_totals(self) -> Int32Array:
+        weekend = self.weekend
+        assert weekend is not None
+        return self.book.totals(
+            weekend.asset_points(),
+            weekend.asset_positive_points(),
+            before_race=weekend.asset_points_before_race(),
+        )
+
+    def _compute_ranks(self) -> Int32Array:
+        return competition_ranks(self.totals)
 
 
 class FinalTeams:
@@ -94,8 +111,7 @@ class FinalTeams:
     ) -> None:
         self.teams = teams
         self.weekend = weekend
-        self._rows = rows
-        self._lock = threading.Lock()
+        self._rows = Once(rows)
 
     @property
     def team_ids(self) -> npt.NDArray[np.int64]:
@@ -114,11 +130,7 @@ class FinalTeams:
         return self._computed()[2]
 
     def _computed(self) -> tuple[Int32Array, Int32Array, Int32Array]:
-        if self._rows is None:
-            with self._lock:
-                if self._rows is None:
-                    self._rows = self._compute()
-        return self._rows
+        return self._rows.get(self._compute)
 
     def _compute(self) -> tuple[Int32Array, Int32Array, Int32Array]:
         book, weekend = self.teams.book, self.weekend

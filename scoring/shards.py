@@ -118,22 +118,13 @@ class MergedScores(TeamScores):
         self._part_totals: list[Int32Array] = [p.totals for p in parts if p.totals is not None]
         self._histograms = [p.histogram for p in parts if p.histogram is not None]
 
-    @property
-    def totals(self) -> Int32Array:
-        if self._totals is None:
-            with self._locks[0]:
-                if self._totals is None:
-                    self._totals = _joined(self._part_totals)
-                    self._part_totals = []  # merged: the parts' copies go
-        return self._totals
+    def _compute_totals(self) -> Int32Array:
+        totals = _joined(self._part_totals)
+        self._part_totals = []  # merged: the parts' copies go
+        return totals
 
-    @property
-    def ranks(self) -> Int32Array:
-        if self._ranks is None:
-            with self._locks[1]:
-                if self._ranks is None:
-                    self._ranks = PointsHistogram.merged(self._histograms).ranks(self.totals)
-        return self._ranks
+    def _compute_ranks(self) -> Int32Array:
+        return PointsHistogram.merged(self._histograms).ranks(self.totals)
 
 
 def final_rows(parts: Sequence[ShardPart]) -> tuple[Int32Array, Int32Array, Int32Array] | None:
