@@ -43,6 +43,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in tags  # weak comparison (RFC 9110 13.1.2)
 
 
+def _request_headers(scope: Scope) -> dict[str, str]:
+    """Only for an answer this middleware validates: the hot reads come with their own ETag and pass."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
 class ValidatorMiddleware:
     """Adds ETag and Cache-Control to successful reads and answers 304 to a matching If-None-Match. The
     answer is held until its last chunk (reads are small and paginated); streams pass straight through."""
@@ -54,7 +59,6 @@ class ValidatorMiddleware:
         if scope["type"] != "http" or scope.get("method") not in _READS:
             await self.app(scope, receive, send)
             return
-        request_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         start: HTTPResponseStartEvent | None = None
         chunks: list[bytes] = []
         passing = False
@@ -79,7 +83,7 @@ class ValidatorMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await self._answer(start, b"".join(chunks), request_headers, send)
+            await self._answer(start, b"".join(chunks), _request_headers(scope), send)
 
         await self.app(scope, receive, hold)
 
