@@ -7,7 +7,8 @@ Generates the teams once in the bench database (gridscore_bench, Redis DB 15), t
 2023 lap by lap, paced like `gridscore bench`, through the cluster entry's flow (every process reads
 its rosters from Postgres: the K=1 process the whole weekend, a shard its slots) in each layout, and
 checks that both leave the same team totals, ranks and league standings in Redis. Prints one JSON
-object: per layout, each process's peak RSS and the refresh p50/p99 the merging process measured.
+object: per layout, each process's peak RSS and the refresh p50/p99 (one process: a window's close
+to its totals written; sharded: to the last of its K shards' slots written).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from gridscore.base.settings import get_settings
 from ingest.feeds import summarise
 from ingest.recorded import RecordedFeedSource
 from scoring.outcomes import ScoredWindow
+from scoring.shards import ShardTeams
 from store import live_keys
 from store.migrate import upgrade
 
@@ -59,10 +61,18 @@ def bench_flow(out: str, speed: float) -> Dataflow:
     assert settings.redis_url is not None
     config = flow_config(settings, ClockMode.PACED)
     refresh: list[float] = []
+    shard_writes: list[tuple[int, str, int, float]] = []  # (meeting, window, shard, close -> written)
 
     def on_written(window: ScoredWindow) -> None:
         if window.teams is not None:
             refresh.append(window.visible_at["totals"] - window.weekend.session.closed_at)
+
+    def on_shard_written(teams: ShardTeams, written: float) -> None:
+        if teams.totals is not None:
+            window = f"{teams.run}:{teams.seq}"
+            shard_writes.append(
+                (teams.meeting_key, window, teams.shard, written - teams.update.session.closed_at)
+            )
 
     books = (
         StoreShardBooks(settings.database_url, config.rules.team)
@@ -73,7 +83,9 @@ def bench_flow(out: str, speed: float) -> Dataflow:
     def report() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         held = books.held() if isinstance(books, StoreShardBooks) else {}
-        Path(out).write_text(json.dumps({"refresh": refresh, "peak_rss_mb": peak, "held": held}))
+        Path(out).write_text(
+            json.dumps({"refresh": refresh, "shard_writes": shard_writes, "peak_rss_mb": peak, "held": held})
+        )
 
     atexit.register(report)
     return assemble(
@@ -83,7 +95,7 @@ def bench_flow(out: str, speed: float) -> Dataflow:
         settings.redis_url,
         books,
         notify=False,
-        edges=Edges(on_written=on_written),
+        edges=Edges(on_written=on_written, on_shard_written=on_shard_written),
     )
 
 
@@ -116,7 +128,7 @@ def run_layout(db: str, rurl: str, shards: int, processes: int, speed: float, fo
         raise RuntimeError("a process of the layout failed")
     elapsed = time.perf_counter() - started
     reports = [json.loads(out.read_text()) for out in outs]
-    refresh = [r for report in reports for r in report["refresh"]]
+    refresh = [r for report in reports for r in report["refresh"]] + sharded_refresh(reports, shards)
     return {
         "shards": shards,
         "processes": processes,
@@ -127,6 +139,16 @@ def run_layout(db: str, rurl: str, shards: int, processes: int, speed: float, fo
         "refresh_ms_p99": round(percentile(refresh, 99) * 1000, 2),
         "wall_s": round(elapsed, 1),
     }
+
+
+def sharded_refresh(reports: list[dict[str, Any]], shards: int) -> list[float]:
+    """A sharded window's refresh: its close -> the last of its K shards' totals written (every
+    process's clock is the machine's monotonic clock); windows some shard skipped are left out."""
+    by_window: dict[tuple[int, str], dict[int, float]] = {}
+    for report in reports:
+        for meeting, window, shard, seconds in report.get("shard_writes", []):
+            by_window.setdefault((meeting, window), {})[shard] = seconds
+    return [max(times.values()) for times in by_window.values() if len(times) == shards]
 
 
 def live_digest(rurl: str, meeting: int) -> str:
@@ -161,10 +183,13 @@ def main() -> int:
     summary = summarise([LAP_BY_LAP])
     meeting = summary.meeting_keys[0]
     started = time.perf_counter()
-    child = multiprocessing.get_context("spawn").Process(
-        target=_generate, args=(db, meeting, summary.drivers, summary.constructors, args.teams)
+    spawn = multiprocessing.get_context("spawn")
+    timings, sent = spawn.Pipe(duplex=False)  # the generator's own timings, not reported here
+    child = spawn.Process(
+        target=_generate, args=(db, meeting, summary.drivers, summary.constructors, args.teams, sent)
     )
     child.start()
+    timings.recv()
     child.join()
     generated_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:

@@ -27,11 +27,18 @@ from dataflows.fanout_sink import FanOutSink
 from dataflows.flow import FlowOutputs, build_flow
 from dataflows.scoring_steps import TeamBookProvider
 from dataflows.shard_books import ShardBooks
-from dataflows.sinks import FinalPostgresSink, LiveRedisSink, RejectedRedisSink
+from dataflows.sinks import (
+    FinalPostgresSink,
+    LeagueGroupRedisSink,
+    LiveRedisSink,
+    RejectedRedisSink,
+    ShardTeamsRedisSink,
+)
 from gridscore.base.settings import Settings
 from ingest.decode import Rejected
 from ingest.recorded import BATCH_SIZE, RecordedFeedSource
 from scoring.outcomes import ScoredWindow
+from scoring.shards import ShardTeams
 from scoring.teams import TeamBook
 
 
@@ -40,6 +47,8 @@ class Edges:
     """What an entry point adds around the store's sinks (all optional)."""
 
     on_written: Callable[[ScoredWindow], None] | None = None  # a window's team totals are readable
+    # A sharded weekend's shard wrote its teams of a window (FlowConfig.shards > 1), and when.
+    on_shard_written: Callable[[ShardTeams, float], None] | None = None
     on_final: Callable[[ScoredWindow], None] | None = None  # a classified session is committed
     also_live: DynamicSink[ScoredWindow] | None = None  # after Redis, e.g. the MQTT documents
     also_rejected: Callable[[list[Rejected]], None] | None = None  # after Redis, e.g. f1/ingest/rejected
@@ -66,6 +75,8 @@ def assemble(
             else FanOutSink[ScoredWindow](redis_live, edges.also_live),
             final=FinalPostgresSink(database_url, edges.on_final, notify=notify),
             rejected=RejectedRedisSink(redis_url, also=edges.also_rejected),
+            shard_teams=ShardTeamsRedisSink(redis_url, config.shards, edges.on_shard_written),
+            league_groups=LeagueGroupRedisSink(redis_url, config.shards),
         ),
         config,
         team_books=team_books,

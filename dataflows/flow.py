@@ -44,11 +44,21 @@ from dataflows.scoring_steps import (
     weekend_step,
 )
 from dataflows.shard_books import ShardBooks, shard_books
-from dataflows.shard_steps import ShardMerge, ShardScorer, fan_out, shard_key
+from dataflows.shard_steps import (
+    FinalGather,
+    LeagueGroup,
+    ShardRanker,
+    ShardScorer,
+    fan_out,
+    group_key,
+    shard_key,
+    to_every_shard,
+)
 from dataflows.state_limits import StateBudget
 from dataflows.weekend_state import SessionRetired
 from ingest.decode import Message, Rejected, decode_input
 from scoring.outcomes import ScoredWindow
+from scoring.shards import GroupStandings, ShardTeams
 from scoring.weekend import SessionUpdate, WeekendUpdate
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -61,6 +71,9 @@ class FlowOutputs:
     live: Sink[ScoredWindow] | None = None
     final: Sink[ScoredWindow] | None = None
     rejected: Sink[Rejected] | None = None
+    # A sharded weekend's (FlowConfig.shards > 1): each shard's and each league group's arrays.
+    shard_teams: Sink[ShardTeams] | None = None
+    league_groups: Sink[GroupStandings] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,17 +139,22 @@ def build_flow(
     by_meeting = op.key_on("key_by_meeting", session_events, _meeting_of)
     weekend = op.stateful_flat_map("weekend_totals", by_meeting, weekend_step)
     if config.shards > 1 and team_books is not None:
-        scored = _sharded(weekend, config.shards, shard_books(team_books))
+        sharded = _sharded(weekend, config.shards, shard_books(team_books))
+        scored, finals = sharded.points, sharded.finals
+        if outputs.shard_teams is not None:
+            op.output("shard_teams_out", sharded.teams, outputs.shard_teams)
+        if outputs.league_groups is not None:
+            op.output("league_groups_out", sharded.leagues, outputs.league_groups)
     else:
         updates = op.key_rm("unkey_meeting", weekend)
         if isinstance(team_books, ReloadableBooks):  # rosters from the store: Final Fixes read again
             updates = op.map("reread_final_fixes", updates, FinalFixRereads(team_books))
         scored = op.map("score_teams", updates, TeamScorer(cast(TeamBookProvider | None, team_books)))
+        finals = op.filter("classified_sessions", scored, lambda s: s.weekend.session.newly_final)
 
     if outputs.live is not None:
         op.output("live_out", scored, outputs.live)
     if outputs.final is not None:
-        finals = op.filter("classified_sessions", scored, lambda s: s.weekend.session.newly_final)
         op.output("final_out", finals, outputs.final)
     if outputs.rejected is not None:
         state_rejected: Stream[Rejected] = op.flat_map("state_rejected", steps, lambda kv: _step(kv).rejected)
@@ -145,15 +163,38 @@ def build_flow(
     return flow
 
 
-def _sharded(weekend: KeyedStream[WeekendUpdate], shards: int, books: ShardBooks) -> Stream[ScoredWindow]:
-    """Every team's total, rank and league standings from `shards` shards of the weekend's teams,
-    each a key of its own (dataflows/shard_steps.py), put back together by meeting."""
+@dataclass(frozen=True, slots=True)
+class ShardedStreams:
+    """What a sharded weekend's steps give: each window's points (no teams: those are the shards'),
+    each shard's teams and each league group's standings (written where they are computed), and
+    each classification with every team's final rows."""
+
+    points: Stream[ScoredWindow]
+    teams: Stream[ShardTeams]
+    leagues: Stream[GroupStandings]
+    finals: Stream[ScoredWindow]
+
+
+def _sharded(weekend: KeyedStream[WeekendUpdate], shards: int, books: ShardBooks) -> ShardedStreams:
+    """Every team's total and rank and every league's standings from `shards` shards of the
+    weekend's teams and `shards` league groups, each a key of its own (dataflows/shard_steps.py)."""
+    points = op.map("points_only", op.key_rm("unkey_points", weekend), ScoredWindow)
     numbered = op.stateful_flat_map("to_shards", weekend, fan_out(shards))
     to_shards = op.key_on("key_by_shard", op.key_rm("unkey_numbered", numbered), shard_key)
     parts = op.stateful_map("score_shard", to_shards, ShardScorer(books, shards))
-    by_meeting = op.key_on("parts_by_meeting", op.key_rm("unkey_shard", parts), lambda p: str(p.meeting_key))
-    merged = op.stateful_flat_map("merge_shards", by_meeting, ShardMerge(books, shards))
-    return op.key_rm("unkey_merged", merged)
+    spread = op.flat_map("histograms_to_shards", op.key_rm("unkey_parts", parts), to_every_shard(shards))
+    ranked = op.stateful_flat_map("rank_shard", cast(KeyedStream[Any], spread), ShardRanker(books, shards))
+    teams = op.key_rm("unkey_ranked", ranked)
+    partials = op.flat_map("to_league_groups", teams, lambda t: [(group_key(p), p) for p in t.partials])
+    leagues = op.stateful_flat_map(
+        "league_group", cast(KeyedStream[Any], partials), LeagueGroup(books, shards)
+    )
+    classified = op.filter("classified_shards", teams, lambda t: t.update.session.newly_final)
+    by_meeting = op.key_on("finals_by_meeting", classified, lambda t: str(t.meeting_key))
+    finals = op.stateful_flat_map("gather_finals", by_meeting, FinalGather(shards))
+    return ShardedStreams(
+        points, teams, op.key_rm("unkey_leagues", leagues), op.key_rm("unkey_finals", finals)
+    )
 
 
 def _windowed(by_session: KeyedStream[SessionChunk], config: FlowConfig) -> KeyedStream[WindowBatch]:

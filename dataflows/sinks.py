@@ -13,7 +13,9 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from dataflows import metrics
 from ingest.decode import Rejected
 from scoring.outcomes import ScoredWindow
+from scoring.shards import GroupStandings, ShardTeams
 from store.live import LiveWriter
+from store.live_shards import LeagueGroupWriter, ShardTeamsWriter
 from store.outages import redis_client
 from store.rejected import write_rejected
 from store.results import FinalWriter
@@ -62,6 +64,46 @@ class LiveRedisSink(DynamicSink[ScoredWindow]):
             writer.write_many(_latest_per_session(items))
 
         return _CallbackPartition(write, writer.close)
+
+
+class ShardTeamsRedisSink(DynamicSink[ShardTeams]):
+    """A sharded weekend's shards write their own slots of the team arrays (store/live_shards.py);
+    `on_written` is called with each shard's window and when it became readable."""
+
+    def __init__(
+        self, redis_url: str, shards: int, on_written: Callable[[ShardTeams, float], None] | None = None
+    ) -> None:
+        self.redis_url = redis_url
+        self.shards = shards
+        self.on_written = on_written
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
+        client = redis_client(self.redis_url)
+        writer = ShardTeamsWriter(client, self.shards, self.on_written)
+
+        def write(items: list[ShardTeams]) -> None:
+            for teams in items:
+                writer.write(teams)
+
+        return _CallbackPartition(write, client.close)
+
+
+class LeagueGroupRedisSink(DynamicSink[GroupStandings]):
+    """A sharded weekend's league groups write their own leagues' segments (store/live_shards.py)."""
+
+    def __init__(self, redis_url: str, shards: int) -> None:
+        self.redis_url = redis_url
+        self.shards = shards
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CallbackPartition:
+        client = redis_client(self.redis_url)
+        writer = LeagueGroupWriter(client, self.shards)
+
+        def write(items: list[GroupStandings]) -> None:
+            for standings in items:
+                writer.write(standings)
+
+        return _CallbackPartition(write, client.close)
 
 
 def _latest_per_session(items: list[ScoredWindow]) -> list[ScoredWindow]:

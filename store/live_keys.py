@@ -113,6 +113,16 @@ def totals_window_time(meeting_key: int) -> str:
     return f"{PREFIX}:m:{meeting_key}:totals_window_time"  # ISO time: the window_time of the totals' version
 
 
+def part_writers(meeting_key: int, part: str) -> str:
+    """Hash: per window of a sharded weekend, how many of its writers wrote `part` (store/live_shards.py)."""
+    return f"{PREFIX}:m:{meeting_key}:{part}_writers"
+
+
+def whole_window(meeting_key: int) -> str:
+    """ "run:window" of the newest window a shard wrote its places of the leagues of every team for."""
+    return f"{PREFIX}:m:{meeting_key}:whole_window"
+
+
 def api_writes_channel() -> str:
     return (
         f"{PREFIX}:api:writes"  # pub/sub: a player's write through the API (what hot reads kept may be old)

@@ -79,15 +79,28 @@ def count_teams(conn: psycopg.Connection, meeting_key: int) -> int:
 def load_book_slots(
     conn: psycopg.Connection, meeting_key: int, start: int, stop: int, boost: int, extra_drs: int
 ) -> TeamBook | None:
-    """Slots [start, stop) of the weekend's book (teams in id order), rosters only, no leagues: a
-    shard's teams (scoring/shards.py). Only these rows leave the server."""
+    """Slots [start, stop) of the weekend's book (teams in id order) with their league memberships
+    (slots from 0 at `start`): a shard's teams (scoring/shards.py). Only these rosters leave the
+    server."""
     query = ROSTERS + " WHERE r.meeting_key = %s ORDER BY r.team_id OFFSET %s LIMIT %s"
     params = (Chip.FINAL_FIX.value, meeting_key, start, stop - start)
     rosters = read_rosters(conn, query, params, boost, extra_drs, PART_SLICE_BYTES)
     if rosters is None:
         return None
-    empty = np.zeros(0, dtype=np.int32)
-    return _book(rosters, empty, empty, boost)
+    return _book(rosters, *read_memberships(conn, rosters.team_ids, PART_SLICE_BYTES), boost=boost)
+
+
+def count_members(
+    conn: psycopg.Connection, meeting_key: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """Every league with a team of the weekend (ids ascending) and how many of its teams: the
+    weekend's league table, one row per league (scoring/shards.py LeagueTable)."""
+    rows = conn.execute(
+        "SELECT m.league_id, count(*) FROM league_member m JOIN roster r ON r.team_id = m.team_id"
+        " WHERE r.meeting_key = %s GROUP BY m.league_id ORDER BY m.league_id",
+        (meeting_key,),
+    ).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int32), np.array([r[1] for r in rows], dtype=np.int64)
 
 
 def load_index(conn: psycopg.Connection, meeting_key: int) -> TeamBook | None:

@@ -95,4 +95,8 @@ def test_four_shards_on_two_processes_give_the_results_of_one_book(
     outputs = [p.communicate(timeout=240)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     two = snapshot(db, redis_client, meetings)
+    live_one, live_two = one["live"], two["live"]
+    assert isinstance(live_one, dict)
+    assert isinstance(live_two, dict)
+    assert [k for k in live_one if live_one[k] != live_two[k]] == [], "live arrays that differ"
     assert two == one

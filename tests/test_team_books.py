@@ -15,7 +15,17 @@ from benchmarks.replay import prepare_teams
 from dataflows.rosters import FinalFixRereads
 from dataflows.scoring_steps import TeamScorer
 from dataflows.shard_books import SlicedBooks, StoreShardBooks
-from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
+from dataflows.shard_steps import (
+    FanOut,
+    FinalGather,
+    FinalState,
+    RankState,
+    ShardRanker,
+    ShardScorer,
+    ShardState,
+    fan_out,
+    to_every_shard,
+)
 from dataflows.store_books import StoreTeamBooks
 from dataflows.weekend_state import WeekendState
 from ingest.feeds import FeedSummary, summarise
@@ -23,6 +33,7 @@ from scoring.facts import SessionKind
 from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
 from scoring.points import AssetPoints, SessionPoints
 from scoring.rules import DEFAULT_RULESET, load_ruleset
+from scoring.shards import ShardTeams
 from scoring.teams import TeamBook, driver_asset
 from scoring.weekend import SessionUpdate, WeekendUpdate
 from store.teams import load_book, load_final_fixes, patch_book
@@ -183,36 +194,48 @@ def test_shards_score_the_race_with_the_final_fixes(db: str, source: str) -> Non
     before = read_book(db, meeting)
     books = StoreShardBooks(db, rules) if source == "shard reads" else SlicedBooks(StoreTeamBooks(db, rules))
     shards, weekend, rng = 4, WeekendState(meeting), np.random.default_rng(5)
-    scorer, merge = ShardScorer(books, shards), ShardMerge(books, shards)
+    scorer, ranker, gather = ShardScorer(books, shards), ShardRanker(books, shards), FinalGather(shards)
     fan: FanOut | None = None
-    merged: MergeState | None = None
     states: dict[int, ShardState | None] = dict.fromkeys(range(shards))
+    ranks: dict[str, RankState | None] = {}
+    finals: FinalState | None = None
 
-    def scored(session_key: int, kind: SessionKind, final: bool = False) -> ScoredWindow:
-        nonlocal fan, merged
+    def scored(
+        session_key: int, kind: SessionKind, final: bool = False
+    ) -> tuple[np.ndarray, ScoredWindow | None]:
+        """Every team's total (the shards' laid end to end) and the classification's final window."""
+        nonlocal fan, finals
         drivers = {d: AssetPoints({"position": int(rng.integers(-5, 30))}) for d in summary.drivers}
         points = SessionPoints(session_key, meeting, kind, final, drivers, {})
         fan, items = fan_out(shards)(
             fan, weekend.update(SessionUpdate(points, kind.value, None, None, None, final))
         )
-        out: list[ScoredWindow] = []
-        for seq, shard, update in items:
-            states[shard], part = scorer(states[shard], (seq, shard, update))
-            merged, windows = merge(merged, part)
-            out += windows
-        assert len(out) == 1
-        return out[0]
+        ranked: list[ShardTeams] = []
+        for item in items:
+            states[item[2]], part = scorer(states[item[2]], item)
+            for key, each in to_every_shard(shards)(part):
+                ranks[key], out = ranker(ranks.get(key), each)
+                ranked += out
+        window = None
+        for teams in ranked if final else []:
+            finals, gathered = gather(finals, teams)
+            window = gathered[0] if gathered else window
+        totals = np.concatenate(
+            [t.totals for t in sorted(ranked, key=lambda t: t.shard) if t.totals is not None]
+        )
+        return totals, window
 
-    first = scored(QUALIFYING, SessionKind.QUALIFYING, final=True)
-    assert first.teams is not None
+    _, first = scored(QUALIFYING, SessionKind.QUALIFYING, final=True)
+    assert first is not None
+    assert first.final is not None
     for slot in (0, 17, 39):  # teams of three shards
-        final_fix(db, summary, meeting, int(first.teams.book.team_ids[slot]))
+        final_fix(db, summary, meeting, int(first.final.team_ids[slot]))
     scored(RACE, SessionKind.RACE)
-    race = scored(RACE, SessionKind.RACE, final=True)
-    expected = TeamScores(read_book(db, meeting), weekend=race.weekend)
-    assert race.teams is not None
+    totals, race = scored(RACE, SessionKind.RACE, final=True)
+    assert race is not None
     assert race.final is not None
-    np.testing.assert_array_equal(race.teams.totals, expected.totals)
+    expected = TeamScores(read_book(db, meeting), weekend=race.weekend)
+    np.testing.assert_array_equal(totals, expected.totals)
     np.testing.assert_array_equal(
         race.final.session_points, FinalTeams(expected, race.weekend).session_points
     )

@@ -1,6 +1,8 @@
-"""scoring/shards.py and the merge step (dataflows/shard_steps.py): a weekend's teams scored in K
-shards by slot and put back together give what one book of every team gives: totals, ranks from
-the shards' points histograms, league standings over leagues that span shards, final rows."""
+"""scoring/shards.py and the sharded steps (dataflows/shard_steps.py): a weekend's teams scored in
+K shards by slot, ranked from the shards' points histograms, placed by each shard in the leagues
+of every team and ordered in K league groups for the other leagues, laid out as the writers lay
+them (store/live_shards.py), give what one book of every team gives: totals, ranks, every league's
+order, ranks and points, final rows."""
 
 from __future__ import annotations
 
@@ -12,10 +14,19 @@ import numpy as np
 import pytest
 
 from dataflows.shard_books import SlicedBooks
-from dataflows.shard_steps import FanOut, MergeState, ShardMerge, ShardScorer, ShardState, fan_out
+from dataflows.shard_steps import (
+    FanOut,
+    FinalGather,
+    LeagueGroup,
+    ShardRanker,
+    ShardScorer,
+    ShardState,
+    fan_out,
+    to_every_shard,
+)
 from scoring.chips import Chip
-from scoring.outcomes import FinalTeams, TeamScores
-from scoring.shards import MergedScores, PointsHistogram, ShardPart, final_rows, score_shard, shard_bounds
+from scoring.outcomes import FinalTeams, ScoredWindow, TeamScores
+from scoring.shards import GroupStandings, LeagueTable, PointsHistogram, ShardTeams, shard_bounds
 from scoring.teams import TeamBook, competition_ranks
 from scoring.weekend import WeekendUpdate
 from tests.unit.test_weekend_and_live_layout import QUALI, RACE, weekend
@@ -26,7 +37,7 @@ ASSETS = [f"driver:{d}" for d in ("AAA", "BBB", "X1", "X2", "X3", "X4")] + [
 ]
 
 
-def random_book(teams: int, seed: int) -> TeamBook:
+def random_book(teams: int, seed: int, leagues: int = 8) -> TeamBook:
     rng = random.Random(seed)
     rosters = []
     for team in rng.sample(range(1, 10 * teams), teams):
@@ -35,10 +46,88 @@ def random_book(teams: int, seed: int) -> TeamBook:
         weights[rng.randrange(5)] = 2
         rosters.append((team, (*drivers, *ASSETS[6:]), tuple(weights)))
     ids = [r[0] for r in rosters]
-    members = [(1, t) for t in ids] + [(rng.randrange(2, 8), t) for t in ids if rng.random() < 0.6]
+    members = [(3, t) for t in ids] + [(rng.randrange(1, leagues), t) for t in ids if rng.random() < 0.6]
+    members += [(rng.randrange(1, leagues), t) for t in ids if rng.random() < 0.3]
     chips = [None, Chip.AUTOPILOT, Chip.NO_NEGATIVE]
     weeks = {t: (rng.choice([0, 0, 10]), rng.choice(chips)) for t in ids}
     return TeamBook.from_rosters(rosters, memberships=sorted(set(members)), weeks=weeks)
+
+
+class Laid:
+    """The team arrays as the sharded writers lay them out in Redis, and the final windows."""
+
+    def __init__(self, size: int, members: int) -> None:
+        self.totals = np.full(size, -999, dtype=np.int32)
+        self.ranks = np.zeros(size, dtype=np.int32)
+        self.order = np.full(members, -1, dtype=np.int32)
+        self.league_ranks = np.zeros(members, dtype=np.int32)
+        self.points = np.zeros(members, dtype=np.int32)
+        self.finals: list[ScoredWindow] = []
+
+    def shard(self, teams: ShardTeams) -> None:
+        assert teams.table is not None
+        if teams.totals is not None and teams.ranks is not None:
+            self.totals[teams.start : teams.start + teams.totals.size] = teams.totals
+            self.ranks[teams.start : teams.start + teams.ranks.size] = teams.ranks
+        for start in teams.table.whole_starts:
+            for run in teams.whole:
+                at = slice(start + run.offset, start + run.offset + run.slots.size)
+                self.order[at], self.league_ranks[at], self.points[at] = run.slots, run.rank, run.points
+
+    def group(self, standings: GroupStandings) -> None:
+        done = 0
+        for begin, end in standings.runs:
+            size = end - begin
+            self.order[begin:end] = standings.order[done : done + size]
+            self.league_ranks[begin:end] = standings.ranks[done : done + size]
+            self.points[begin:end] = standings.points[done : done + size]
+            done += size
+
+
+def run_sharded(book: TeamBook, shards: int, updates: list[WeekendUpdate], seed: int = 0) -> list[Laid]:
+    """The sharded steps over `updates`, items delivered in a shuffled order between steps where
+    they come from several keys; the arrays laid out after each window."""
+    books = SlicedBooks(lambda meeting: book)
+    scorer, ranker = ShardScorer(books, shards), ShardRanker(books, shards)
+    group, gather = LeagueGroup(books, shards), FinalGather(shards)
+    rng = random.Random(seed)
+    fan: FanOut | None = None
+    scores: dict[int, ShardState | None] = {}
+    ranks: dict[str, object] = {}
+    groups: dict[str, object] = {}
+    final_state: object = None
+    laid = Laid(book.size, book.member_slot.size)
+    out = []
+    for update in updates:
+        fan, items = fan_out(shards)(fan, update)
+        spread = []
+        for item in items:
+            scores[item[2]], part = scorer(scores.get(item[2]), item)
+            spread += to_every_shard(shards)(part)
+        rng.shuffle(spread)
+        ranked: list[ShardTeams] = []
+        for key, each in spread:
+            ranks[key], emitted = ranker(ranks.get(key), each)  # type: ignore[arg-type]
+            ranked += emitted
+        partials = [p for t in ranked for p in t.partials]
+        rng.shuffle(partials)
+        for teams in ranked:
+            laid.shard(teams)
+        for partial in partials:
+            key = str(partial.group)
+            groups[key], standings = group(groups.get(key), partial)  # type: ignore[arg-type]
+            for each_group in standings:
+                laid.group(each_group)
+        for teams in ranked:
+            if teams.update.session.newly_final:
+                final_state, finals = gather(final_state, teams)  # type: ignore[arg-type]
+                laid.finals += finals
+        snapshot = Laid(0, 0)
+        snapshot.__dict__.update(
+            {k: v.copy() if isinstance(v, np.ndarray) else list(v) for k, v in laid.__dict__.items()}
+        )
+        out.append(snapshot)
+    return out
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -60,76 +149,44 @@ def test_shard_bounds_cover_every_slot_once_in_order() -> None:
             assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
 
 
-@pytest.mark.parametrize("shards", [2, 4, 5])
-def test_shards_merged_are_the_whole_books_numbers(shards: int) -> None:
-    book = random_book(203, seed=shards)
-    classified = dataclasses.replace(weekend(QUALI), session=dataclasses.replace(QUALI, newly_final=True))
-    sliced = SlicedBooks(lambda meeting: book)
-    parts = [score_shard(sliced.shard(1, s, shards), s, 0, classified) for s in range(shards)]
-    merged = MergedScores(book.index_only(), parts)
-    merged_rows = final_rows(parts)
-    assert merged_rows is not None
-    whole = TeamScores(book, weekend=classified)
-    final = FinalTeams(whole, classified)
-    assert merged.ranks.tolist() == whole.ranks.tolist()  # ranks first: the totals merged on the way
-    assert merged.totals.tolist() == whole.totals.tolist()
-    assert merged.standings.order.tolist() == whole.standings.order.tolist()
-    rows = (final.session_points, final.weekend_points, final.ranks)
-    assert [r.tolist() for r in merged_rows] == [r.tolist() for r in rows]
-    unclassified = [score_shard(sliced.shard(1, s, shards), s, 1, weekend(QUALI)) for s in range(shards)]
-    assert final_rows(unclassified) is None
+def test_league_groups_split_the_other_leagues_in_runs_and_leave_the_whole_ones() -> None:
+    table = LeagueTable.of(np.array([1, 2, 3, 4, 5]), np.array([4, 10, 3, 10, 6]), teams=10, groups=2)
+    assert table.whole_starts == [4, 17]
+    assert table.group_of.tolist() == [0, -1, 0, -1, 1]
+    assert table.group_runs(0) == [(0, 4), (14, 17)]
+    assert table.group_runs(1) == [(27, 33)]
 
 
-def test_the_merge_puts_windows_back_in_order_with_standings_across_shards() -> None:
-    book = random_book(97, seed=7)
-    shards = 3
-    sliced = SlicedBooks(lambda meeting: book)
+@pytest.mark.parametrize(("shards", "teams"), [(2, 203), (4, 97), (5, 3), (3, 0)])
+def test_sharded_arrays_are_the_whole_books(shards: int, teams: int) -> None:
+    """Totals, ranks, every league's order, ranks and points, and a classification's final rows,
+    windows in order with the shards' items in any order between steps; fewer teams than shards."""
+    book = random_book(max(teams, 1), seed=shards)
+    if teams == 0:
+        book = book.take(np.zeros(0, dtype=np.intp))
     race: WeekendUpdate = weekend(RACE)
+    classified = dataclasses.replace(weekend(QUALI), session=dataclasses.replace(QUALI, newly_final=True))
     moved = dataclasses.replace(race, drivers={**race.drivers, "X4": 30})
-    state, numbered = None, []
-    for window in (weekend(QUALI), race, moved):
-        state, out = fan_out(shards)(state, window)
-        numbered += out
-    parts: list[ShardPart] = [
-        score_shard(sliced.shard(u.meeting_key, s, shards), s, seq, u) for seq, s, u in numbered
-    ]
-    random.Random(3).shuffle(parts)  # shards finish in any order
-    merge = ShardMerge(sliced, shards)
-    merge_state, windows = None, []
-    for part in parts:
-        merge_state, out = merge(merge_state, part)
-        windows += out
-    assert [w.weekend for w in windows] == [weekend(QUALI), race, moved]
-    for window in windows:
-        assert window.teams is not None
-        whole = TeamScores(book, weekend=window.weekend)
-        assert window.teams.ranks.tolist() == whole.ranks.tolist()
-        assert window.teams.standings.order.tolist() == whole.standings.order.tolist()
-        assert window.teams.standings.ranks.tolist() == whole.standings.ranks.tolist()
-
-
-def test_a_window_that_moved_no_points_reuses_the_merged_teams() -> None:
-    """As TeamScorer for one book: every shard reuses its numbers, the merge its last window (no
-    ranking or league sort again); moved points, or a classification, are scored afresh."""
-    book, shards = random_book(50, seed=11), 3
-    sliced = SlicedBooks(lambda meeting: book)
-    scorer, merge = ShardScorer(sliced, shards), ShardMerge(sliced, shards)
-    race = weekend(RACE)
-    classified = dataclasses.replace(race, session=dataclasses.replace(RACE, newly_final=True))
-    moved = dataclasses.replace(race, drivers={**race.drivers, "X4": 30})
-    fan: FanOut | None = None
-    merged: MergeState | None = None
-    states: dict[int, ShardState | None] = dict.fromkeys(range(shards))
-    teams = []
-    for update in (race, race, classified, race, moved):
-        fan, items = fan_out(shards)(fan, update)
-        for seq, shard, each in items:
-            states[shard], part = scorer(states[shard], (seq, shard, each))
-            merged, windows = merge(merged, part)
-        teams.append(windows[0].teams)
-    assert teams[1] is teams[0]
-    assert teams[2] is not teams[1]  # the classification: its final rows with it
-    assert teams[3] is teams[2]
-    assert teams[4] is not teams[3]
-    whole = TeamScores(book, weekend=moved)
-    assert teams[4].standings.order.tolist() == whole.standings.order.tolist()
+    updates = [weekend(QUALI), classified, race, race, moved]
+    laid = run_sharded(book, shards, updates, seed=shards)
+    if teams == 0:
+        [final] = laid[-1].finals  # the classification's asset results, no team rows
+        assert final.teams is None
+        return
+    for update, each in zip(updates, laid, strict=True):
+        whole = TeamScores(book, weekend=update)
+        assert each.totals.tolist() == whole.totals.tolist()
+        assert each.ranks.tolist() == whole.ranks.tolist()
+        assert each.order.tolist() == whole.standings.order.tolist()
+        assert each.league_ranks.tolist() == whole.standings.ranks.tolist()
+        assert each.points.tolist() == whole.totals[whole.standings.order].tolist()
+    [final] = laid[-1].finals
+    expected = FinalTeams(TeamScores(book, weekend=classified), classified)
+    assert final.final is not None
+    assert final.final.team_ids.tolist() == book.team_ids.tolist()
+    for got, want in (
+        (final.final.session_points, expected.session_points),
+        (final.final.weekend_points, expected.weekend_points),
+        (final.final.ranks, expected.ranks),
+    ):
+        assert got.tolist() == want.tolist()
