@@ -183,6 +183,9 @@ def test_every_live_key_is_distinct_and_prefixed() -> None:
         live_keys.meeting_window_time,
         live_keys.totals_window_time,
         live_keys.league_window_time,
+        lambda m: live_keys.part_writers(m, "totals"),
+        lambda m: live_keys.part_writers(m, "leagues"),
+        live_keys.whole_window,
     ]
     keys = [f(202301) for f in by_meeting] + [
         live_keys.session_assets(202301),
