@@ -7,7 +7,7 @@ alike.
 A window's part ("totals": the K shards; "leagues": the K shards and the K league groups) is
 announced once its last writer is done, with the meeting version at that time: each writer counts
 itself in a hash under the window's run and number, and the one that completes the count sets the
-part's version (and the totals' points document and window time) and publishes it, in the same
+part's version and window time (and the totals' points document) and publishes it, in the same
 transaction as its arrays. A shard writes its windows in order, so windows complete in order.
 """
 
@@ -33,7 +33,7 @@ encode = msgspec.json.Encoder().encode
 DONE_TTL_S = 3600  # a window's count lives this long at most (a run stopped half way)
 
 # KEYS: the count hash, the part's version, the meeting's version, the totals' points document, the
-# totals' window time. ARGV: the window ("run:seq"), writers expected, channel, meeting, session,
+# part's window time. ARGV: the window ("run:seq"), writers expected, channel, meeting, session,
 # part, points document ("" for none), window time ("" for none), the count's time to live.
 PART_DONE = """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -93,14 +93,14 @@ class _Parts:
     ) -> None:
         meeting = update.meeting_key
         totals = part == "totals"
-        window_time = weekend_window_time(update) if totals else None
+        window_time = weekend_window_time(update)
         self._done(
             keys=[
                 keys.part_writers(meeting, part),
                 keys.totals_version(meeting) if totals else keys.league_version(meeting),
                 keys.meeting_version(meeting),
                 keys.totals_points(meeting),
-                keys.totals_window_time(meeting),
+                keys.totals_window_time(meeting) if totals else keys.league_window_time(meeting),
             ],
             args=[
                 f"{run}:{seq}",
