@@ -67,6 +67,8 @@ class DocumentCache:
         entry = self._entries.get(key)
         fresh = entry is not None and entry.state == state and now - entry.filled_at < self.max_age_s
         if entry is not None and fresh and (not entry.fill.done() or entry.fill.exception() is None):
+            if entry.fill.done():  # a hit: no shield (a future and a callback per read) to wait for nothing
+                return entry.fill.result()
             return await asyncio.shield(entry.fill)
         # A task of its own: a caller that goes away (a closed connection) cancels no one else's read.
         fill = asyncio.create_task(self._fill(read, state_tag))
