@@ -294,12 +294,42 @@ def without_fixed_boost(
 
 def competition_ranks(totals: Int32Array) -> Int32Array:
     """Rank 1 + the number of teams with a strictly higher total (ties share a rank). O(N)."""
-    if totals.size == 0:
-        return np.zeros(0, dtype=np.int32)
-    index = np.subtract(totals, totals.min(), dtype=np.intp)  # converted once, counted and gathered
-    counts = np.bincount(index)
-    rank_of = (np.cumsum(counts[::-1])[::-1] - counts + 1).astype(np.int32)  # 1 + teams above a total
-    return rank_of[index]
+    return RankTable.of(totals).rank_of(totals)
+
+
+@dataclass(frozen=True)
+class RankTable:
+    """Every team's competition rank as a function of its total: `ranks[t - low]` for a total t,
+    1 + the teams with more. A few thousand numbers however many teams (the totals' spread), so
+    the live state holds this beside the totals instead of a rank per team (40 MB a window at ten
+    million teams, which every total's change rewrote)."""
+
+    low: int
+    ranks: Int32Array  # [high - low + 1]
+
+    @classmethod
+    def of(cls, totals: Int32Array) -> RankTable:
+        """The table of `totals`, counted CHUNK teams at a time (each chunk widened in cache)."""
+        if totals.size == 0:
+            return cls(0, np.zeros(0, dtype=np.int32))
+        low, high = int(totals.min()), int(totals.max())
+        counts = np.zeros(high - low + 1, dtype=np.int64)
+        for start in range(0, totals.size, CHUNK):
+            index = np.subtract(totals[start : start + CHUNK], low, dtype=np.intp)
+            counts += np.bincount(index, minlength=counts.size)
+        return cls.of_counts(low, counts)
+
+    @classmethod
+    def of_counts(cls, low: int, counts: npt.NDArray[np.int64]) -> RankTable:
+        """From how many teams have each total (`counts[i]` scored low + i)."""
+        higher = np.cumsum(counts[::-1])[::-1] - counts
+        return cls(low, (higher + 1).astype(np.int32))
+
+    def rank_of(self, totals: Int32Array) -> Int32Array:
+        """Each total's rank (every one of `totals` must be in the table's range)."""
+        if totals.size == 0:
+            return np.zeros(0, dtype=np.int32)
+        return self.ranks[np.subtract(totals, self.low, dtype=np.intp)]
 
 
 @dataclass(frozen=True)
@@ -311,19 +341,19 @@ class LeagueStandings:
     points: Int32Array | None = None  # [M] total of order[i] (None: not gathered yet)
 
 
-def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
+def league_standings(book: TeamBook, totals: Int32Array, key_bits: int = 62) -> LeagueStandings:
     """Every league's members best first (ties by team id), with ranks and points, for all leagues
     at once.
 
-    Teams are ordered once by points (a stable radix sort of 16-bit point gaps: linear, ties stay
-    in team id order). A league of every team (the global one) is that order as it is, its ranks
-    a gather from a histogram of the gaps. Every other membership gets one int64 key, its league's
-    dense index above its team's place in that order; the keys are unique (a team is in a league
-    once), so one plain sort of them (NumPy's vectorised quicksort) orders every other league at
-    once. Where each league starts among them never changes, so that is worked out once per book
-    (_league_plan); a window only sorts, gathers and marks where the points change. 32-bit
-    arrays wherever they hold: at ten million teams every pass over the memberships is memory
-    bound.
+    A league of every team (the global one) is every team sorted once by (point gap, slot), packed
+    in one int64 key, its ranks a gather from a histogram of the gaps. Every other membership gets
+    one int64 key too, (league, point gap, place among its league's members, who are listed by
+    slot): the keys are unique, so one plain sort of them (NumPy's vectorised sort, unstable and
+    fine) orders every league at once, and a sorted key's place names its team. Where each league
+    starts never changes, so that is worked out once per book (_league_plan); a window builds the
+    keys, sorts, and marks where the points change. At ten million teams these two sorts replaced
+    three stable radix argsorts of 16-bit digits and their gathers. Keys wider than `key_bits`
+    (a points spread, leagues or league sizes too large to pack) take the radix path instead.
     """
     if book.member_slot.size == 0:
         empty = np.zeros(0, dtype=np.int32)
@@ -331,29 +361,37 @@ def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
     plan = _league_plan(book)
     top = int(totals.max())
     gap = np.subtract(top, totals, dtype=np.int64)  # 0 = best
-    by_points = np.argsort(gap.astype(np.uint16) if top - int(totals.min()) <= 0xFFFF else gap, kind="stable")
+    gap_bits = (top - int(totals.min())).bit_length()
     size = book.member_slot.size
     order = np.empty(size, dtype=np.int32)
     ranks = np.empty(size, dtype=np.int32)
     points = np.empty(size, dtype=np.int32)
+    by_points: npt.NDArray[np.intp] | None = None
     if plan.whole:
+        by_points, whole_gap = _by_points(gap, gap_bits, key_bits)
         counts = np.bincount(gap)
         better = (np.cumsum(counts) - counts + 1).astype(np.int32)  # 1 + teams with a smaller gap
-        whole_points = np.take(totals, by_points)
-        whole_ranks = better[np.subtract(top, whole_points, dtype=np.intp)]  # a table in cache
+        whole_ranks = better[whole_gap]  # a table in cache
+        whole_points = np.subtract(top, whole_gap, dtype=np.int32)
+        del whole_gap
         for start in plan.whole:
             order[start : start + totals.size] = by_points
             ranks[start : start + totals.size] = whole_ranks
             points[start : start + totals.size] = whole_points
-    del gap
+        del whole_ranks, whole_points
     if plan.rest_slots.size:
-        # The other memberships taken in their teams' order by points, then grouped by league with
-        # a stable counting sort (NumPy's radix sort of 16-bit digits): linear, and ties stay in
-        # team id order, where one comparison sort of (league, place) keys took 60-120 ms at 1M.
-        slots, groups = _in_place_order(plan, by_points)
-        rest_order = slots[stable_order(groups)]
-        del slots, groups
-        rest_points = np.take(totals, rest_order)
+        if plan.rest_group_bits + gap_bits + plan.rest_offset_bits <= key_bits:
+            rest_order, rest_points = _rest_by_keys(plan, gap, gap_bits, top)
+        else:
+            # Wide keys: the other memberships taken in their teams' order by points, then grouped
+            # by league with a stable counting sort (radix sort of 16-bit digits).
+            if by_points is None:
+                by_points = _by_points(gap, gap_bits, key_bits)[0]
+            slots, groups = _in_place_order(plan, by_points)
+            rest_order = slots[stable_order(groups)]
+            del slots, groups
+            rest_points = np.take(totals, rest_order)
+        del gap, by_points
         new_total = np.empty(rest_points.size, dtype=bool)  # a league's first, or a lower total
         new_total[0] = True
         np.not_equal(rest_points[1:], rest_points[:-1], out=new_total[1:])
@@ -368,6 +406,51 @@ def league_standings(book: TeamBook, totals: Int32Array) -> LeagueStandings:
             points[begin:end] = rest_points[done : done + end - begin]
             done += end - begin
     return LeagueStandings(order, ranks, points)
+
+
+def _by_points(gap: IntArray, gap_bits: int, key_bits: int) -> tuple[npt.NDArray[np.intp], IntArray]:
+    """Every team's slot best first, ties by slot (team id), and the gap of each: one plain sort of
+    (gap, slot) int64 keys (NumPy's vectorised sort: 10M in a fraction of the stable radix
+    argsort's time), or that argsort where the two do not fit in one key."""
+    slot_bits = max(gap.size - 1, 1).bit_length()
+    if gap_bits + slot_bits > key_bits:
+        by_points = np.argsort(gap, kind="stable")
+        return by_points, gap[by_points]
+    key = gap << slot_bits
+    key |= np.arange(gap.size, dtype=np.int64)
+    key.sort()
+    by_points = (key & ((1 << slot_bits) - 1)).astype(np.intp, copy=False)
+    key >>= slot_bits
+    return by_points, key
+
+
+def _rest_by_keys(
+    plan: _LeaguePlan, gap: IntArray, gap_bits: int, top: int
+) -> tuple[npt.NDArray[Any], Int32Array]:
+    """The other memberships, league by league, best first (ties by team id), and their points: one
+    plain sort of (league, gap, place in the league) int64 keys. The book lists each league's
+    members by slot, so the place is the tie order, and a league's members stay in its run: the
+    sorted key's place is all that is needed to find its team, no argsort nor gather of keys. The
+    keys are built in the teams' order (the sort does not mind), from sequential reads: gathering
+    each membership's gap in league order missed the cache (a quarter of the time at 10M)."""
+    offset_bits = plan.rest_offset_bits
+    key = plan.rest_group_by_slot.astype(np.int64)
+    key <<= gap_bits + offset_bits
+    member_gap = gap << offset_bits if plan.group_of_slot is not None else np.repeat(gap, plan.slot_count)
+    if plan.group_of_slot is None:
+        member_gap <<= offset_bits
+    key |= member_gap
+    del member_gap
+    key |= plan.rest_offset_by_slot
+    key.sort()
+    place = (key & ((1 << offset_bits) - 1)).astype(np.intp, copy=False)
+    place += plan.rest_rank_offset
+    place += 1  # the membership's position among the others
+    rest_order = np.take(plan.rest_slots, place)
+    del place
+    key >>= offset_bits
+    key &= (1 << gap_bits) - 1
+    return rest_order, np.subtract(top, key, dtype=np.int32)
 
 
 RADIX_BITS = 16  # NumPy sorts integers of 16 bits or fewer with a stable radix sort
@@ -427,6 +510,12 @@ class _LeaguePlan:
     rest_positions: Int32Array  # 0, 1, 2, ...
     rest_rank_offset: Int32Array  # position of the first membership of each one's league, less 1
     rest_new_league: BoolArray  # a league's first membership
+    # The other memberships in their teams' order (slot, then league), for sort keys built from
+    # sequential reads: each one's league (dense index) and place among its league's (0: first).
+    rest_group_by_slot: npt.NDArray[np.uint32]
+    rest_offset_by_slot: Int32Array
+    rest_group_bits: int  # bits of the largest dense league index
+    rest_offset_bits: int  # bits of the largest place
 
 
 def prepare_standings(book: TeamBook, like: TeamBook | None = None) -> None:
@@ -464,13 +553,18 @@ def _league_plan(book: TeamBook) -> _LeaguePlan:
     slot_count = np.bincount(rest_slots, minlength=book.size).astype(np.intp)
     nothing = np.zeros(0, dtype=np.intp)
     group_of_slot, by_slot, slot_first = None, nothing, nothing
+    offset = positions - league_start
     if bool((slot_count == 1).all()):  # a gather will do: nothing else kept (hundreds of MB at 10M)
         group_of_slot = np.empty(book.size, dtype=np.uint32)
         group_of_slot[rest_slots] = rest_group
         slot_count = nothing
+        group_by_slot = group_of_slot
+        offset_by_slot = np.empty(book.size, dtype=np.int32)
+        offset_by_slot[rest_slots] = offset
     else:
         by_slot = stable_order(rest_slots)  # within a team, by league
         slot_first = np.cumsum(slot_count) - slot_count
+        group_by_slot, offset_by_slot = rest_group[by_slot], offset[by_slot]
     plan = _LeaguePlan(
         whole,
         runs,
@@ -483,6 +577,10 @@ def _league_plan(book: TeamBook) -> _LeaguePlan:
         positions,
         league_start - 1,
         new_league,
+        group_by_slot,
+        offset_by_slot,
+        int(rest_group[-1]).bit_length() if rest_group.size else 0,
+        int(offset.max()).bit_length() if rest.size else 0,
     )
     object.__setattr__(book, "_league_plan", plan)  # a cache: the book itself does not change
     return plan

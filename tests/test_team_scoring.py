@@ -124,6 +124,18 @@ def test_standings_when_every_team_is_in_exactly_one_other_league(
 
 
 @settings(max_examples=100, deadline=None)
+@given(books(), st.sampled_from([0, 12, 20]))
+def test_standings_from_keys_too_wide_to_pack_are_the_same(case: Case, key_bits: int) -> None:
+    """The radix path, taken where (league, gap, place) or (gap, slot) do not fit in `key_bits`."""
+    book, points, positive, _, _ = case
+    totals = book.totals(points, positive)
+    standings = league_standings(book, totals, key_bits=key_bits)
+    assert standings.points is not None
+    got = (standings.order.tolist(), standings.ranks.tolist(), standings.points.tolist())
+    assert got == expected_standings(book, totals)
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 2**20), max_size=300), st.sampled_from([4, 8, 16]))
 def test_stable_order_is_numpys_stable_argsort(keys: list[int], digit_bits: int) -> None:
     """Several digits (a league index above 16 bits: 10M teams in leagues of 5-50), ties kept in order."""
