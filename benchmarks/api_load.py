@@ -11,20 +11,23 @@ workers), then `gridscore replay FEED --speed X` in another, and once its first 
   (`?limit=50`), half a team's live score, each client acting for a pool of players that remember the
   ETag of what they last read and send it back as If-None-Match, as a browser does;
 - SSE processes (`--sse-processes`, K streams shared among them) hold K streams of the global league's
-  live leaderboard and stamp every event, and how late their own event loop runs (`sse_client_loop_lag`:
-  a client that runs late stamps late, so the figure says whether the client was the limit);
+  live leaderboard, opened while the replay sets the race up, and stamp every event, and how late their
+  own event loop runs (`sse_client_loop_lag`: a client that runs late stamps late, so the figure says
+  whether the client was the limit);
 - this process follows the meeting's update channel and stamps when each meeting version's points, and
   each league standings' version, are written.
 
 A leaderboard event carries its standings' version (`id:` = `as_of.version`). SSE lag is an event's
 receipt minus the write of those standings (`sse_lag_ms_*`), and minus the write of that window's
 points (`sse_lag_from_points_ms_*`: the standings are sorted and written after them). A missed update is
-a standings version written while a stream was open (and at least a second before the end) that the
-stream never carried: what a player can see is every window whose standings the engine wrote
-(`standings_during_load` of `windows_during_load`; the engine skips a window's standings when the next
-window is computed before they are written). The load client's own ceiling is measured against a stub
-server that answers at once (`client_ceiling_req_per_s`), so a result near it says the client was the limit.
-A measurement, not a timed test.
+a standings version written while a stream was open (from the server's answer to its request, and at
+least a second before the end) that the stream never carried (`sse_open_ms_*`: how long the streams
+waited for that answer, `sse_open_after_start`: how many were still waiting when the load began). What
+a player can see is every window whose standings the engine wrote (`standings_during_load` of
+`windows_during_load`; the engine skips a window's standings when the next window is computed before
+they are written). The load client's own ceiling is measured against a stub server that answers at once
+(`client_ceiling_req_per_s`), so a result near it says the client was the limit. A measurement, not a
+timed test.
 """
 
 from __future__ import annotations
@@ -51,7 +54,15 @@ import psycopg
 import redis
 
 from benchmarks.api_reads import _drop_database, _free_port, _scratch_database
-from benchmarks.load_client import PLAYERS_PER_CLIENT, Job, launch, load_process, sse_process, stub_process
+from benchmarks.load_client import (
+    PLAYERS_PER_CLIENT,
+    launch,
+    load_process,
+    sse_process,
+    start_early,
+    stub_process,
+)
+from benchmarks.teams import ensure_global_league
 from gridscore.base.services import running_services
 from gridscore.base.settings import Settings
 from store import live_keys
@@ -167,6 +178,8 @@ def sse_figures(watched: Watch, sse: dict[str, Any], start_at: float, until: flo
         "sse_failed": sse["failed"],
         "sse_first_failure": sse["first_failure"],
         **_percentiles("sse_client_loop_lag_ms", sse["loop_lags"]),
+        **_percentiles("sse_open_ms", sse["open_waits"]),
+        "sse_open_after_start": sum(1 for opened in sse["opened"] if opened > start_at),
     }
 
 
@@ -333,6 +346,7 @@ def merged_sse(results: list[dict[str, Any]]) -> dict[str, Any]:
         "first_failure": failures[0] if failures else None,
         "start_at": results[0]["start_at"],
         "loop_lags": [lag for r in results for lag in r["loop_lags"]],
+        "open_waits": [wait for r in results for wait in r["open_waits"]],
     }
 
 
@@ -392,6 +406,19 @@ def run(
                 target=watch, args=(urls.redis_url, meeting, api, watched, stop), daemon=True
             )
             watcher.start()
+            # The streams open now, while the replay sets the race up: 5,000 opens are 5,000 authorised
+            # requests, which took the API 20 s and more on a loaded machine when they came with the race.
+            with psycopg.connect(libpq_url(database_url)) as conn:
+                global_league = ensure_global_league(conn)
+            stream = f"/api/live/leagues/{global_league}/leaderboard?meeting_key={meeting}"
+            splits = sse_processes or default_sse_processes(sse_clients)
+            early = start_early(
+                {
+                    f"sse{i}": (sse_process, ("127.0.0.1", port, stream, token, share))
+                    for i, share in enumerate(shares(sse_clients, splits))
+                },
+                seconds,
+            )
             store = redis.Redis.from_url(urls.redis_url)
             before = store.get(live_keys.meeting_version(meeting))
             replay = _gridscore(
@@ -409,18 +436,7 @@ def run(
             global_league, leagues, team_ids = _readers(database_url, meeting)
             target = Target("127.0.0.1", port, token, meeting, global_league, leagues, team_ids)
             groups = groups_of(target, clients, random.Random(7))
-            stream = f"/api/live/leagues/{global_league}/leaderboard?meeting_key={meeting}"
-            splits = sse_processes or default_sse_processes(sse_clients)
-            jobs: dict[str, tuple[Job, tuple[Any, ...]]] = {
-                "load": (load_process, (target.host, port, token, groups))
-            }
-            for i, share in enumerate(shares(sse_clients, splits)):
-                jobs[f"sse{i}"] = (sse_process, (target.host, port, stream, token, share))
-            done = launch(
-                jobs,
-                lead_s=1 + sse_clients / 500,  # the streams open one after another meanwhile
-                seconds=seconds,
-            )
+            done = launch({"load": (load_process, (target.host, port, token, groups))}, 1.0, seconds, early)
             loaded, streamed = done["load"], merged_sse([v for k, v in done.items() if k != "load"])
             start_at, until = streamed["start_at"], streamed["start_at"] + seconds
             phases["load"] = time.perf_counter()

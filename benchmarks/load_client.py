@@ -173,14 +173,21 @@ def stub_process(port: int, ready: Any, seconds: float) -> None:
 _EVENT = re.compile(rb"(?m)^id: ?(\d+)\r?$.*?\n\r?\n", re.DOTALL)
 _SSE_READ = 65536
 LOOP_PROBE_S = 0.05  # an SSE process checks how late its event loop runs this often
+OPEN_EVERY_S = 0.005  # early streams open this far apart (the API authorises each one)
 
 
 async def _stream(
-    host: str, port: int, path: str, token: str, until: float, got: list[tuple[float, int]]
+    host: str,
+    port: int,
+    path: str,
+    token: str,
+    got: list[tuple[float, int]],
+    accepted: Callable[[], None],
 ) -> None:
-    """One live stream: (receipt wall time, version) of every event until `until`. It reads what has
-    arrived in one go and finds the events in it (no line-by-line reads, one timer for the stream), so
-    thousands of streams in one process stamp their events as they arrive."""
+    """One live stream: (receipt wall time, version) of every event until it is cancelled, `accepted`
+    called when the server has answered (the stream is open from then on). It reads what has arrived in
+    one go and finds the events in it (no line-by-line reads, no timer), so thousands of streams in one
+    process stamp their events as they arrive."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(
@@ -191,65 +198,86 @@ async def _stream(
         status = int(head.split(b" ", 2)[1])
         if status != 200:
             raise ValueError(f"stream answered {status}")
+        accepted()
         pending = b""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(asyncio.get_running_loop().time() + until - time.time()):
-                while True:
-                    chunk = await reader.read(_SSE_READ)
-                    if not chunk:
-                        raise ValueError("stream closed by the server")
-                    received, pending = time.time(), pending + chunk
-                    done = 0
-                    for event in _EVENT.finditer(pending):
-                        got.append((received, int(event[1])))
-                        done = event.end()
-                    pending = pending[done:]
+        while True:
+            chunk = await reader.read(_SSE_READ)
+            if not chunk:
+                raise ValueError("stream closed by the server")
+            received, pending = time.time(), pending + chunk
+            done = 0
+            for event in _EVENT.finditer(pending):
+                got.append((received, int(event[1])))
+                done = event.end()
+            pending = pending[done:]
     finally:
         writer.close()
 
 
 def sse_process(
-    host: str, port: int, path: str, token: str, clients: int, start_at: float, seconds: float
+    host: str,
+    port: int,
+    path: str,
+    token: str,
+    clients: int,
+    start_at: float | Callable[[], float],
+    seconds: float,
 ) -> dict[str, Any]:
-    """In its own process: `clients` streams open before `start_at`; each one's events for `seconds`."""
-    connected_by, until = start_at, start_at + seconds
-
+    """In its own process: `clients` streams, each one's events until `seconds` after the start. Given the
+    start time, the streams open one after another before it; given a call that waits for it (an early
+    job, `start_early`), they open at once, OPEN_EVERY_S apart, and the start comes later."""
     loop_lags: list[float] = []
+    open_waits: list[float] = []  # from a stream's request to the server's answer
+    events: list[list[tuple[float, int]]] = [[] for _ in range(clients)]
+    opened: list[float] = [float("inf")] * clients  # when the server answered (never: inf)
+    failures: list[str] = []
 
-    async def late_by() -> None:
+    async def one(i: int, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        asked = time.time()
+
+        def accepted() -> None:
+            opened[i] = time.time()
+            open_waits.append(opened[i] - asked)
+
+        try:
+            await _stream(host, port, path, token, events[i], accepted)
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
+
+    async def late_by(start: float, until: float) -> None:
         """How late this process's event loop wakes (each event is stamped when the loop gets to it)."""
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        await asyncio.sleep(max(0.0, start - time.time()))
         while time.time() < until:
             asked = time.perf_counter()
             await asyncio.sleep(LOOP_PROBE_S)
             loop_lags.append(time.perf_counter() - asked - LOOP_PROBE_S)
 
-    async def main() -> tuple[list[list[tuple[float, int]]], list[float], int, str | None]:
-        events: list[list[tuple[float, int]]] = [[] for _ in range(clients)]
-        opened: list[float] = [0.0] * clients
-        failures: list[str] = []
-        probe = asyncio.create_task(late_by())
+    async def main() -> float:
+        if callable(start_at):
+            streams = [asyncio.create_task(one(i, i * OPEN_EVERY_S)) for i in range(clients)]
+            start = await asyncio.get_running_loop().run_in_executor(None, start_at)
+        else:
+            start = start_at
+            spread = max(0.0, start - time.time() - 1) / max(1, clients)
+            streams = [asyncio.create_task(one(i, i * spread)) for i in range(clients)]
+        until = start + seconds
+        await late_by(start, until)
+        await asyncio.sleep(max(0.0, until - time.time()))
+        for stream in streams:
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
+        return start
 
-        async def one(i: int) -> None:
-            await asyncio.sleep(i * max(0.0, connected_by - time.time() - 1) / max(1, clients))
-            opened[i] = time.time()
-            try:
-                await _stream(host, port, path, token, until, events[i])
-            except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
-                failures.append(f"{type(exc).__name__}: {exc}")
-
-        await asyncio.gather(*(one(i) for i in range(clients)))
-        probe.cancel()
-        return events, opened, len(failures), failures[0] if failures else None
-
-    events, opened, failed, first = asyncio.run(main())
+    start = asyncio.run(main())
     return {
         "events": events,
         "opened": opened,
-        "failed": failed,
-        "first_failure": first,
-        "start_at": start_at,
+        "failed": len(failures),
+        "first_failure": failures[0] if failures else None,
+        "start_at": start,
         "loop_lags": loop_lags,
+        "open_waits": open_waits,
     }
 
 
@@ -262,18 +290,44 @@ def _child(job: Job, args: tuple[Any, ...], seconds: float, ready: Any, starts: 
     results.put(job(*args, start_at, seconds))
 
 
-def launch(jobs: dict[str, tuple[Job, tuple[Any, ...]]], lead_s: float, seconds: float) -> dict[str, Any]:
-    """Runs each job in a spawned process of its own, all from one start time `lead_s` after every one
-    of them is up (imports done), and returns their results by name."""
+def _early_child(
+    job: Job, args: tuple[Any, ...], seconds: float, ready: Any, starts: Any, results: Any
+) -> None:
+    ready.set()
+    results.put(job(*args, starts.get, seconds))
+
+
+Started = list[tuple[str, Any, Any, Any, Any]]  # (name, process, ready, starts, results) of each job
+
+
+def _spawn(jobs: dict[str, tuple[Job, tuple[Any, ...]]], seconds: float, early: bool) -> Started:
     context = get_context("spawn")
     started = []
     for name, (job, args) in jobs.items():
         ready, starts, results = context.Event(), context.Queue(), context.Queue()
         process = context.Process(
-            target=_child, args=(job, args, seconds, ready, starts, results), daemon=True
+            target=_early_child if early else _child,
+            args=(job, args, seconds, ready, starts, results),
+            daemon=True,
         )
         process.start()
         started.append((name, process, ready, starts, results))
+    return started
+
+
+def start_early(jobs: dict[str, tuple[Job, tuple[Any, ...]]], seconds: float) -> Started:
+    """Jobs that begin at once (streams that open while the race is being set up) and learn their start
+    time from `launch` later: each is called with a function that waits for it."""
+    return _spawn(jobs, seconds, early=True)
+
+
+def launch(
+    jobs: dict[str, tuple[Job, tuple[Any, ...]]], lead_s: float, seconds: float, early: Started | None = None
+) -> dict[str, Any]:
+    """Runs each job in a spawned process of its own, all from one start time `lead_s` after every one
+    of them is up (imports done), with the `early` jobs already running, and returns all their results
+    by name."""
+    started = [*(early or []), *_spawn(jobs, seconds, early=False)]
     for name, _process, ready, *_ in started:
         if not ready.wait(120):
             raise RuntimeError(f"the {name} process did not start")
