@@ -41,9 +41,7 @@ class TeamScores:
     """Every team's total and global rank, and every league's standings, each computed once, on
     first use, by whichever thread asks first: the flow hands a window on without doing the
     arithmetic for a million teams, and the live writer's threads do it off the flow's path (a
-    window overtaken before anyone asks costs nothing). Given outright, they are used as they are.
-    A subclass that gets them another way (scoring/shards.py) overrides `_compute_totals` and
-    `_compute_ranks`."""
+    window overtaken before anyone asks costs nothing). Given outright, they are used as they are."""
 
     def __init__(
         self,
