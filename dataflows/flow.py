@@ -50,6 +50,7 @@ from dataflows.shard_steps import (
     ShardRanker,
     ShardScorer,
     fan_out,
+    final_rows_only,
     group_key,
     shard_key,
     to_every_shard,
@@ -190,7 +191,8 @@ def _sharded(weekend: KeyedStream[WeekendUpdate], shards: int, books: ShardBooks
         "league_group", cast(KeyedStream[Any], partials), LeagueGroup(books, shards)
     )
     classified = op.filter("classified_shards", teams, lambda t: t.update.session.newly_final)
-    by_meeting = op.key_on("finals_by_meeting", classified, lambda t: str(t.meeting_key))
+    rows = op.map("final_rows_only", classified, final_rows_only)
+    by_meeting = op.key_on("finals_by_meeting", rows, lambda t: str(t.meeting_key))
     finals = op.stateful_flat_map("gather_finals", by_meeting, FinalGather(shards))
     return ShardedStreams(
         points, teams, op.key_rm("unkey_leagues", leagues), op.key_rm("unkey_finals", finals)

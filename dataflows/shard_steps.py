@@ -239,6 +239,12 @@ class FinalGather:
         return state, [gathered_final([parts[s] for s in range(self.shards)])]
 
 
+def final_rows_only(teams: ShardTeams) -> ShardTeams:
+    """A classified shard's window with its team ids and final rows alone: what the gather needs,
+    and all that crosses to its process (not the shard's totals, ranks, runs or league partials)."""
+    return dataclasses.replace(teams, totals=None, ranks=None, whole=[], partials=[], table=None)
+
+
 def gathered_final(parts: list[ShardTeams]) -> ScoredWindow:
     """A classified window with every team's final rows, from its shards' (in shard order)."""
     update = parts[0].update

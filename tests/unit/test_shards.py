@@ -22,6 +22,7 @@ from dataflows.shard_steps import (
     ShardScorer,
     ShardState,
     fan_out,
+    final_rows_only,
     to_every_shard,
 )
 from scoring.chips import Chip
@@ -120,7 +121,7 @@ def run_sharded(book: TeamBook, shards: int, updates: list[WeekendUpdate], seed:
                 laid.group(each_group)
         for teams in ranked:
             if teams.update.session.newly_final:
-                final_state, finals = gather(final_state, teams)  # type: ignore[arg-type]
+                final_state, finals = gather(final_state, final_rows_only(teams))  # type: ignore[arg-type]
                 laid.finals += finals
         snapshot = Laid(0, 0)
         snapshot.__dict__.update(
