@@ -155,9 +155,13 @@ def live_digest(rurl: str, meeting: int) -> str:
     """The team arrays the API reads, hashed (totals, ranks, every league's order, ranks, points)."""
     client = redis.Redis.from_url(rurl)
     digest = hashlib.blake2b(digest_size=16)
+    totals, ranks, table = (
+        client.get(k(meeting))
+        for k in (live_keys.team_totals, live_keys.team_ranks, live_keys.team_rank_table)
+    )
+    digest.update(totals or b"")
+    digest.update(live_keys.ranks_as_read(totals, ranks, table))  # one process: a rank table
     for key in (
-        live_keys.team_totals,
-        live_keys.team_ranks,
         live_keys.league_order,
         live_keys.league_ranks,
         live_keys.league_points,

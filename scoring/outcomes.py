@@ -13,7 +13,14 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from scoring.teams import Int32Array, LeagueStandings, TeamBook, competition_ranks, league_standings
+from scoring.teams import (
+    Int32Array,
+    LeagueStandings,
+    RankTable,
+    TeamBook,
+    competition_ranks,
+    league_standings,
+)
 from scoring.weekend import WeekendUpdate, tally
 
 T = TypeVar("T")
@@ -56,6 +63,7 @@ class TeamScores:
         self.book = book
         self.weekend = weekend
         self._totals, self._ranks, self._standings = Once(totals), Once(ranks), Once(standings)
+        self._rank_table: Once[RankTable] = Once()
 
     @property
     def totals(self) -> Int32Array:
@@ -63,7 +71,13 @@ class TeamScores:
 
     @property
     def ranks(self) -> Int32Array:
+        """Every team's rank, for those who need them one by one (a gather from the rank table)."""
         return self._ranks.get(self._compute_ranks)
+
+    @property
+    def rank_table(self) -> RankTable:
+        """The rank of each total: what one process writes to Redis (a few KB, not a rank a team)."""
+        return self._rank_table.get(lambda: RankTable.of(self.totals))
 
     @property
     def standings(self) -> LeagueStandings:
@@ -79,7 +93,7 @@ class TeamScores:
         )
 
     def _compute_ranks(self) -> Int32Array:
-        return competition_ranks(self.totals)
+        return self.rank_table.rank_of(self.totals)
 
 
 class FinalTeams:

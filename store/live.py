@@ -257,7 +257,7 @@ class TeamsWriter:
         if self.standings is not None:
             self.standings.submit(window, version)  # sorted while the ranks are and the totals written
         try:
-            ranks = keys.int32_view(teams.ranks)
+            ranks = keys.pack_rank_table(teams.rank_table)  # a few KB: no rank a team to gather or send
             points = encode(window.weekend.points_document())
             self._write_totals(windows, started, time.perf_counter(), totals, ranks, points)
         finally:
@@ -289,7 +289,8 @@ class TeamsWriter:
             pipe = self.client.pipeline(transaction=True)
             pipe.exists(keys.team_ids(meeting))
             pipe.set(keys.team_totals(meeting), totals)
-            pipe.set(keys.team_ranks(meeting), ranks)
+            pipe.set(keys.team_rank_table(meeting), ranks)
+            pipe.unlink(keys.team_ranks(meeting))  # a sharded run's ranks by slot, freed off the main thread
             pipe.set(keys.totals_points(meeting), points)
             queue_window_time(pipe, keys.totals_window_time(meeting), weekend_window_time(window.weekend))
             self._announce(
@@ -483,6 +484,7 @@ def publish_book_index(client: redis.Redis, meeting: int, book: TeamBook, digest
         pipe.delete(
             keys.team_totals(meeting),
             keys.team_ranks(meeting),
+            keys.team_rank_table(meeting),
             keys.league_order(meeting),
             keys.league_ranks(meeting),
             keys.league_points(meeting),

@@ -13,6 +13,8 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from scoring.teams import RankTable
+
 PREFIX = "gs"
 INT32 = np.dtype("<i4")  # totals, ranks, league order/ranks/points: one per slot
 TEAM_ID = np.dtype("<i8")  # team_ids: one per slot
@@ -46,7 +48,16 @@ def team_totals(meeting_key: int) -> str:
 
 
 def team_ranks(meeting_key: int) -> str:
-    return f"{PREFIX}:m:{meeting_key}:ranks"  # int32[N] global rank by slot
+    """int32[N] global rank by slot, as a sharded weekend's shards write them (each its slots); one
+    process writes team_rank_table instead, and each removes the other's in its transaction."""
+    return f"{PREFIX}:m:{meeting_key}:ranks"
+
+
+def team_rank_table(meeting_key: int) -> str:
+    """int32[1 + H]: the lowest total, then the global rank of each total from it up (RankTable):
+    a team's rank is its total's entry (RANK_LUA), so a window writes a few KB, not 4 bytes a team
+    (40 MB at ten million teams)."""
+    return f"{PREFIX}:m:{meeting_key}:rank_table"
 
 
 def league_index(meeting_key: int) -> str:
@@ -146,6 +157,24 @@ def int32_view(values: npt.ArrayLike) -> bytes:
     return cast(bytes, array.view(np.uint8).data)
 
 
+def pack_rank_table(table: RankTable) -> bytes:
+    return pack_int32(np.r_[np.int32(table.low), table.ranks])
+
+
+def ranks_from_table(raw: bytes, totals: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    """Every team's rank from a packed rank table and their totals (what RANK_LUA does for one)."""
+    table = unpack_int32(raw)
+    return table[1:][np.subtract(totals, table[0], dtype=np.intp)]
+
+
+def ranks_as_read(totals: bytes | None, ranks: bytes | None, table: bytes | None) -> bytes:
+    """Every team's packed rank as the readers find them (RANK_LUA): from the rank table where there
+    is one, else the ranks by slot; what tests and benchmarks compare between layouts."""
+    if not table:
+        return ranks or b""
+    return pack_int32(ranks_from_table(table, unpack_int32(totals or b"")))
+
+
 def pack_team_ids(team_ids: npt.ArrayLike) -> bytes:
     return np.asarray(team_ids).astype(TEAM_ID).tobytes()
 
@@ -198,6 +227,28 @@ local function slot_of(key, hi, lo)
   local h, l = int64_halves(raw)
   if h == hi and l == lo then return lo_slot end
   return nil
+end
+"""
+
+
+# Lua for scripts that read packed int32s and a team's rank: `int32_of(raw)` decodes one, and
+# `rank_at(table, ranks, slot, total)` is the 4 packed bytes of the rank of a team at `slot` whose
+# packed total is `total`: its total's entry in the rank table at key `table` where there is one
+# (one process), else its slot of the per-slot ranks at key `ranks` (shards); '' when missing.
+RANK_LUA = """
+local function int32_of(raw)
+  local a, b, c, d = string.byte(raw, 1, 4)
+  local v = a + b * 256 + c * 65536 + d * 16777216
+  if v >= 2147483648 then v = v - 4294967296 end
+  return v
+end
+local function rank_at(table, ranks, slot, total)
+  local low = redis.call('GETRANGE', table, 0, 3)
+  if #low ~= 4 then return redis.call('GETRANGE', ranks, slot * 4, slot * 4 + 3) end
+  if #total ~= 4 then return '' end
+  local at = (int32_of(total) - int32_of(low) + 1) * 4
+  if at < 4 then return '' end
+  return redis.call('GETRANGE', table, at, at + 3)
 end
 """
 

@@ -134,7 +134,12 @@ class AsyncLiveReader:
 
     async def team(self, meeting_key: int, team_id: int) -> Standing | None:
         reply = await self._team(
-            keys=[keys.team_ids(meeting_key), keys.team_totals(meeting_key), keys.team_ranks(meeting_key)],
+            keys=[
+                keys.team_ids(meeting_key),
+                keys.team_totals(meeting_key),
+                keys.team_ranks(meeting_key),
+                keys.team_rank_table(meeting_key),
+            ],
             args=list(keys.team_id_args(team_id)),
         )
         if not reply:
@@ -200,6 +205,7 @@ class AsyncLiveReader:
                 keys.meeting_version(meeting_key),
                 keys.totals_window_time(meeting_key),
                 keys.meeting_window_time(meeting_key),
+                keys.team_rank_table(meeting_key),
             ],
             args=list(keys.team_id_args(team_id)),
         )
@@ -290,23 +296,25 @@ class LiveReader:
         self.close()
 
 
-# A team's total and rank (KEYS: team_ids, totals, ranks; ARGV: keys.team_id_args), or nil when the
-# team has no slot; a missing total or rank comes back empty and _standing says None.
+# A team's total and rank (KEYS: team_ids, totals, ranks, rank table; ARGV: keys.team_id_args), or
+# nil when the team has no slot; a missing total or rank comes back empty and _standing says None.
 TEAM_SCRIPT = (
     keys.TEAM_SLOT_LUA
+    + keys.RANK_LUA
     + """
 local slot = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 if not slot then return nil end
-return {redis.call('GETRANGE', KEYS[2], slot * 4, slot * 4 + 3),
-        redis.call('GETRANGE', KEYS[3], slot * 4, slot * 4 + 3)}
+local total = redis.call('GETRANGE', KEYS[2], slot * 4, slot * 4 + 3)
+return {total, rank_at(KEYS[4], KEYS[3], slot, total)}
 """
 )
 
 # A team's total and rank with the documents and versions of team_with_points, read together
-# (KEYS: team_ids, totals, ranks, then the six GETs in reply order): six values, then whether the
-# team has a slot (0/1), then its total and rank (false without a slot).
+# (KEYS: team_ids, totals, ranks, the six GETs in reply order, the rank table): six values, then
+# whether the team has a slot (0/1), then its total and rank (false without a slot).
 TEAM_WITH_POINTS_SCRIPT = (
     keys.TEAM_SLOT_LUA
+    + keys.RANK_LUA
     + """
 local reply = {}
 for i = 4, 9 do reply[i - 3] = redis.call('GET', KEYS[i]) end
@@ -314,7 +322,7 @@ local slot = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 if slot then
   reply[7] = 1
   reply[8] = redis.call('GETRANGE', KEYS[2], slot * 4, slot * 4 + 3)
-  reply[9] = redis.call('GETRANGE', KEYS[3], slot * 4, slot * 4 + 3)
+  reply[9] = rank_at(KEYS[10], KEYS[3], slot, reply[8])
 else
   reply[7], reply[8], reply[9] = 0, false, false
 end
@@ -327,19 +335,14 @@ return reply
 # finds it with O(log n) GETRANGEs, atomically, even in the league that holds every team.
 LEAGUE_STANDING_SCRIPT = (
     keys.TEAM_SLOT_LUA
+    + keys.RANK_LUA
     + """
 local index = slot_of(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 local segment = redis.call('HGET', KEYS[3], ARGV[3])
 if not index or not segment then return nil end
-local function int32(raw)
-  local a, b, c, d = string.byte(raw, 1, 4)
-  local v = a + b * 256 + c * 65536 + d * 16777216
-  if v >= 2147483648 then v = v - 4294967296 end
-  return v
-end
 local total = redis.call('GETRANGE', KEYS[2], index * 4, index * 4 + 3)
 if #total ~= 4 then return nil end
-local points = int32(total)
+local points = int32_of(total)
 local start, count = string.match(segment, '^(%d+),(%d+)$')
 start, count = tonumber(start), tonumber(count)
 local lo, hi = 0, count
@@ -347,7 +350,7 @@ while lo < hi do
   local mid = math.floor((lo + hi) / 2)
   local at = (start + mid) * 4
   local raw = redis.call('GETRANGE', KEYS[4], at, at + 3)
-  if #raw == 4 and int32(raw) > points then lo = mid + 1 else hi = mid end
+  if #raw == 4 and int32_of(raw) > points then lo = mid + 1 else hi = mid end
 end
 return {lo + 1, points}
 """

@@ -151,6 +151,7 @@ class ShardTeamsWriter:
         if teams.totals is not None and teams.ranks is not None:
             pipe.setrange(keys.team_totals(meeting), teams.start * 4, keys.int32_view(teams.totals))
             pipe.setrange(keys.team_ranks(meeting), teams.start * 4, keys.int32_view(teams.ranks))
+            pipe.delete(keys.team_rank_table(meeting))  # one process's, which readers would take first
         runs: list[object] = [teams.run, teams.seq]
         for start in table.whole_starts:
             for run in teams.whole:

@@ -40,7 +40,6 @@ def snapshot(db: str, client: redis.Redis, meetings: list[int]) -> dict[str, obj
     arrays = (
         live_keys.meeting_points,
         live_keys.team_totals,
-        live_keys.team_ranks,
         live_keys.totals_points,
         live_keys.league_order,
         live_keys.league_ranks,
@@ -51,6 +50,11 @@ def snapshot(db: str, client: redis.Redis, meetings: list[int]) -> dict[str, obj
         (m, k.__name__): client.get(k(m)) for m in meetings for k in arrays
     }
     live.update({(m, "league_index"): client.hgetall(live_keys.league_index(m)) for m in meetings})
+    for m in meetings:  # one process writes a rank table, shards their slots' ranks: the same reads
+        totals, ranks, table = (
+            client.get(k(m)) for k in (live_keys.team_totals, live_keys.team_ranks, live_keys.team_rank_table)
+        )
+        live[(m, "ranks")] = live_keys.ranks_as_read(totals, ranks, table)
     return {"assets": assets, "teams": teams, "live": live}
 
 

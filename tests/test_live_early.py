@@ -130,7 +130,7 @@ def test_points_then_totals_then_standings_each_announced_with_their_version(
     stored = np.frombuffer(redis_client.get(live_keys.team_totals(meeting)) or b"", "<i4")
     np.testing.assert_array_equal(stored, totals)
     np.testing.assert_array_equal(
-        np.frombuffer(redis_client.get(live_keys.team_ranks(meeting)) or b"", "<i4"),
+        live_keys.ranks_from_table(redis_client.get(live_keys.team_rank_table(meeting)) or b"", stored),
         competition_ranks(totals),
     )
     assert json.loads(redis_client.get(live_keys.totals_points(meeting)) or b"{}") == json.loads(

@@ -53,9 +53,11 @@ def test_no_ids_key_finds_no_team(redis_client: redis.Redis) -> None:
     assert script(keys=["lookup:missing"], args=[0, 1]) is None
 
 
+@pytest.mark.parametrize("ranks_as", ["rank table", "ranks by slot"])
 def test_the_reads_by_team_id_agree_with_the_arrays_written(
-    redis_client: redis.Redis, redis_url: str
+    redis_client: redis.Redis, redis_url: str, ranks_as: str
 ) -> None:
+    """Ranks as one process writes them (a rank table) or as shards do (their slots' ranks)."""
     team_ids = [10, 11, 40, 41, 99, 1_000_003]  # not dense: the search, not an offset, finds them
     book = TeamBook.from_rosters(
         [(t, ROSTER, WEIGHTS) for t in team_ids], memberships=[(LEAGUE, t) for t in team_ids[1:]]
@@ -64,7 +66,10 @@ def test_the_reads_by_team_id_agree_with_the_arrays_written(
     teams = TeamScores(book, totals)
     publish_book_index(redis_client, MEETING, book)
     redis_client.set(live_keys.team_totals(MEETING), live_keys.pack_int32(teams.totals))
-    redis_client.set(live_keys.team_ranks(MEETING), live_keys.pack_int32(teams.ranks))
+    if ranks_as == "rank table":
+        redis_client.set(live_keys.team_rank_table(MEETING), live_keys.pack_rank_table(teams.rank_table))
+    else:
+        redis_client.set(live_keys.team_ranks(MEETING), live_keys.pack_int32(teams.ranks))
     write_standings(redis_client, MEETING, teams)
     assert redis_client.exists(live_keys.legacy_team_slots(MEETING)) == 0
 

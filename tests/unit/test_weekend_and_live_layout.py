@@ -171,6 +171,7 @@ def test_every_live_key_is_distinct_and_prefixed() -> None:
         live_keys.legacy_team_slots,
         live_keys.team_totals,
         live_keys.team_ranks,
+        live_keys.team_rank_table,
         live_keys.league_index,
         live_keys.league_order,
         live_keys.league_ranks,
