@@ -38,6 +38,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         config = ApiConfig.from_settings(settings, urls)  # refuses a bad setting before uvicorn starts
         if workers > 1:  # each worker process builds its own app (pools, Redis subscription) from these URLs
             os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = urls.database_url, urls.redis_url
+            # ... and signs with this secret: a random one made per worker (JWT_SECRET unset on a developer's
+            # machine) refused every token that reached another worker than the one that signed it.
+            os.environ["JWT_SECRET"] = config.jwt_secret
         uvicorn.run(
             create_app(config) if workers == 1 else APP_FACTORY,
             factory=workers > 1,

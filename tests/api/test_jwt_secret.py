@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
+from tests.api.helpers import register
 from tests.api.server import free_port
 
 GRIDSCORE = str(Path(sys.executable).parent / "gridscore")
@@ -96,3 +98,59 @@ def test_a_developer_machine_starts_with_a_warning_and_production_with_a_real_se
     )
     logged = serves_health(production, tmp_path)
     assert "JWT_SECRET" not in logged
+
+
+def test_workers_of_one_api_share_the_random_secret_of_a_developer_machine(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """JWT_SECRET unset and two workers: a token stays good when the workers that were running at its
+    signing are gone (uvicorn starts new ones in their place), as it is at any worker. Each worker used to
+    make its own random secret: about half of a player's reads were 401s, and all of them after a
+    worker's restart."""
+    env = api_env(database_url, redis_url, tmp_path, GRIDSCORE_ENV=None, JWT_SECRET=None)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "api-workers.log"
+    with log_path.open("wb") as log:
+        api = subprocess.Popen(
+            [GRIDSCORE, "api", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_health(base, api, log_path)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                player = register(client)
+            signers = _workers(api.pid)
+            assert len(signers) == 2, signers
+            for worker in signers:
+                worker.kill()
+            psutil.wait_procs(signers, timeout=30)
+            _wait_for_health(base, api, log_path)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                me = client.get("/api/auth/me", headers=player.headers)
+            replacements = _workers(api.pid)
+        finally:
+            api.terminate()
+            api.wait(30)
+    assert {w.pid for w in replacements}.isdisjoint(w.pid for w in signers), "new workers answered"
+    assert me.status_code == 200, me.text
+
+
+def _wait_for_health(base: str, api: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_S
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code in (200, 503):
+                return
+        except httpx.TransportError:
+            pass
+        if api.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(log_path.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+def _workers(supervisor: int) -> list[psutil.Process]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker beside them)."""
+    return [c for c in psutil.Process(supervisor).children() if "spawn_main" in " ".join(c.cmdline())]
