@@ -57,10 +57,9 @@ from api.lib.cors import cors_config
 from api.lib.docs_ui import docs_assets_router, docs_ui_plugin
 from api.lib.error_log import log_server_errors
 from api.lib.http_cache import ValidatorMiddleware, compression
-from api.lib.lenient_store import LenientRedisStore
 from api.lib.passwords import Passwords
 from api.lib.problems import EXCEPTION_HANDLERS
-from api.lib.scoped_rate_limit import ScopedRateLimitConfig
+from api.lib.scoped_rate_limit import InProcessRateLimitConfig, ScopedRateLimitConfig
 from api.web.pages import not_found, static_router, template_config, web_router
 from scoring.rules import load_ruleset
 from store.live_read import AsyncLiveReader
@@ -82,7 +81,6 @@ ROUTES = [
     MetricsController,
 ]
 RATE_LIMIT_STORE = "auth_rate_limit"
-PUBLIC_RATE_LIMIT_STORE = "public_rate_limit"
 UNLIMITED_PATHS = ("/metrics",)  # the scraper's
 REDIS_MAX_CONNECTIONS = 100  # per worker process
 VERSIONS_RECHECK_S = 1.0
@@ -192,10 +190,9 @@ def create_app(config: ApiConfig) -> Litestar:
         applies=throttled,
         store=RATE_LIMIT_STORE,
     )
-    public_rate_limit = ScopedRateLimitConfig(
+    public_rate_limit = InProcessRateLimitConfig(  # counted in this process: no Redis round trip
         rate_limit=(config.auth_rate_unit, config.public_rate_limit),
         applies=public,
-        store=PUBLIC_RATE_LIMIT_STORE,
     )
 
     def is_write(request: Request[Any, Any, Any]) -> bool:
@@ -236,13 +233,9 @@ def create_app(config: ApiConfig) -> Litestar:
             ValidatorMiddleware,
         ],
         compression_config=compression(),
-        stores={
-            RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace),
-            # The public limit guards availability: it lets requests through while Redis is down.
-            PUBLIC_RATE_LIMIT_STORE: LenientRedisStore(
-                client, namespace=f"{config.rate_limit_namespace}:public"
-            ),
-        },
+        # The public limit guards availability and is counted in each process (no store): it goes on
+        # while Redis is down. The auth limit is shared by every process through Redis.
+        stores={RATE_LIMIT_STORE: RedisStore(client, namespace=config.rate_limit_namespace)},
         request_class=SafeRequest,
         cors_config=cors_config(config.cors_origins),
         dependencies={

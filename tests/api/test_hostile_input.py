@@ -169,6 +169,9 @@ def test_every_unauthenticated_route_is_rate_limited(limited: httpx.Client) -> N
     public += [limited.get("/api/sessions/1/points"), limited.get("/api/meetings")]
     assert [r.status_code for r in public][-1] == 429
     assert all(r.status_code != 429 for r in public[:5])
+    # counted in the API process (api/lib/scoped_rate_limit.py), with Litestar's headers
+    assert int(public[-1].headers["RateLimit-Reset"]) > 0
+    assert (public[4].headers["RateLimit-Limit"], public[4].headers["RateLimit-Remaining"]) == ("5", "0")
     # ...which neither authenticated reads nor the metrics scraper count against.
     assert all(limited.get("/api/teams", headers=player.headers).status_code == 200 for _ in range(8))
     assert all(limited.get("/metrics").status_code == 200 for _ in range(8))
