@@ -158,23 +158,22 @@ def sse_figures(watched: Watch, sse: dict[str, Any], start_at: float, until: flo
     """Lags and missed updates of the streams: `watched.standings` are the versions a stream must carry."""
     lags: list[float] = []
     from_points: list[float] = []
-    missed = 0
+    missed = due = 0
     expected = watched.standings
     for opened, events in zip(sse["opened"], sse["events"], strict=True):
         seen = {version for _, version in events}
         pushed = [(at, v) for at, v in events[1:] if at >= start_at]  # the first: the state on opening
         lags.extend(at - expected[v] for at, v in pushed if v in expected)
         from_points.extend(at - watched.versions[v] for at, v in pushed if v in watched.versions)
-        missed += sum(
-            1
-            for version, written in expected.items()
-            if max(opened, start_at) < written < until - SSE_GRACE_S and version not in seen
-        )
+        owed = [v for v, written in expected.items() if max(opened, start_at) < written < until - SSE_GRACE_S]
+        due += len(owed)
+        missed += sum(1 for version in owed if version not in seen)
     return {
         "sse_events": sum(len(e) for e in sse["events"]),
         **_percentiles("sse_lag_ms", lags),
         **_percentiles("sse_lag_from_points_ms", from_points),
         "sse_missed_updates": missed,
+        "sse_expected_updates": due,  # what the streams had to carry (each stream's windows while open)
         "sse_failed": sse["failed"],
         "sse_first_failure": sse["first_failure"],
         **_percentiles("sse_client_loop_lag_ms", sse["loop_lags"]),
