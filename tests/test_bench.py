@@ -47,9 +47,10 @@ def test_bench_reports_every_figure_against_a_baseline_that_agrees(servers: Serv
     assert result["teams"] == 2_000
     assert result["windows"] > 10, "a lap-by-lap race is many windows"
     assert 0 < result["refresh_ms_p50"] <= result["refresh_ms_p99"]
-    # The speedup is computed before the figures are rounded for the report.
+    # The speedup is computed before the figures are rounded for the report, and reported to 0.1: at
+    # 2,000 teams on a loaded machine it can be near 1 (1.1 reported for 1.14 from the rounded figures).
     assert result["speedup"] == pytest.approx(
-        result["baseline_sql_ms_p50"] / result["refresh_ms_p50"], rel=0.02
+        result["baseline_sql_ms_p50"] / result["refresh_ms_p50"], rel=0.02, abs=0.06
     )
     assert result["final_write_s"] > 0
     assert result["peak_rss_mb"] > 0
